@@ -1,0 +1,195 @@
+"""The consultation request (``consultation_form``): name, a phone number or email,
+preferred times and consent to be contacted; stored for the clinic's staff."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import consultation_store
+from actions import tracker_utils as tu
+
+logger = logging.getLogger(__name__)
+
+CONTACT_SLOTS = ("contact_name", "contact_details", "contact_times", "contact_consent")
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+NAME_PREFIX_RE = re.compile(r"^(?:my name is|my name's|i am|i'm|im|it's|its|this is|name:)\s+", re.I)
+TIME_CHOICES = [("Weekday mornings", "weekday mornings"), ("Weekday afternoons", "weekday afternoons"),
+                ("Evenings", "evenings"), ("Weekends", "weekends"), ("Any time", "any time")]
+MAX_FREE_TEXT = 200
+
+
+def parse_contact(text: str) -> Optional[Tuple[str, str]]:
+    """('email'|'phone', normalised value) or None when neither is valid."""
+    email = EMAIL_RE.search(text or "")
+    if email:
+        return "email", email.group(0).lower()
+    phone = PHONE_RE.search(text or "")
+    if phone:
+        digits = re.sub(r"\D", "", phone.group(0))
+        if 7 <= len(digits) <= 15:
+            return "phone", ("+" if phone.group(0).startswith("+") else "") + digits
+    return None
+
+
+def parse_name(text: str) -> Optional[str]:
+    name = NAME_PREFIX_RE.sub("", (text or "").strip()).strip(" .!")
+    if not name or len(name) > 100 or "@" in name or tu.is_payload_syntax(name):
+        return None
+    if not re.search(r"[^\W\d_]", name) or len(re.findall(r"\d", name)) > 0:
+        return None
+    return name
+
+
+class AskContactName(Action):
+    def name(self) -> Text:
+        return "action_ask_contact_name"
+
+    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        dispatcher.utter_message(text="What name should the clinic use for you?")
+        return []
+
+
+class AskContactDetails(Action):
+    def name(self) -> Text:
+        return "action_ask_contact_details"
+
+    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        dispatcher.utter_message(text="What phone number or email address can the clinic reach you on?")
+        return []
+
+
+class AskContactTimes(Action):
+    def name(self) -> Text:
+        return "action_ask_contact_times"
+
+    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        dispatcher.utter_message(text="Which days or times suit you best for a call back or appointment?",
+                                 buttons=[tu.button(title, value) for title, value in TIME_CHOICES])
+        return []
+
+
+class AskContactConsent(Action):
+    def name(self) -> Text:
+        return "action_ask_contact_consent"
+
+    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        s = tu.settings()
+        dispatcher.utter_message(
+            text=(f"May {s.clinic_name} contact you at {tracker.get_slot('contact_details')} to arrange "
+                  "a consultation? Your details are used only for this."),
+            buttons=tu.yes_no_buttons())
+        return []
+
+
+class ValidateConsultationForm(Action):
+    def name(self) -> Text:
+        return "validate_consultation_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        slot = tracker.get_slot("requested_slot")
+        if slot not in CONTACT_SLOTS or tracker.active_loop.get("name") != "consultation_form":
+            return []
+        text = tu.latest_text(tracker).strip()
+        choice = tu.button_value(tracker)
+        if tu.is_forged_payload(tracker):
+            dispatcher.utter_message(text="Please type your answer, or choose one of the options shown.")
+            return [SlotSet(slot, None)]
+        value, problem = getattr(self, f"_{slot}")(text, choice, tu.effective_intent(tracker))
+        if value is None:
+            dispatcher.utter_message(text=problem)
+        return [SlotSet(slot, value)]
+
+    @staticmethod
+    def _contact_name(text: str, choice: Optional[str], intent: str):
+        name = parse_name(text)
+        return name, "Please type just your name (letters only), for example \"Sam\"."
+
+    @staticmethod
+    def _contact_details(text: str, choice: Optional[str], intent: str):
+        parsed = parse_contact(text)
+        if parsed is None:
+            return None, ("That doesn't look like a phone number or email address. Please type a phone "
+                          "number (7 to 15 digits) or an email such as name@example.org.")
+        return parsed[1], ""
+
+    @staticmethod
+    def _contact_times(text: str, choice: Optional[str], intent: str):
+        if choice:
+            return choice, ""
+        if not text or len(text) > MAX_FREE_TEXT:
+            return None, f"Please describe the days or times in a few words (under {MAX_FREE_TEXT} characters)."
+        return text, ""
+
+    @staticmethod
+    def _contact_consent(text: str, choice: Optional[str], intent: str):
+        if choice in ("yes", "no"):
+            return choice == "yes", ""
+        if intent in ("affirm", "deny"):
+            return intent == "affirm", ""
+        return None, "Please answer yes or no."
+
+
+class SubmitConsultation(Action):
+    def name(self) -> Text:
+        return "action_submit_consultation"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        s = tu.settings()
+        if tracker.get_slot("contact_consent") is not True:
+            dispatcher.utter_message(
+                text=f"Okay, I haven't saved your contact details. If you'd like to book yourself: {s.booking_instructions}")
+            return [SlotSet(k, None) for k in CONTACT_SLOTS] + [SlotSet("consultation_requested", False)]
+        contact = tracker.get_slot("contact_details")
+        kind, _ = parse_contact(contact) or ("phone", contact)
+        try:
+            consultation_store.save_request(
+                conversation_id=tracker.sender_id, name=tracker.get_slot("contact_name"), contact=contact,
+                contact_kind=kind, preferred_times=tracker.get_slot("contact_times"),
+                outcome=tracker.get_slot("screening_outcome"), reasons=tracker.get_slot("screening_reasons"))
+        except Exception:  # the database is down: say so, never pretend it worked
+            logger.exception("Could not store a consultation request")
+            dispatcher.utter_message(
+                text=f"Sorry, I couldn't pass your request on just now. Please contact {s.clinic_name} directly: {s.booking_instructions}")
+            return [SlotSet("consultation_requested", False)]
+        dispatcher.utter_message(
+            text=f"Thank you, {tracker.get_slot('contact_name')}. Your request has been passed to {s.clinic_name}. {s.next_steps}")
+        return [SlotSet("consultation_requested", True)]
+
+
+class DeclineConsultation(Action):
+    def name(self) -> Text:
+        return "action_decline_consultation"
+
+    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        s = tu.settings()
+        dispatcher.utter_message(
+            text=f"That's fine. If you change your mind: {s.booking_instructions} Take care.")
+        return [SlotSet("consultation_requested", False)]
+
+
+class BookConsultation(Action):
+    """A request to book at any point: only after a screening that was not urgent."""
+
+    def name(self) -> Text:
+        return "action_book_consultation"
+
+    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        s = tu.settings()
+        status = tracker.get_slot("screening_status")
+        if status == "urgent_stop":
+            dispatcher.utter_message(
+                text=f"Because of what you told me, please get the urgent care first. Afterwards you can contact {s.clinic_name} on {s.phone}.")
+            return []
+        if status == "completed":
+            return [FollowupAction("consultation_form")]
+        dispatcher.utter_message(
+            text=f"You can book directly: {s.booking_instructions} If you answer the screening questions first, the practitioner will have what they need.")
+        return []

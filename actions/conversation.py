@@ -1,0 +1,129 @@
+"""The frame of the conversation: session start, consent, questions about the
+treatment, stopping, starting over and the fallback."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Text
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, ActiveLoop, AllSlotsReset, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import tracker_utils as tu
+
+FACTS_PATH = Path(__file__).resolve().parent.parent / "clinical" / "facts.yml"
+
+
+@lru_cache(maxsize=1)
+def facts() -> Dict[str, str]:
+    return yaml.safe_load(FACTS_PATH.read_text(encoding="utf-8"))
+
+
+class SessionStart(Action):
+    """Starts a session with the clinic's settings in slots for the responses."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        carried = [SlotSet(k, v) for k, v in tracker.slots.items()
+                   if v is not None and k not in ("session_started_metadata", "requested_slot")]
+        return [SessionStarted(), *carried, *tu.clinic_slot_events(), ActionExecuted("action_listen")]
+
+
+class AskConsent(Action):
+    def name(self) -> Text:
+        return "action_ask_consent_given"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        s = tu.settings()
+        dispatcher.utter_message(
+            text=(f"I can ask you some questions to see whether injections for jaw pain might be worth "
+                  f"discussing with a practitioner at {s.clinic_name}. This is a screening, not a "
+                  f"diagnosis. If you need urgent help, call {s.emergency_number}.\n\n"
+                  "Is it okay if I ask about your health, and keep your answers for the clinic's "
+                  "staff to review?"),
+            buttons=[tu.button("Yes, that's okay", "yes"), tu.button("No", "no")],
+        )
+        return []
+
+
+class ValidateConsentForm(Action):
+    def name(self) -> Text:
+        return "validate_consent_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("requested_slot") != "consent_given":
+            return []
+        choice = tu.button_value(tracker)
+        intent = tu.effective_intent(tracker)
+        if choice == "yes" or (choice is None and intent == "affirm"):
+            return [SlotSet("consent_given", True)]
+        if choice == "no" or (choice is None and intent == "deny"):
+            return [SlotSet("consent_given", False)]
+        dispatcher.utter_message(text="Sorry, I need a yes or no before I ask any health questions.")
+        return [SlotSet("consent_given", None)]
+
+
+class AnswerQuestion(Action):
+    """Answers a question about the treatment from clinical/facts.yml."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        answer = facts().get(tu.latest_intent(tracker))
+        if answer is None:
+            return CoreFallback().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(text=tu.format_with_settings(answer))
+        return []
+
+
+class StopScreening(Action):
+    def name(self) -> Text:
+        return "action_stop_screening"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        s = tu.settings()
+        dispatcher.utter_message(
+            text=("Okay, I've stopped. Nothing has been decided from your answers so far. "
+                  f"You can say \"start over\" at any time, or contact {s.clinic_name} on {s.phone}. "
+                  f"If you need urgent help, call {s.emergency_number}."))
+        events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)]
+        if tracker.get_slot("screening_status") in (None, "in_progress", "awaiting_confirmation"):
+            events.append(SlotSet("screening_status", "stopped"))
+        return events
+
+
+class StartOver(Action):
+    """Clears every answer (the transcript stays for the clinic) and starts again."""
+
+    def name(self) -> Text:
+        return "action_start_over"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(text="Okay, let's start again from the beginning.")
+        return [ActiveLoop(None), AllSlotsReset(), *tu.clinic_slot_events()]
+
+
+class CoreFallback(Action):
+    def name(self) -> Text:
+        return "action_core_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        s = tu.settings()
+        dispatcher.utter_message(
+            text=("Sorry, I can't help with that. I can answer questions about botulinum toxin "
+                  "for jaw pain (how it works, side effects, cost, alternatives) and take you "
+                  "through the screening questions; say \"start over\" to begin again. "
+                  f"For anything else please contact {s.clinic_name} on {s.phone}."))
+        return []

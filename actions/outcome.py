@@ -1,0 +1,184 @@
+"""The end of the questionnaire: the summary to confirm or correct, then the outcome."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import tracker_utils as tu
+from clinical.answers import find_corrections
+from clinical.rules import (
+    ELIGIBLE_FOR_CONSULTATION, EMERGENCY, NEEDS_MEDICAL_REVIEW, NOT_ELIGIBLE_NOW, URGENT_CARE,
+    evaluate, tmd_screener_score,
+)
+
+SECTION_BUTTONS = [
+    ("Safety questions", "red_flags"),
+    ("Symptoms", "symptoms"),
+    ("Pregnancy / breastfeeding", "pregnancy"),
+    ("Health and medicines", "medical_history"),
+]
+CONFIRM_BUTTONS = [
+    {"title": "Yes, that's right", "payload": "/affirm"},
+    {"title": "Change something", "payload": "/change_answer"},
+]
+
+
+def change_section_payload(section: str) -> str:
+    return "/change_answer" + json.dumps({"section": section})
+
+
+def emergency_advice() -> str:
+    return f"call {tu.settings().emergency_number} now."
+
+
+class ShowSummary(Action):
+    def name(self) -> Text:
+        return "action_show_summary"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        lines = tu.questionnaire().summary_lines(tu.answers_from(tracker))
+        dispatcher.utter_message(text="Here is a summary of your answers:\n" + "\n".join(lines))
+        dispatcher.utter_message(
+            text="Is this all correct? If something is wrong, tap \"Change something\" "
+                 "or just type the correct answer (for example \"I'm breastfeeding\").",
+            buttons=CONFIRM_BUTTONS,
+        )
+        return [SlotSet("screening_status", "awaiting_confirmation")]
+
+
+class AskWhatToChange(Action):
+    def name(self) -> Text:
+        return "action_ask_what_to_change"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(
+            text="Which part would you like to change? I'll ask those questions again. "
+                 "You can also type the correct answer.",
+            buttons=[{"title": t, "payload": change_section_payload(s)} for t, s in SECTION_BUTTONS],
+        )
+        return []
+
+
+class ChangeSection(Action):
+    """Clears one section's answers so the screening form asks them again."""
+
+    def name(self) -> Text:
+        return "action_change_section"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        section = self._chosen_section(tracker)
+        if section is None:
+            return AskWhatToChange().run(dispatcher, tracker, domain)
+        cleared = [SlotSet(q.id, None) for q in tu.questionnaire().questions if q.section == section]
+        return cleared + [SlotSet("retry_question", None), SlotSet("screening_status", "in_progress"),
+                          SlotSet("screening_outcome", None), SlotSet("screening_reasons", None)]
+
+    @staticmethod
+    def _chosen_section(tracker: Tracker) -> Any:
+        text = tu.latest_text(tracker).strip()
+        offered = tu.offered_payloads(tracker)
+        for _, section in SECTION_BUTTONS:
+            if text == change_section_payload(section) and text in offered:
+                return section
+        return None
+
+
+class ApplyCorrection(Action):
+    """A typed correction at the summary ("actually I'm breastfeeding")."""
+
+    def name(self) -> Text:
+        return "action_apply_correction"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        questionnaire = tu.questionnaire()
+        answers = tu.answers_from(tracker)
+        changes = find_corrections(questionnaire.questions, answers, tu.our_entities(tracker))
+        if not changes:
+            dispatcher.utter_message(text="Sorry, I couldn't tell which answer to change.")
+            return AskWhatToChange().run(dispatcher, tracker, domain)
+        events: List[EventType] = []
+        for qid, value in changes.items():
+            question = questionnaire.get(qid)
+            dispatcher.utter_message(
+                text=f"Thanks, I've updated your answer: {question.summary}: {question.label_for(value)}.")
+            events.append(SlotSet(qid, value))
+        return events
+
+
+class GiveOutcome(Action):
+    """Works out the outcome from the answers and explains it in plain words."""
+
+    def name(self) -> Text:
+        return "action_give_outcome"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        settings = tu.settings()
+        answers = tu.questionnaire().normalise(tu.answers_from(tracker))
+        result = evaluate(answers, settings.rule_overrides, emergency_advice())
+        reasons = result.explanations()
+        if result.outcome == URGENT_CARE:
+            self._urgent(dispatcher, result.urgent_tier, reasons)
+            status = "urgent_stop"
+        else:
+            self._non_urgent(dispatcher, result.outcome, reasons)
+            status = "completed"
+        return [
+            SlotSet("screening_outcome", result.outcome),
+            SlotSet("screening_reasons", result.reasons),
+            SlotSet("tmd_screener_score", tmd_screener_score(answers)),
+            SlotSet("screening_status", status),
+        ]
+
+    @staticmethod
+    def _urgent(dispatcher: CollectingDispatcher, tier: Any, reasons: List[str]) -> None:
+        settings = tu.settings()
+        if tier == EMERGENCY:
+            action = (f"Please call {settings.emergency_number} now, or go to your nearest "
+                      "emergency department. Don't wait for a clinic appointment.")
+        else:
+            action = settings.same_day_advice
+        dispatcher.utter_message(text=f"{action}\n\n" + "\n".join(reasons[:1]))
+        dispatcher.utter_message(
+            text="I've stopped the screening questions here, because this needs to be "
+                 "checked first. Injections for jaw pain are not the right next step today. "
+                 f"When you've been seen, you're welcome to contact {settings.clinic_name} "
+                 f"on {settings.phone}.")
+
+    @staticmethod
+    def _non_urgent(dispatcher: CollectingDispatcher, outcome: str, reasons: List[str]) -> None:
+        opening = {
+            NOT_ELIGIBLE_NOW: "Thank you. Based on your answers, this treatment isn't suitable "
+                              "right now, for these reasons:",
+            NEEDS_MEDICAL_REVIEW: "Thank you. Some of your answers need a practitioner (or your "
+                                  "own doctor) to review them before any treatment could be "
+                                  "considered:",
+            ELIGIBLE_FOR_CONSULTATION: "Thank you. Nothing in this screening rules the "
+                                       "treatment out. A trained practitioner decides at a "
+                                       "consultation whether it's right for you.",
+        }[outcome]
+        text = opening
+        if reasons:
+            text += "\n" + tu.bullet_list(reasons)
+        dispatcher.utter_message(text=text)
+        advice = {
+            NOT_ELIGIBLE_NOW: "A consultation with a trained practitioner can still help you "
+                              "discuss your options, and when this may change.",
+            NEEDS_MEDICAL_REVIEW: "We recommend a consultation with a trained practitioner. "
+                                  "Please bring a list of your medicines and any letters from "
+                                  "your doctor. Keep taking your medicines as prescribed.",
+            ELIGIBLE_FOR_CONSULTATION: "We recommend booking a consultation with a trained "
+                                       "practitioner to talk it through.",
+        }[outcome]
+        dispatcher.utter_message(text=advice + " This screening is not a diagnosis.")
+        dispatcher.utter_message(text="Would you like to request a consultation?",
+                                 buttons=[{"title": "Yes, please", "payload": "/affirm"},
+                                          {"title": "No, thanks", "payload": "/deny"}])

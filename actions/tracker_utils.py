@@ -1,0 +1,116 @@
+"""Reading the tracker: answers so far, what the patient just said, which buttons the
+bot offered. Shared by every action module."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Sequence
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from clinical.clinic import ClinicSettings, load_clinic_settings
+from clinical.questionnaire import Questionnaire, load_questionnaire
+from medical_nlu.pipeline import EXTRACTOR_NAME
+
+BUTTON_INTENT = "inform"
+BUTTON_ENTITY = "option"
+
+
+def questionnaire() -> Questionnaire:
+    return load_questionnaire()
+
+
+def settings() -> ClinicSettings:
+    return load_clinic_settings()
+
+
+def clinic_slot_events() -> List[SlotSet]:
+    return [SlotSet(k, v) for k, v in settings().as_slots().items()]
+
+
+def answers_from(tracker: Tracker) -> Dict[str, Any]:
+    return {qid: tracker.get_slot(qid) for qid in questionnaire().ids}
+
+
+def option_payload(value: str) -> str:
+    """The payload behind an answer button: /inform{"option": "<value>"}."""
+    return f"/{BUTTON_INTENT}{json.dumps({BUTTON_ENTITY: value})}"
+
+
+def button(title: str, value: str) -> Dict[str, str]:
+    return {"title": title, "payload": option_payload(value)}
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def is_payload_syntax(text: str) -> bool:
+    return text.lstrip().startswith("/")
+
+
+def our_entities(tracker: Tracker) -> List[Dict[str, Any]]:
+    """Entities from the project's extractor only: never ones a typed payload carried."""
+    if is_payload_syntax(latest_text(tracker)):
+        return []
+    return [e for e in (tracker.latest_message or {}).get("entities") or []
+            if e.get("extractor") == EXTRACTOR_NAME]
+
+
+def offered_payloads(tracker: Tracker) -> List[str]:
+    """Payloads of the buttons the bot showed since the patient's previous message."""
+    payloads: List[str] = []
+    seen_latest_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest_user:
+                break
+            seen_latest_user = True
+        elif event.get("event") == "bot" and seen_latest_user:
+            for b in (event.get("data") or {}).get("buttons") or []:
+                payloads.append(b.get("payload"))
+    return payloads
+
+
+def button_value(tracker: Tracker) -> Optional[str]:
+    """The option behind a tapped button, or None. A payload-looking message counts only
+    if it is exactly one of the buttons just offered; anything else is ignored."""
+    text = latest_text(tracker).strip()
+    if not is_payload_syntax(text) or text not in offered_payloads(tracker):
+        return None
+    try:
+        return str(json.loads(text[len(BUTTON_INTENT) + 1:])[BUTTON_ENTITY])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def is_forged_payload(tracker: Tracker) -> bool:
+    text = latest_text(tracker).strip()
+    return is_payload_syntax(text) and text not in offered_payloads(tracker)
+
+
+def effective_intent(tracker: Tracker) -> str:
+    """The intent, except that a typed payload the bot didn't offer means nothing."""
+    return "" if is_forged_payload(tracker) else latest_intent(tracker)
+
+
+def yes_no_buttons(extra_unsure: bool = False) -> List[Dict[str, str]]:
+    buttons = [button("Yes", "yes"), button("No", "no")]
+    if extra_unsure:
+        buttons.append(button("Not sure", "unsure"))
+    return buttons
+
+
+def format_with_settings(text: str) -> str:
+    s = settings()
+    return text.format(emergency_number=s.emergency_number, clinic_name=s.clinic_name,
+                       clinic_phone=s.phone, cost_text=s.cost_text,
+                       practitioners_text=s.practitioners_text)
+
+
+def bullet_list(lines: Sequence[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)

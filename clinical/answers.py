@@ -1,0 +1,250 @@
+"""Turns one patient message into an answer to one question. Pure Python.
+
+Inputs are what Rasa's NLU produced (intent name, entities from our own extractor) and,
+when the patient tapped a button, the option value behind it. The result is either an
+answer value, or ``None`` with a hint of what was unclear, so the assistant asks again.
+
+Safety: a bare "no" only means "no" when the question allows it; an unrecognised answer
+is never turned into "no"; "I don't know" becomes UNSURE (after one more try, decided
+by the caller).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+
+from clinical.lexicon import load_lexicon
+from clinical.questionnaire import UNSURE, Question
+
+AFFIRM, DENY, DONT_KNOW = "affirm", "deny", "dont_know"
+
+# Words that can surround a list of medicines without naming one.
+_MEDICINE_FILLER = set(
+    """i im i'm am take taking takes on and also plus with a an the my some daily
+    every day once twice tablet tablets pill pills mg dose doses of for at night morning
+    only just currently prescribed over counter from pharmacy medication medications
+    medicine medicines meds use using have been it that as well too sometimes when needed
+    occasionally per week"""
+    .split()
+)
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    value: Any = None          # the answer, or None when unclear
+    unclear_reason: str = ""   # "dont_know", "out_of_range", "not_understood"
+
+    @property
+    def understood(self) -> bool:
+        return self.value is not None
+
+
+def _present(entities: Iterable[Mapping[str, Any]], label: Optional[str] = None) -> List[Mapping[str, Any]]:
+    return [e for e in entities if label is None or e.get("entity") == label]
+
+
+def _values(entities, ids: Sequence[str], negated: bool) -> List[str]:
+    return [str(e["value"]) for e in entities
+            if str(e.get("value")) in ids and bool(e.get("negated")) == negated]
+
+
+def _option_by_text(question: Question, text: str) -> Optional[str]:
+    """Typed button labels ("None of these") and option numbers ("2") for text channels."""
+    cleaned = re.sub(r"[^\w\s/'-]", "", (text or "")).strip().lower()
+    for index, option in enumerate(question.options, start=1):
+        if cleaned in (option.label.lower(), option.value.lower().replace("_", " "), str(index)):
+            return option.value
+    return None
+
+
+def interpret(question: Question, intent: str, entities: Sequence[Mapping[str, Any]],
+              text: str = "", button_value: Optional[str] = None) -> Interpretation:
+    if button_value is not None:
+        return _from_button(question, button_value)
+    handler = {
+        "yes_no": _yes_no,
+        "choice": _choice,
+        "number": _number,
+        "medicines": _medicines,
+        "treatments": _treatments,
+    }[question.type]
+    result = handler(question, intent, list(entities), text or "")
+    if result.understood:
+        return result
+    if intent == DONT_KNOW:
+        return Interpretation(None, "dont_know")
+    return result
+
+
+def _from_button(question: Question, value: str) -> Interpretation:
+    if value == UNSURE:
+        return Interpretation(None, "dont_know")
+    if question.type == "yes_no" and value in ("yes", "no"):
+        return Interpretation(value)
+    if question.type in ("medicines", "treatments"):
+        if value in ("none", "nothing"):
+            return Interpretation([] if question.type == "medicines" else ["nothing"])
+        if question.option(value):
+            return Interpretation([value])
+    if question.option(value):
+        return Interpretation(value)
+    return Interpretation(None, "not_understood")
+
+
+def _yes_no(question: Question, intent: str, entities, text: str) -> Interpretation:
+    if _values(entities, question.recognises, negated=False):
+        return Interpretation("yes")
+    if _values(entities, question.recognises + question.denied_by, negated=True):
+        return Interpretation("no")
+    by_text = _option_by_text_yes_no(text)
+    if by_text:
+        return Interpretation(by_text)
+    if intent == AFFIRM:
+        return Interpretation("yes")
+    if intent == DENY:
+        return Interpretation("no")
+    return Interpretation(None, "not_understood")
+
+
+def _option_by_text_yes_no(text: str) -> Optional[str]:
+    cleaned = re.sub(r"[^\w\s]", "", (text or "")).strip().lower()
+    return {"1": "yes", "yes": "yes", "2": "no", "no": "no"}.get(cleaned)
+
+
+def _choice(question: Question, intent: str, entities, text: str) -> Interpretation:
+    for option in question.options:
+        if _values(entities, option.recognises, negated=False):
+            return Interpretation(option.value)
+        if _values(entities, option.recognises_negated, negated=True):
+            return Interpretation(option.value)
+    by_duration = _from_duration(question, entities)
+    if by_duration:
+        return Interpretation(by_duration)
+    negated_mentions = [o for o in question.options if _values(entities, o.recognises, negated=True)]
+    if negated_mentions and question.no_means:
+        return Interpretation(question.no_means)  # "I'm not pregnant" -> does not apply
+    by_text = _option_by_text(question, text)
+    if by_text:
+        return Interpretation(by_text)
+    if intent == AFFIRM and question.yes_means:
+        return Interpretation(question.yes_means)
+    if intent == DENY and question.no_means:
+        return Interpretation(question.no_means)
+    return Interpretation(None, "not_understood")
+
+
+def _from_duration(question: Question, entities) -> Optional[str]:
+    mapping = question.duration_options
+    durations = [e for e in _present(entities, "duration") if not e.get("negated")]
+    if not mapping or not durations:
+        return None
+    days = float(durations[0]["value"])
+    for limit, value in sorted((float(k), v) for k, v in mapping["less_than_days"].items()):
+        if days < limit:
+            return value
+    return mapping["otherwise"]
+
+
+def _number(question: Question, intent: str, entities, text: str) -> Interpretation:
+    candidates = _present(entities, "age") + _present(entities, "number")
+    if not candidates:
+        return Interpretation(None, "not_understood")
+    value = int(candidates[0]["value"])
+    low = question.minimum if question.minimum is not None else float("-inf")
+    high = question.maximum if question.maximum is not None else float("inf")
+    if not low <= value <= high:
+        return Interpretation(None, "out_of_range")
+    return Interpretation(value)
+
+
+def _medicines(question: Question, intent: str, entities, text: str) -> Interpretation:
+    named = _unique(str(e["value"]) for e in _present(entities, "medicine") if not e.get("negated"))
+    unrecognised = _has_unrecognised_words(text, entities)
+    if named or (unrecognised and intent not in (DENY, DONT_KNOW)):
+        return Interpretation(named + (["unknown"] if unrecognised else []))
+    if intent == DENY or _present(entities, "medicine") or _option_by_text(question, text) == "none":
+        return Interpretation([])  # "none", "I don't take any blood thinners"
+    return Interpretation(None, "not_understood")
+
+
+def _has_unrecognised_words(text: str, entities) -> bool:
+    """True when the message names something that may be a medicine we don't know."""
+    remaining = text or ""
+    for e in sorted(entities, key=lambda e: e.get("start", 0), reverse=True):
+        if "start" in e and "end" in e:
+            remaining = remaining[: e["start"]] + " " + remaining[e["end"]:]
+    words = re.findall(r"[a-zA-Z][a-zA-Z'-]{3,}", remaining.lower())
+    cues = {"none", "nothing", "dont", "don't", "know", "sure", "remember", "not", "nope"}
+    return any(w not in _MEDICINE_FILLER and w not in cues for w in words)
+
+
+def _treatments(question: Question, intent: str, entities, text: str) -> Interpretation:
+    named = _unique(str(e["value"]) for e in _present(entities, "treatment") if not e.get("negated"))
+    if named:
+        return Interpretation(named)
+    by_text = _option_by_text(question, text)
+    if by_text:
+        return Interpretation([by_text])
+    if intent == DENY or _present(entities, "treatment"):
+        return Interpretation(["nothing"])
+    if intent == "inform" and text.strip():
+        return Interpretation(["other"])  # something we don't recognise; staff read the transcript
+    return Interpretation(None, "not_understood")
+
+
+def _unique(items: Iterable[str]) -> List[str]:
+    seen: Dict[str, None] = {}
+    for item in items:
+        seen.setdefault(item, None)
+    return list(seen)
+
+
+def medicine_categories(medicines: Sequence[str]) -> Dict[str, str]:
+    lexicon = load_lexicon()
+    return {m: lexicon.category_of(m) for m in medicines}
+
+
+def find_corrections(questions: Sequence[Question], answers: Mapping[str, Any],
+                     entities: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+    """Earlier answers that this message clearly changes ("actually I'm breastfeeding").
+
+    Only explicit mentions count (a lexicon term, an age phrase), never a bare yes/no,
+    and only for questions already answered. The caller does not look for corrections
+    in a message that answered the pending question with those same entities.
+    """
+    changes: Dict[str, Any] = {}
+    for question in questions:
+        current = answers.get(question.id)
+        if current is None or current == "not_asked":
+            continue
+        new = _explicit_answer(question, entities, current)
+        if new is not None and new != current:
+            changes[question.id] = new
+    return changes
+
+
+def _explicit_answer(question: Question, entities, current: Any) -> Any:
+    if question.type == "yes_no":
+        if _values(entities, question.recognises, negated=False):
+            return "yes"
+        if _values(entities, question.recognises, negated=True):
+            return "no"
+    elif question.type == "choice":
+        for option in question.options:
+            if _values(entities, option.recognises, negated=False):
+                return option.value
+            if _values(entities, option.recognises_negated, negated=True):
+                return option.value
+        if question.no_means and any(_values(entities, o.recognises, negated=True) for o in question.options):
+            return question.no_means
+    elif question.type == "number" and question.id == "patient_age":
+        ages = _present(entities, "age")
+        if ages:
+            return int(ages[0]["value"])
+    elif question.type == "medicines":
+        named = [str(e["value"]) for e in _present(entities, "medicine") if not e.get("negated")]
+        if named:
+            existing = current if isinstance(current, list) else []
+            return _unique(list(existing) + named)
+    return None

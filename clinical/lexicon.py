@@ -1,0 +1,63 @@
+"""Loads the clinic-reviewed vocabulary in ``lexicon.yml``.
+
+Pure Python (no Rasa, no spaCy) so the rules and the NLU pipeline share one source
+of truth for which medicine belongs to which screening category.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import yaml
+
+LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
+
+# Entity labels the NLU pipeline emits for each lexicon section.
+SECTION_TO_ENTITY = {
+    "medicines": "medicine",
+    "conditions": "condition",
+    "symptoms": "symptom",
+    "treatments": "treatment",
+    "pregnancy": "pregnancy",
+}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    # (entity label, canonical id) -> list of surface terms
+    terms: Dict[Tuple[str, str], List[str]]
+    medicine_categories: Dict[str, str]
+    negation_before: List[str] = field(default_factory=list)
+    negation_after: List[str] = field(default_factory=list)
+    clause_breaks: List[str] = field(default_factory=list)
+
+    def category_of(self, medicine_id: str) -> str:
+        return self.medicine_categories.get(medicine_id, "unknown")
+
+
+def _as_terms(entry) -> List[str]:
+    if isinstance(entry, dict):
+        return [str(t).lower() for t in entry["terms"]]
+    return [str(t).lower() for t in entry]
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    terms: Dict[Tuple[str, str], List[str]] = {}
+    categories: Dict[str, str] = {}
+    for section, label in SECTION_TO_ENTITY.items():
+        for canonical, entry in (raw.get(section) or {}).items():
+            terms[(label, canonical)] = _as_terms(entry)
+            if section == "medicines":
+                categories[canonical] = entry["category"]
+    negation = raw.get("negation") or {}
+    return Lexicon(
+        terms=terms,
+        medicine_categories=categories,
+        negation_before=[str(w).lower() for w in negation.get("before", [])],
+        negation_after=[str(w).lower() for w in negation.get("after", [])],
+        clause_breaks=[str(w).lower() for w in negation.get("clause_breaks", [])],
+    )

@@ -1,0 +1,177 @@
+"""The project's own spaCy pipeline: blank English + the clinic's lexicon.
+
+No downloaded model is needed (none can be downloaded on clinic servers or here):
+a blank English tokenizer, a PhraseMatcher built from ``clinical/lexicon.yml``,
+token patterns for ages, numbers and durations, and a clause-scoped negation check.
+
+``extract(text)`` returns Rasa-style entity dicts, each with an extra ``negated``
+flag, e.g. "no fever but I take warfarin" ->
+  [{"entity": "symptom", "value": "fever", "negated": True, ...},
+   {"entity": "medicine", "value": "warfarin", "negated": False, ...}]
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Dict, List, Optional
+
+import spacy
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from clinical.lexicon import Lexicon, load_lexicon
+
+EXTRACTOR_NAME = "ClinicalEntityExtractor"
+
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3, "few": 3,
+    "several": 4, "half a": 0.5,
+}
+UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30.44, "year": 365.25}
+
+_NUM = r"(?P<num>\d+(?:\.\d+)?|" + "|".join(
+    sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)
+) + r")"
+_UNIT = r"(?P<unit>day|week|fortnight|month|year)s?"
+DURATION_RE = re.compile(rf"\b{_NUM}(?:\s+and\s+a\s+half)?\s*(?:-\s*)?{_UNIT}\b", re.I)
+RELATIVE_RE = re.compile(
+    r"\b(?P<rel>yesterday|today|last week|last month|last year|this week|this month|"
+    r"a while ago|ages ago|years ago|months ago)\b",
+    re.I,
+)
+RELATIVE_DAYS = {
+    "yesterday": 1, "today": 0, "this week": 3, "last week": 7, "this month": 14,
+    "last month": 30, "last year": 365, "years ago": 730, "months ago": 91,
+}
+AGE_RE = re.compile(
+    r"\b(?:i'?m|i am|im|aged?|age is|age:)\s*(?P<a>\d{1,3})\b|\b(?P<b>\d{1,3})\s*(?:years?|yrs?|y/?o)\s*(?:old|of age)?\b",
+    re.I,
+)
+# A score like "7", "7/10", "7 out of 10", or a bare number answering "how old are you?"
+NUMBER_RE = re.compile(r"(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:/|out of)\s*10)?(?![\w.])", re.I)
+WORD_NUMBER_RE = re.compile(
+    r"\b(?P<w>" + "|".join(w for w, v in NUMBER_WORDS.items() if isinstance(v, int) and " " not in w and w not in ("a", "an")) + r")\b",
+    re.I,
+)
+
+
+class ClinicalPipeline:
+    """Blank-English spaCy pipeline with lexicon matching and negation."""
+
+    def __init__(self, lexicon: Optional[Lexicon] = None) -> None:
+        self.lexicon = lexicon or load_lexicon()
+        self.nlp = spacy.blank("en")
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self._labels: Dict[int, tuple] = {}
+        for (label, canonical), terms in self.lexicon.terms.items():
+            key = f"{label}::{canonical}"
+            self.matcher.add(key, [self.nlp.make_doc(t) for t in terms])
+            self._labels[self.nlp.vocab.strings[key]] = (label, canonical)
+        self._negation_before = [self.nlp.make_doc(w) for w in self.lexicon.negation_before]
+        self._negation_after = [self.nlp.make_doc(w) for w in self.lexicon.negation_after]
+        self._breaks = [self.nlp.make_doc(w) for w in self.lexicon.clause_breaks]
+
+    # -- public -------------------------------------------------------------
+    def extract(self, text: str) -> List[Dict[str, Any]]:
+        if not text or not text.strip():
+            return []
+        doc = self.nlp.make_doc(text)
+        entities = self._lexicon_entities(doc)
+        taken = [(e["start"], e["end"]) for e in entities]
+        entities += self._duration_entities(text, taken)
+        taken = [(e["start"], e["end"]) for e in entities]
+        entities += self._number_entities(text, taken)
+        return sorted(entities, key=lambda e: e["start"])
+
+    # -- lexicon terms ------------------------------------------------------
+    def _lexicon_entities(self, doc: Doc) -> List[Dict[str, Any]]:
+        spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
+        result = []
+        for span in filter_spans(spans):  # longest match wins: "heart attack" over "attack"
+            label, canonical = self._labels[span.label]
+            result.append(
+                self._entity(label, canonical, span.start_char, span.end_char, span.text,
+                             negated=self._is_negated(doc, span.start, span.end))
+            )
+        return result
+
+    def _is_negated(self, doc: Doc, start: int, end: int) -> bool:
+        """A cue earlier in the same clause, or a post-cue right after, negates the term."""
+        tokens = [t.lower_ for t in doc]
+        clause_start = 0
+        for i in range(start):
+            if any(self._matches_at(tokens, i, b) for b in self._breaks):
+                clause_start = i + 1
+        for i in range(clause_start, start):
+            if any(self._matches_at(tokens, i, cue) for cue in self._negation_before):
+                return True
+        return any(self._matches_at(tokens, end, cue) for cue in self._negation_after)
+
+    @staticmethod
+    def _matches_at(tokens: List[str], i: int, phrase: Doc) -> bool:
+        words = [t.lower_ for t in phrase]
+        return tokens[i:i + len(words)] == words
+
+    # -- durations, ages, numbers -------------------------------------------
+    def _duration_entities(self, text: str, taken) -> List[Dict[str, Any]]:
+        found = []
+        for m in DURATION_RE.finditer(text):
+            num = m.group("num").lower()
+            amount = float(NUMBER_WORDS.get(num, num) if not num.replace(".", "").isdigit() else num)
+            if "and a half" in m.group(0).lower():
+                amount += 0.5
+            days = round(amount * UNIT_DAYS[m.group("unit").lower()])
+            found.append(self._entity("duration", days, m.start(), m.end(), m.group(0)))
+        for m in RELATIVE_RE.finditer(text):
+            rel = m.group("rel").lower()
+            if rel in RELATIVE_DAYS and not _overlaps(m.start(), m.end(), [(e["start"], e["end"]) for e in found]):
+                found.append(self._entity("duration", RELATIVE_DAYS[rel], m.start(), m.end(), m.group(0)))
+        return [e for e in found if not _overlaps(e["start"], e["end"], taken)]
+
+    def _number_entities(self, text: str, taken) -> List[Dict[str, Any]]:
+        found: List[Dict[str, Any]] = []
+        for m in AGE_RE.finditer(text):
+            value = int(m.group("a") or m.group("b"))
+            if not _overlaps(m.start(), m.end(), taken):
+                found.append(self._entity("age", value, m.start(), m.end(), m.group(0)))
+        taken = taken + [(e["start"], e["end"]) for e in found]
+        for m in NUMBER_RE.finditer(text):
+            if not _overlaps(m.start(), m.end(), taken):
+                found.append(self._entity("number", int(m.group("n")), m.start(), m.end(), m.group(0)))
+        taken = taken + [(e["start"], e["end"]) for e in found]
+        for m in WORD_NUMBER_RE.finditer(text):
+            if not _overlaps(m.start(), m.end(), taken):
+                found.append(self._entity("number", NUMBER_WORDS[m.group("w").lower()], m.start(), m.end(), m.group(0)))
+        return found
+
+    @staticmethod
+    def _entity(label: str, value: Any, start: int, end: int, text: str, negated: bool = False) -> Dict[str, Any]:
+        return {
+            "entity": label,
+            "value": value,
+            "start": start,
+            "end": end,
+            "text": text,
+            "confidence_entity": 1.0,
+            "extractor": EXTRACTOR_NAME,
+            "negated": negated,
+        }
+
+
+def _overlaps(start: int, end: int, spans) -> bool:
+    return any(start < e and s < end for s, e in spans)
+
+
+@lru_cache(maxsize=1)
+def default_pipeline() -> ClinicalPipeline:
+    return ClinicalPipeline()
+
+
+def extract(text: str) -> List[Dict[str, Any]]:
+    return default_pipeline().extract(text)
