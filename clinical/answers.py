@@ -25,7 +25,8 @@ _MEDICINE_FILLER = set(
     every day once twice tablet tablets pill pills mg dose doses of for at night morning
     only just currently prescribed over counter from pharmacy medication medications
     medicine medicines meds use using have been it that as well too sometimes when needed
-    occasionally per week"""
+    occasionally per week except evening evenings morning mornings night nights stopped
+    bedtime needed regularly"""
     .split()
 )
 
@@ -58,10 +59,20 @@ def _option_by_text(question: Question, text: str) -> Optional[str]:
     return None
 
 
+# "not sure if I'm pregnant" is uncertainty, not a negated "pregnant".
+UNCERTAIN_RE = re.compile(
+    r"\b(not sure|unsure|don'?t know|do not know|no idea|can'?t remember|cannot remember|"
+    r"not certain|dunno|maybe|possibly|might|may be)\b", re.I)
+
+
 def interpret(question: Question, intent: str, entities: Sequence[Mapping[str, Any]],
               text: str = "", button_value: Optional[str] = None) -> Interpretation:
     if button_value is not None:
         return _from_button(question, button_value)
+    uncertain = intent == DONT_KNOW or bool(UNCERTAIN_RE.search(text or ""))
+    if uncertain and not any(not e.get("negated") for e in entities):
+        # Uncertainty wins over a negation cue: never read "not sure if ..." as "no".
+        return Interpretation(None, "dont_know")
     handler = {
         "yes_no": _yes_no,
         "choice": _choice,
@@ -100,6 +111,9 @@ def _yes_no(question: Question, intent: str, entities, text: str) -> Interpretat
     by_text = _option_by_text_yes_no(text)
     if by_text:
         return Interpretation(by_text)
+    if _values(entities, question.denied_by, negated=False):
+        # "I have allergies" names something, but not the thing asked about: ask again.
+        return Interpretation(None, "not_understood")
     if intent == AFFIRM:
         return Interpretation("yes")
     if intent == DENY:
@@ -116,11 +130,13 @@ def _choice(question: Question, intent: str, entities, text: str) -> Interpretat
     for option in question.options:
         if _values(entities, option.recognises, negated=False):
             return Interpretation(option.value)
-        if _values(entities, option.recognises_negated, negated=True):
-            return Interpretation(option.value)
+    # A time ("not had botox for 2 months") says more than a negation cue.
     by_duration = _from_duration(question, entities)
     if by_duration:
         return Interpretation(by_duration)
+    for option in question.options:
+        if _values(entities, option.recognises_negated, negated=True):
+            return Interpretation(option.value)
     negated_mentions = [o for o in question.options if _values(entities, o.recognises, negated=True)]
     if negated_mentions and question.no_means:
         return Interpretation(question.no_means)  # "I'm not pregnant" -> does not apply
@@ -163,8 +179,9 @@ def _medicines(question: Question, intent: str, entities, text: str) -> Interpre
     unrecognised = _has_unrecognised_words(text, entities)
     if named or (unrecognised and intent not in (DENY, DONT_KNOW)):
         return Interpretation(named + (["unknown"] if unrecognised else []))
-    if intent == DENY or _present(entities, "medicine") or _option_by_text(question, text) == "none":
-        return Interpretation([])  # "none", "I don't take any blood thinners"
+    if intent == DENY or _option_by_text(question, text) == "none":
+        return Interpretation([])
+    # "I don't take blood thinners" rules one thing out, not every medicine: ask again.
     return Interpretation(None, "not_understood")
 
 

@@ -133,6 +133,8 @@ def condition_holds(condition: Mapping[str, Any], answers: Mapping[str, Any],
     if "any" in condition:
         return any(condition_holds(c, answers, categories) for c in condition["any"])
     value = answers.get(condition["question"])
+    if value == UNSURE and condition.get("or_unsure"):
+        return True  # e.g. an unsure age still gets the over-50 red-flag question
     if value in (None, NOT_ASKED, UNSURE):
         return False
     if "equals" in condition:

@@ -103,6 +103,8 @@ class RuleBook:
             return self
         by_id = {r.id: r for r in self.rules}
         for rule_id, change in overrides.items():
+            if not isinstance(change, dict) or not set(change) <= {"outcome", "patient_text"}:
+                raise ValueError(f"override for {rule_id!r} must be a mapping with 'outcome' and/or 'patient_text'")
             rule = by_id.get(rule_id)
             if rule is None:
                 raise ValueError(f"clinic settings override unknown rule {rule_id!r}")

@@ -39,7 +39,11 @@ _NUM = r"(?P<num>\d+(?:\.\d+)?|" + "|".join(
     sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)
 ) + r")"
 _UNIT = r"(?P<unit>day|week|fortnight|month|year)s?"
-DURATION_RE = re.compile(rf"\b{_NUM}(?:\s+and\s+a\s+half)?\s*(?:-\s*)?{_UNIT}\b", re.I)
+_HALF = r"\s+and\s+a\s+half"
+# "2 weeks", "2 and a half weeks", "a year and a half"; never "17 years old" (an age).
+DURATION_RE = re.compile(
+    rf"\b{_NUM}(?P<half1>{_HALF})?\s*(?:-\s*)?{_UNIT}\b(?P<half2>{_HALF})?(?!\s*(?:old|of age)\b)", re.I
+)
 RELATIVE_RE = re.compile(
     r"\b(?P<rel>yesterday|today|last week|last month|last year|this week|this month|"
     r"a while ago|ages ago|years ago|months ago)\b",
@@ -92,8 +96,12 @@ class ClinicalPipeline:
     # -- lexicon terms ------------------------------------------------------
     def _lexicon_entities(self, doc: Doc) -> List[Dict[str, Any]]:
         spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
+        # Longest match wins ("heart attack" over "attack"); a term listed in two sections
+        # ("paracetamol": a medicine and a pain-relief treatment) keeps both readings.
+        kept = {(s.start, s.end) for s in filter_spans(spans)}
         result = []
-        for span in filter_spans(spans):  # longest match wins: "heart attack" over "attack"
+        for span in sorted({(s.start, s.end, s.label): s for s in spans if (s.start, s.end) in kept}.values(),
+                           key=lambda s: s.start):
             label, canonical = self._labels[span.label]
             result.append(
                 self._entity(label, canonical, span.start_char, span.end_char, span.text,
@@ -124,7 +132,7 @@ class ClinicalPipeline:
         for m in DURATION_RE.finditer(text):
             num = m.group("num").lower()
             amount = float(NUMBER_WORDS.get(num, num) if not num.replace(".", "").isdigit() else num)
-            if "and a half" in m.group(0).lower():
+            if m.group("half1") or m.group("half2"):
                 amount += 0.5
             days = round(amount * UNIT_DAYS[m.group("unit").lower()])
             found.append(self._entity("duration", days, m.start(), m.end(), m.group(0)))

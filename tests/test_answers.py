@@ -110,18 +110,12 @@ def test_dont_know_is_unclear_with_reason_dont_know(answer, question_id, text):
     assert result.unclear_reason == "dont_know"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: 'not sure' is read as negation ('not' is a negation cue in lexicon.yml), so a "
-    "hedged answer becomes 'not_applicable' - an unclear safety answer silently treated as no"))
 def test_not_sure_if_pregnant_is_unclear_not_does_not_apply(answer):
     result = answer("pregnancy", "I'm not sure if I'm pregnant", DONT_KNOW)
     assert result.value is None
     assert result.unclear_reason == "dont_know"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: 'not sure if I'm allergic to botox' marks toxin_allergy negated, so the answer "
-    "becomes 'no' - an unclear safety answer silently treated as no"))
 def test_not_sure_if_allergic_to_botox_is_unclear_not_no(answer):
     result = answer("allergy_toxin", "not sure if I'm allergic to botox", DONT_KNOW)
     assert result.value is None
@@ -207,9 +201,6 @@ def test_bare_yes_to_last_toxin_asks_again(answer):
     assert result.unclear_reason == "not_understood"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the negated toxin mention ('haven't had Botox') matches option 'never' before the "
-    "duration is looked at, so someone treated 2 months ago is recorded as never treated"))
 def test_havent_had_botox_for_2_months_is_not_never(answer):
     result = answer("last_toxin", "I haven't had Botox for 2 months")
     assert result.value != "never"
@@ -226,9 +217,6 @@ def test_age_17_is_read_as_17(answer, text):
     assert result.value is not True  # an int, not a bool
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: '17 years old' is extracted as a duration of 6209 days, not an age, so the age "
-    "question does not understand it (medical_nlu/pipeline.py runs durations before ages)"))
 def test_17_years_old_is_read_as_17(answer):
     assert answer("patient_age", "I'm 17 years old").value == 17
 
@@ -284,10 +272,6 @@ def test_medicines_dont_know_is_unclear(answer):
     assert answer("medicines", "I can't remember", DONT_KNOW).unclear_reason == "dont_know"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: 'paracetamol' (and 'ibuprofen') are both a medicine and a pain_relief treatment "
-    "in lexicon.yml; filter_spans keeps only the treatment, so the medicines question does "
-    "not understand a plain 'I take paracetamol'"))
 def test_paracetamol_is_a_recognised_medicine(answer):
     assert answer("medicines", "I take paracetamol").value == ["paracetamol"]
 
