@@ -96,6 +96,8 @@ class ValidateConsultationForm(Action):
         slot = tracker.get_slot("requested_slot")
         if slot not in CONTACT_SLOTS or tracker.active_loop.get("name") != "consultation_form":
             return []
+        if tu.is_interruption(tracker):
+            return []
         text = tu.latest_text(tracker).strip()
         choice = tu.button_value(tracker)
         if tu.is_forged_payload(tracker):

@@ -8,7 +8,8 @@ from typing import Any, Dict, List, Text
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, ActiveLoop, AllSlotsReset, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import (ActionExecuted, ActiveLoop, AllSlotsReset, EventType, SessionStarted, SlotSet,
+                             UserUtteranceReverted)
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
@@ -58,7 +59,7 @@ class ValidateConsentForm(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot("requested_slot") != "consent_given":
+        if tracker.get_slot("requested_slot") != "consent_given" or tu.is_interruption(tracker):
             return []
         choice = tu.button_value(tracker)
         intent = tu.effective_intent(tracker)
@@ -126,4 +127,6 @@ class CoreFallback(Action):
                   "for jaw pain (how it works, side effects, cost, alternatives) and take you "
                   "through the screening questions; say \"start over\" to begin again. "
                   f"For anything else please contact {s.clinic_name} on {s.phone}."))
-        return []
+        # Like Rasa's default fallback: forget the message so the dialogue state is as
+        # before it, and listen again (the transcript keeps it for staff).
+        return [UserUtteranceReverted()]

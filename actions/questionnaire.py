@@ -82,9 +82,12 @@ class ValidateScreeningForm(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         questionnaire = tu.questionnaire()
         answers = tu.answers_from(tracker)
-        events: List[EventType] = [SlotSet("screening_status", "in_progress")]
         pending = tracker.get_slot("requested_slot")
         answering = pending in questionnaire.ids and tracker.active_loop.get("name") == "screening_form"
+        if answering and tu.is_interruption(tracker, tu.SCREENING_INTERRUPTION_INTENTS) \
+                and not self._answers_by_its_words(tracker, questionnaire.get(pending)):
+            return []  # let the rules answer; the form then repeats the question
+        events: List[EventType] = [SlotSet("screening_status", "in_progress")]
 
         if answering:
             events += self._handle_reply(dispatcher, tracker, questionnaire.get(pending), answers)
@@ -106,6 +109,14 @@ class ValidateScreeningForm(Action):
             return events + [SlotSet("screening_status", "awaiting_confirmation"),
                              SlotSet("requested_slot", None)]
         return events + [SlotSet("requested_slot", following.id)]
+
+    @staticmethod
+    def _answers_by_its_words(tracker: Tracker, question: Question) -> bool:
+        """True when the words alone answer the question, whatever the intent:
+        "yes, my face feels numb" answers the numbness question even if it sounds
+        like a question about side effects."""
+        reading = interpret(question, "", tu.our_entities(tracker), tu.latest_text(tracker))
+        return reading.understood
 
     def _handle_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                       question: Question, answers: Dict[str, Any]) -> List[EventType]:

@@ -13,6 +13,14 @@ from clinical.questionnaire import Questionnaire, load_questionnaire
 from medical_nlu.pipeline import EXTRACTOR_NAME
 
 BUTTON_INTENT = "inform"
+
+# Intents that data/rules.yml handles during a form (answer, then repeat the question).
+# A form's validation returns no events for them, so Rasa rejects the form for that turn
+# and the rule runs instead.
+QUESTION_INTENTS = ("ask_how_it_works", "ask_duration", "ask_procedure", "ask_side_effects",
+                    "ask_cost", "ask_alternatives", "ask_consultation", "ask_who_injects")
+INTERRUPTION_INTENTS = QUESTION_INTENTS + ("bot_challenge", "stop", "start_over")
+SCREENING_INTERRUPTION_INTENTS = INTERRUPTION_INTENTS + ("change_answer", "book_consultation")
 BUTTON_ENTITY = "option"
 
 
@@ -91,6 +99,11 @@ def button_value(tracker: Tracker) -> Optional[str]:
 def is_forged_payload(tracker: Tracker) -> bool:
     text = latest_text(tracker).strip()
     return is_payload_syntax(text) and text not in offered_payloads(tracker)
+
+
+def is_interruption(tracker: Tracker, intents=INTERRUPTION_INTENTS) -> bool:
+    """A question or command for the rules, not an answer: no button, no payload."""
+    return not is_payload_syntax(latest_text(tracker)) and latest_intent(tracker) in intents
 
 
 def effective_intent(tracker: Tracker) -> str:

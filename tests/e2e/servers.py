@@ -1,0 +1,99 @@
+"""Starts the trained assistant (Rasa server + action server) for end-to-end tests,
+each on a free port with its own throw-away SQLite databases."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+MODEL = Path(os.environ.get("SCREENING_MODEL", ROOT / "models" / "screening.tar.gz"))
+API_TOKEN = "e2e-test-token"  # a throw-away token for the test server only
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early; log:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {timeout}s; log:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class Assistant:
+    url: str
+    action_url: str
+    workdir: Path
+    consultation_db_url: str
+    processes: Dict[str, subprocess.Popen]
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def tracker(self, sender: str) -> dict:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
+                                params={"token": API_TOKEN}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None) -> Assistant:
+    if not MODEL.exists():
+        raise RuntimeError(f"No trained model at {MODEL}: run scripts/test.sh (it trains one) or `rasa train`.")
+    rasa_port, action_port = free_port(), free_port()
+    consultation_db_url = f"sqlite:///{workdir / 'consultations.db'}"
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "rasa.db"}"\n'
+    )
+    env = {**os.environ, "CONSULTATION_DB_URL": consultation_db_url, "TF_CPP_MIN_LOG_LEVEL": "3",
+           **(extra_env or {})}
+    logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
+    processes = {
+        "actions": subprocess.Popen(
+            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions"],
+            cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT),
+        "rasa": subprocess.Popen(
+            [str(VENV_BIN / "rasa"), "run", "--port", str(rasa_port), "--model", str(MODEL),
+             "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT),
+    }
+    assistant = Assistant(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}",
+                          workdir, consultation_db_url, processes)
+    try:
+        wait_until_up(f"{assistant.action_url}/health", processes["actions"], logs["actions"])
+        wait_until_up(f"{assistant.url}/", processes["rasa"], logs["rasa"])
+    except Exception:
+        assistant.stop()
+        raise
+    return assistant
