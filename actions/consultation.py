@@ -192,6 +192,11 @@ class BookConsultation(Action):
             return []
         if status == "completed":
             return [FollowupAction("consultation_form")]
+        if status == "awaiting_confirmation":
+            dispatcher.utter_message(
+                text="Happy to. First, please check the summary of your answers above and tap "
+                     "\"Yes, that's right\" (or change something); then I'll take your request.")
+            return []
         dispatcher.utter_message(
             text=f"You can book directly: {s.booking_instructions} If you answer the screening questions first, the practitioner will have what they need.")
         return []

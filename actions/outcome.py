@@ -5,7 +5,7 @@ import json
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
@@ -110,6 +110,11 @@ class ApplyCorrection(Action):
             dispatcher.utter_message(
                 text=f"Thanks, I've updated your answer: {question.summary}: {question.label_for(value)}.")
             events.append(SlotSet(qid, value))
+        updated = questionnaire.normalise({**answers, **changes})
+        if questionnaire.next_question(updated) or evaluate(updated, tu.settings().rule_overrides).stops_questionnaire:
+            # The correction opened a question (a new age makes the over-50 question apply)
+            # or raised a red flag: back to the questionnaire, which asks or stops at once.
+            events.append(FollowupAction("screening_form"))
         return events
 
 

@@ -144,14 +144,16 @@ class ClinicalPipeline:
 
     def _number_entities(self, text: str, taken) -> List[Dict[str, Any]]:
         found: List[Dict[str, Any]] = []
+        # The entity's span is the number itself ("I'm [17]", "[7]/10"); the pattern
+        # around it is what tells an age from a score.
         for m in AGE_RE.finditer(text):
-            value = int(m.group("a") or m.group("b"))
+            group = "a" if m.group("a") else "b"
             if not _overlaps(m.start(), m.end(), taken):
-                found.append(self._entity("age", value, m.start(), m.end(), m.group(0)))
-        taken = taken + [(e["start"], e["end"]) for e in found]
+                found.append(self._entity("age", int(m.group(group)), m.start(group), m.end(group), m.group(group)))
+        taken = taken + [(m.start(), m.end()) for m in AGE_RE.finditer(text)]
         for m in NUMBER_RE.finditer(text):
             if not _overlaps(m.start(), m.end(), taken):
-                found.append(self._entity("number", int(m.group("n")), m.start(), m.end(), m.group(0)))
+                found.append(self._entity("number", int(m.group("n")), m.start("n"), m.end("n"), m.group("n")))
         taken = taken + [(e["start"], e["end"]) for e in found]
         for m in WORD_NUMBER_RE.finditer(text):
             if not _overlaps(m.start(), m.end(), taken):

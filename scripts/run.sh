@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Sets up and runs the assistant on the embedded defaults (SQLite tracker store).
+#   bash scripts/run.sh          Rasa server (REST channel) on :5005 + action server on :5055
+#   bash scripts/run.sh shell    the same, but talk to it right here in the terminal
+# Environment: RASA_PORT (5005), ACTION_PORT (5055); RASA_API_TOKEN enables Rasa's HTTP
+# API for staff tooling (never open without a token). Stop with Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
+RASA_PORT=${RASA_PORT:-5005}
+ACTION_PORT=${ACTION_PORT:-5055}
+say() { printf '\n==> %s\n' "$*"; }
+
+bash scripts/setup.sh
+RASA=.venv/bin/rasa
+mkdir -p var models
+
+say "Training a model if the data changed since the last one (a few minutes the first time)"
+t0=$(date +%s)
+$RASA train --fixed-model-name screening --out models 2>&1 | grep -E "Nothing changed|trained and saved|Epochs|Error|error" | tail -3
+echo "Model ready in $(( $(date +%s) - t0 )) s: models/screening.tar.gz"
+
+if [ "$ACTION_PORT" != 5055 ]; then
+  endpoints=var/endpoints.run.yml
+  sed "s#127.0.0.1:5055#127.0.0.1:$ACTION_PORT#" endpoints.yml > "$endpoints"
+else
+  endpoints=endpoints.yml
+fi
+
+say "Starting the action server on port $ACTION_PORT (log: var/actions.log)"
+$RASA run actions --port "$ACTION_PORT" --actions actions > var/actions.log 2>&1 &
+ACTIONS_PID=$!
+trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT
+for _ in $(seq 60); do
+  curl -fs "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1 && break
+  kill -0 $ACTIONS_PID 2>/dev/null || { tail -20 var/actions.log; echo "The action server failed to start (see var/actions.log)."; exit 1; }
+  sleep 1
+done
+
+if [ "${1:-}" = "shell" ]; then
+  say "Talk to the assistant below (type /stop to end)"
+  exec $RASA shell --model models/screening.tar.gz --endpoints "$endpoints" --port "$RASA_PORT"
+fi
+
+api=()
+if [ -n "${RASA_API_TOKEN:-}" ]; then api=(--enable-api --auth-token "$RASA_API_TOKEN"); fi
+say "Starting the Rasa server on port $RASA_PORT"
+cat <<MSG
+    When it says "Rasa server is up and running", talk to it from another terminal:
+      .venv/bin/python scripts/chat.py --url http://127.0.0.1:$RASA_PORT
+    or over HTTP:
+      curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
+    Conversations are stored in var/rasa.db; consultation requests in var/consultations.db.
+MSG
+$RASA run --model models/screening.tar.gz --endpoints "$endpoints" --credentials credentials.yml \
+  --port "$RASA_PORT" "${api[@]}"
