@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 CONTACT_SLOTS = ("contact_name", "contact_details", "contact_times", "contact_consent")
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-NAME_PREFIX_RE = re.compile(r"^(?:my name is|my name's|i am|i'm|im|it's|its|this is|name:)\s+", re.I)
+NAME_PREFIX_RE = re.compile(r"^(?:my name is|my name's|i am|i'm|im|it's|its|this is|name:)(?:\s+|$)", re.I)
 TIME_CHOICES = [("Weekday mornings", "weekday mornings"), ("Weekday afternoons", "weekday afternoons"),
                 ("Evenings", "evenings"), ("Weekends", "weekends"), ("Any time", "any time")]
 MAX_FREE_TEXT = 200

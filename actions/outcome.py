@@ -28,7 +28,13 @@ CONFIRM_BUTTONS = [
 
 
 def change_section_payload(section: str) -> str:
-    return "/change_answer" + json.dumps({"section": section})
+    return "/redo_section" + json.dumps({"section": section})
+
+
+# Typed choices of a section ("redo the symptom questions").
+SECTION_WORDS = [("red_flags", ("safety", "red flag", "warning")), ("symptoms", ("symptom",)),
+                 ("pregnancy", ("pregnan", "breastfeed", "breast feed")),
+                 ("medical_history", ("health", "medic", "history", "allerg"))]
 
 
 def emergency_advice() -> str:
@@ -77,17 +83,20 @@ class ChangeSection(Action):
         if section is None:
             return AskWhatToChange().run(dispatcher, tracker, domain)
         cleared = [SlotSet(q.id, None) for q in tu.questionnaire().questions if q.section == section]
-        return cleared + [SlotSet("retry_question", None), SlotSet("screening_status", "in_progress"),
+        # screening_status stays as it is until the form takes over: the rule that
+        # brought us here continues with the form only while the status is unchanged.
+        return cleared + [SlotSet("retry_question", None),
                           SlotSet("screening_outcome", None), SlotSet("screening_reasons", None)]
 
     @staticmethod
     def _chosen_section(tracker: Tracker) -> Any:
         text = tu.latest_text(tracker).strip()
-        offered = tu.offered_payloads(tracker)
-        for _, section in SECTION_BUTTONS:
-            if text == change_section_payload(section) and text in offered:
-                return section
-        return None
+        if tu.is_payload_syntax(text):
+            offered = tu.offered_payloads(tracker)
+            return next((section for _, section in SECTION_BUTTONS
+                         if text == change_section_payload(section) and text in offered), None)
+        lowered = text.lower()
+        return next((section for section, words in SECTION_WORDS if any(w in lowered for w in words)), None)
 
 
 class ApplyCorrection(Action):

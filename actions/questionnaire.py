@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
-from clinical.answers import find_corrections, interpret
+from clinical.answers import find_corrections, interpret, uses_entity
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import evaluate
 
@@ -50,7 +50,8 @@ class AskQuestionAction(Action):
     question_id: Text = ""
 
     def name(self) -> Text:
-        return f"action_ask_{self.question_id}"
+        # The generic base class registers under a name no domain uses.
+        return f"action_ask_{self.question_id}" if self.question_id else "action_ask_question_base"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
@@ -67,9 +68,13 @@ class AskQuestionAction(Action):
         return []
 
 
-# One ask action class per question, named action_ask_<question id>.
-for _q in tu.questionnaire().questions:
-    type(f"Ask_{_q.id}", (AskQuestionAction,), {"question_id": _q.id})
+# One ask action class per question, named action_ask_<question id>. Kept in a dict:
+# rasa-sdk finds actions through Action.__subclasses__(), which holds only weak
+# references, so unreferenced classes could be garbage-collected before registration.
+ASK_ACTIONS = {
+    q.id: type(f"Ask_{q.id}", (AskQuestionAction,), {"question_id": q.id})
+    for q in tu.questionnaire().questions
+}
 
 
 class ValidateScreeningForm(Action):
@@ -135,16 +140,15 @@ class ValidateScreeningForm(Action):
             if reading is None and intent == "out_of_scope":
                 reason = "out_of_scope"
 
-        # Corrections to earlier answers ("actually I'm breastfeeding") count only when
-        # this reply did not use the same words to answer the pending question.
-        used_entities = reading is not None and bool(entities) and tu.button_value(tracker) is None
-        if not used_entities:
-            others = [q for q in tu.questionnaire().questions if q.id != question.id]
-            for qid, value in find_corrections(others, answers, entities).items():
-                answers[qid] = value
-                events.append(SlotSet(qid, value))
-                q = tu.questionnaire().get(qid)
-                dispatcher.utter_message(text=f"Thanks, I've updated your answer: {q.summary}: {q.label_for(value)}.")
+        # Corrections to earlier answers ("no, but actually I'm breastfeeding") use only
+        # the words the pending question did not use for its own answer.
+        others = [q for q in tu.questionnaire().questions if q.id != question.id]
+        spare = [e for e in entities if not uses_entity(question, e)]
+        for qid, value in find_corrections(others, answers, spare).items():
+            answers[qid] = value
+            events.append(SlotSet(qid, value))
+            q = tu.questionnaire().get(qid)
+            dispatcher.utter_message(text=f"Thanks, I've updated your answer: {q.summary}: {q.label_for(value)}.")
 
         if reading is not None:
             answers[question.id] = reading

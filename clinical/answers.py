@@ -265,3 +265,20 @@ def _explicit_answer(question: Question, entities, current: Any) -> Any:
             existing = current if isinstance(current, list) else []
             return _unique(list(existing) + named)
     return None
+
+
+def uses_entity(question: Question, entity: Mapping[str, Any]) -> bool:
+    """Whether this question reads this entity for its own answer."""
+    label, value = entity.get("entity"), str(entity.get("value"))
+    if question.type == "number":
+        return label in ("age", "number")
+    if question.type == "medicines":
+        return label == "medicine"
+    if question.type == "treatments":
+        return label == "treatment"
+    if label == "duration":
+        return bool(question.duration_options)
+    ids = set(question.recognises) | set(question.denied_by)
+    for option in question.options:
+        ids |= set(option.recognises) | set(option.recognises_negated)
+    return value in ids

@@ -54,7 +54,7 @@ RELATIVE_DAYS = {
     "last month": 30, "last year": 365, "years ago": 730, "months ago": 91,
 }
 AGE_RE = re.compile(
-    r"\b(?:i'?m|i am|im|aged?|age is|age:)\s*(?P<a>\d{1,3})\b|\b(?P<b>\d{1,3})\s*(?:years?|yrs?|y/?o)\s*(?:old|of age)?\b",
+    r"\b(?:i'?m|i am|im|aged?|age is|age:)\s*(?:actually\s+|now\s+|only\s+)?(?P<a>\d{1,3})\b|\b(?P<b>\d{1,3})\s*(?:years?|yrs?|y/?o)\s*(?:old|of age)?\b",
     re.I,
 )
 # A score like "7", "7/10", "7 out of 10", or a bare number answering "how old are you?"
