@@ -45,12 +45,12 @@ DURATION_RE = re.compile(
     rf"\b{_NUM}(?P<half1>{_HALF})?\s*(?:-\s*)?{_UNIT}\b(?P<half2>{_HALF})?(?!\s*(?:old|of age)\b)", re.I
 )
 RELATIVE_RE = re.compile(
-    r"\b(?P<rel>yesterday|today|last week|last month|last year|this week|this month|"
+    r"\b(?P<rel>yesterday|last week|last month|last year|this week|this month|"
     r"a while ago|ages ago|years ago|months ago)\b",
     re.I,
 )
 RELATIVE_DAYS = {
-    "yesterday": 1, "today": 0, "this week": 3, "last week": 7, "this month": 14,
+    "yesterday": 1, "this week": 3, "last week": 7, "this month": 14,
     "last month": 30, "last year": 365, "years ago": 730, "months ago": 91,
 }
 AGE_RE = re.compile(
@@ -58,7 +58,9 @@ AGE_RE = re.compile(
     re.I,
 )
 # A score like "7", "7/10", "7 out of 10", or a bare number answering "how old are you?"
-NUMBER_RE = re.compile(r"(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:/|out of)\s*10)?(?![\w.])", re.I)
+NUMBER_RE = re.compile(r"(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:/|out of)\s*10)?(?![\w.%])", re.I)
+# "twice a day", "once a week": how often, not how long ago.
+FREQUENCY_BEFORE_RE = re.compile(r"\b(?:once|twice|times|per|every|each)\s*$", re.I)
 WORD_NUMBER_RE = re.compile(
     r"\b(?P<w>" + "|".join(w for w, v in NUMBER_WORDS.items() if isinstance(v, int) and " " not in w and w not in ("a", "an")) + r")\b",
     re.I,
@@ -130,6 +132,8 @@ class ClinicalPipeline:
     def _duration_entities(self, text: str, taken) -> List[Dict[str, Any]]:
         found = []
         for m in DURATION_RE.finditer(text):
+            if FREQUENCY_BEFORE_RE.search(text[:m.start()]):
+                continue
             num = m.group("num").lower()
             amount = float(NUMBER_WORDS.get(num, num) if not num.replace(".", "").isdigit() else num)
             if m.group("half1") or m.group("half2"):
