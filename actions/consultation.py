@@ -46,32 +46,32 @@ def parse_name(text: str) -> Optional[str]:
     return name
 
 
-class AskContactName(Action):
+class AskContactSlot(Action):
+    """Asks for one detail of the consultation request; subclassed per slot below."""
+
+    slot: Text = ""
+    prompt: Text = ""
+    choices: Tuple[Tuple[str, str], ...] = ()
+
     def name(self) -> Text:
-        return "action_ask_contact_name"
+        return f"action_ask_{self.slot}" if self.slot else "action_ask_contact_base"
 
     def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        dispatcher.utter_message(text="What name should the clinic use for you?")
+        dispatcher.utter_message(text=self.prompt, buttons=[tu.button(t, v) for t, v in self.choices])
         return []
 
 
-class AskContactDetails(Action):
-    def name(self) -> Text:
-        return "action_ask_contact_details"
-
-    def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        dispatcher.utter_message(text="What phone number or email address can the clinic reach you on?")
-        return []
+class AskContactName(AskContactSlot):
+    slot, prompt = "contact_name", "What name should the clinic use for you?"
 
 
-class AskContactTimes(Action):
-    def name(self) -> Text:
-        return "action_ask_contact_times"
+class AskContactDetails(AskContactSlot):
+    slot, prompt = "contact_details", "What phone number or email address can the clinic reach you on?"
 
-    def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        dispatcher.utter_message(text="Which days or times suit you best for a call back or appointment?",
-                                 buttons=[tu.button(title, value) for title, value in TIME_CHOICES])
-        return []
+
+class AskContactTimes(AskContactSlot):
+    slot, prompt = "contact_times", "Which days or times suit you best for a call back or appointment?"
+    choices = tuple(TIME_CHOICES)
 
 
 class AskContactConsent(Action):

@@ -47,7 +47,7 @@ say "Creating the virtual environment with $PY"
 
 say "Installing pinned dependencies (Rasa, TensorFlow, spaCy: a few minutes the first time)"
 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-  -r requirements.txt -r requirements-dev.txt -c constraints.txt \
+  -r requirements.txt -r requirements-dev.txt -c constraints.txt 2>&1 \
   | grep -E '^(Collecting|Successfully|ERROR)' | sed 's/^/    /' || true
 "$VENV/bin/python" -c "import rasa, rasa_sdk, spacy" 2>/dev/null \
   || fail "the install did not complete; see the pip output above (is the package index reachable?)"
