@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
-from clinical.lexicon import load_lexicon
 from clinical.questionnaire import UNSURE, Question
 
 AFFIRM, DENY, DONT_KNOW = "affirm", "deny", "dont_know"
@@ -215,11 +214,6 @@ def _unique(items: Iterable[str]) -> List[str]:
     for item in items:
         seen.setdefault(item, None)
     return list(seen)
-
-
-def medicine_categories(medicines: Sequence[str]) -> Dict[str, str]:
-    lexicon = load_lexicon()
-    return {m: lexicon.category_of(m) for m in medicines}
 
 
 def find_corrections(questions: Sequence[Question], answers: Mapping[str, Any],
