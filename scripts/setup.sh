@@ -34,7 +34,9 @@ if [ "${1:-}" = "--refreeze" ]; then
   exit 0
 fi
 
-wanted=$(cat .python-version requirements.txt requirements-dev.txt constraints.txt | sha256sum | cut -d' ' -f1)
+# requirements.txt (the assistant) + every requirements-*.txt (tests, portal, channels, browser tests)
+REQ_FILES=(requirements.txt requirements-*.txt)
+wanted=$(cat .python-version "${REQ_FILES[@]}" constraints.txt | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; then
   echo "Python environment is up to date ($VENV)."
   exit 0
@@ -47,7 +49,7 @@ say "Creating the virtual environment with $PY"
 
 say "Installing pinned dependencies (Rasa, TensorFlow, spaCy: a few minutes the first time)"
 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-  -r requirements.txt -r requirements-dev.txt -c constraints.txt 2>&1 \
+  $(printf -- '-r %s ' "${REQ_FILES[@]}") -c constraints.txt 2>&1 \
   | grep -E '^(Collecting|Successfully|ERROR)' | sed 's/^/    /' || true
 "$VENV/bin/python" -c "import rasa, rasa_sdk, spacy" 2>/dev/null \
   || fail "the install did not complete; see the pip output above (is the package index reachable?)"
