@@ -22,7 +22,7 @@ $RASA data validate --fail-on-warnings > results/validate.log 2>&1 \
 echo "no warnings"
 
 step "Unit tests: rules, answers, NLU pipeline, actions, domain"
-$PY -m pytest -m "not e2e" -q -p no:cacheprovider
+$PY -m pytest -m "not e2e and not browser" -q -p no:cacheprovider
 
 step "Training the model from scratch"
 rm -rf .rasa/cache
@@ -43,6 +43,12 @@ $RASA test nlu --nlu tests/nlu/heldout_nlu.yml --model models/screening.tar.gz -
 $PY scripts/nlu_report.py results/nlu
 
 step "End-to-end conversations with the Rasa server and the action server"
-$PY -m pytest -m e2e -q -p no:cacheprovider
+$PY -m pytest -m "e2e and not browser" -q -p no:cacheprovider
+
+step "Browser tests (Playwright + Debian's Chromium)"
+bash scripts/install_browser.sh
+$PY -m pytest -m browser -q -p no:cacheprovider -o "addopts=" || rc=$?
+# pytest exits 5 when no test is marked browser yet; anything else is a failure
+[ "${rc:-0}" = 0 ] || [ "${rc:-0}" = 5 ] || fail "browser tests"
 
 step "All tests passed"
