@@ -1,0 +1,124 @@
+"""The production topology on one machine: one action server and several Rasa servers
+sharing a PostgreSQL tracker store and a Redis lock store (endpoints.production.yml)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+import psycopg2
+import redis
+import requests
+
+from tests.e2e.servers import API_TOKEN, MODEL, ROOT, VENV_BIN, free_port, wait_until_up
+
+PG = dict(host=os.environ.get("TEST_PG_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_PG_PORT", "5432")),
+          user=os.environ.get("TEST_PG_USER", "postgres"), dbname="postgres")
+REDIS = dict(host=os.environ.get("TEST_REDIS_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_REDIS_PORT", "6379")))
+REDIS_DB = "7"  # a database number of its own; the tests flush only their key prefix
+
+
+def services_available() -> str:
+    """Empty when PostgreSQL and Redis answer, else why not."""
+    try:
+        psycopg2.connect(connect_timeout=3, **PG).close()
+    except Exception as error:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL at {PG['host']}:{PG['port']} unavailable: {error}"
+    try:
+        redis.Redis(socket_connect_timeout=3, **REDIS).ping()
+    except Exception as error:  # noqa: BLE001
+        return f"Redis at {REDIS['host']}:{REDIS['port']} unavailable: {error}"
+    return ""
+
+
+def _admin(sql: str) -> None:
+    conn = psycopg2.connect(**PG)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
+
+
+@dataclass
+class Cluster:
+    workdir: Path
+    db_name: str
+    action_url: str
+    env: Dict[str, str]
+    rasa_ports: List[int]
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> List[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.rasa_ports]
+
+    def start_rasa(self, index: int) -> None:
+        port = self.rasa_ports[index]
+        log = self.workdir / f"rasa-{index}.log"
+        self.processes[f"rasa-{index}"] = subprocess.Popen(
+            [str(VENV_BIN / "rasa"), "run", "--port", str(port), "--model", str(MODEL),
+             "--endpoints", str(ROOT / "endpoints.production.yml"), "--credentials", str(ROOT / "credentials.yml"),
+             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1"],
+            cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
+
+    def wait_rasa(self, index: int) -> None:
+        wait_until_up(f"{self.urls[index]}/", self.processes[f"rasa-{index}"], self.workdir / f"rasa-{index}.log")
+
+    def kill_rasa(self, index: int) -> None:
+        process = self.processes[f"rasa-{index}"]
+        process.send_signal(signal.SIGKILL)  # a crash, not a clean shutdown
+        process.wait(timeout=20)
+
+    def tracker(self, sender: str, index: int = 0) -> dict:
+        response = requests.get(f"{self.urls[index]}/conversations/{sender}/tracker",
+                                params={"token": API_TOKEN}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        _admin(f'DROP DATABASE IF EXISTS "{self.db_name}"')
+        client = redis.Redis(db=int(REDIS_DB), **REDIS)
+        for key in client.scan_iter("screening*"):
+            client.delete(key)
+
+
+def start_cluster(workdir: Path, rasa_servers: int = 2) -> Cluster:
+    db_name = f"screening_test_{uuid.uuid4().hex[:10]}"
+    _admin(f'CREATE DATABASE "{db_name}"')
+    action_port = free_port()
+    env = {
+        **os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "DB_HOST": PG["host"], "DB_PORT": str(PG["port"]), "DB_NAME": db_name, "DB_USER": PG["user"],
+        "DB_PASSWORD": "", "REDIS_HOST": REDIS["host"], "REDIS_PORT": str(REDIS["port"]),
+        "REDIS_PASSWORD": "", "REDIS_DB": REDIS_DB,
+        "CONSULTATION_DB_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{db_name}",
+    }
+    cluster = Cluster(workdir, db_name, f"http://127.0.0.1:{action_port}", env,
+                      [free_port() for _ in range(rasa_servers)])
+    try:
+        log = workdir / "actions.log"
+        cluster.processes["actions"] = subprocess.Popen(
+            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions"],
+            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        for index in range(rasa_servers):
+            cluster.start_rasa(index)
+        wait_until_up(f"{cluster.action_url}/health", cluster.processes["actions"], log)
+        for index in range(rasa_servers):
+            cluster.wait_rasa(index)
+    except Exception:
+        cluster.stop()
+        raise
+    return cluster
