@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,7 @@ class Cluster:
     action_url: str
     env: Dict[str, str]
     rasa_ports: List[int]
+    endpoints: Path = ROOT / "endpoints.production.yml"
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -61,7 +63,7 @@ class Cluster:
         log = self.workdir / f"rasa-{index}.log"
         self.processes[f"rasa-{index}"] = subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "--port", str(port), "--model", str(MODEL),
-             "--endpoints", str(ROOT / "endpoints.production.yml"), "--credentials", str(ROOT / "credentials.yml"),
+             "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml"),
              "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1"],
             cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
 
@@ -94,7 +96,7 @@ class Cluster:
             client.delete(key)
 
 
-def start_cluster(workdir: Path, rasa_servers: int = 2) -> Cluster:
+def start_cluster(workdir: Path, rasa_servers: int = 2, endpoints: Path = None) -> Cluster:
     db_name = f"screening_test_{uuid.uuid4().hex[:10]}"
     _admin(f'CREATE DATABASE "{db_name}"')
     action_port = free_port()
@@ -107,7 +109,7 @@ def start_cluster(workdir: Path, rasa_servers: int = 2) -> Cluster:
         "CONSULTATION_DB_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{db_name}",
     }
     cluster = Cluster(workdir, db_name, f"http://127.0.0.1:{action_port}", env,
-                      [free_port() for _ in range(rasa_servers)])
+                      [free_port() for _ in range(rasa_servers)], endpoints or ROOT / "endpoints.production.yml")
     try:
         log = workdir / "actions.log"
         cluster.processes["actions"] = subprocess.Popen(
@@ -122,3 +124,37 @@ def start_cluster(workdir: Path, rasa_servers: int = 2) -> Cluster:
         cluster.stop()
         raise
     return cluster
+
+
+SIMULTANEOUS_QUESTIONS = ("what does it cost", "how does it work")
+
+
+def simultaneous_round(cluster: Cluster) -> str:
+    """One patient's two messages reach two servers at the same instant.
+
+    Returns "ok", or what went wrong in the stored transcript: a message lost or stored
+    twice, or the turns interleaved (the servers processed the conversation at once).
+    """
+    sender = f"race-{uuid.uuid4().hex[:10]}"
+    post = lambda url, text: requests.post(f"{url}/webhooks/rest/webhook",  # noqa: E731
+                                           json={"sender": sender, "message": text}, timeout=120)
+    post(cluster.urls[0], "hello")
+    barrier = threading.Barrier(2)
+
+    def fire(index: int) -> None:
+        barrier.wait()
+        post(cluster.urls[index % len(cluster.urls)], SIMULTANEOUS_QUESTIONS[index])
+
+    threads = [threading.Thread(target=fire, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    events = [e for e in cluster.tracker(sender)["events"] if e["event"] in ("user", "bot")]
+    users = [e["text"] for e in events if e["event"] == "user"]
+    if len(users) != 3 or sorted(users[1:]) != sorted(SIMULTANEOUS_QUESTIONS):
+        return "lost or duplicated message"
+    second = [i for i, e in enumerate(events) if e["event"] == "user"][1]
+    if events[second + 1]["event"] != "bot":
+        return "interleaved turns"
+    return "ok"
