@@ -42,7 +42,8 @@ $RASA test nlu --nlu tests/nlu/heldout_nlu.yml --model models/screening.tar.gz -
   > results/nlu.log 2>&1 || { tail -20 results/nlu.log; fail "NLU evaluation"; }
 $PY scripts/nlu_report.py results/nlu
 
-step "End-to-end conversations with the Rasa server and the action server"
+step "End-to-end conversations (one server; and the production topology: 2 Rasa servers, PostgreSQL, Redis, nginx)"
+bash scripts/install_nginx.sh
 $PY -m pytest -m "e2e and not browser" -q -p no:cacheprovider
 
 step "Browser tests (Playwright + Debian's Chromium)"

@@ -3,8 +3,11 @@ sharing a PostgreSQL tracker store and a Redis lock store (endpoints.production.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
+import time
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -158,3 +161,44 @@ def simultaneous_round(cluster: Cluster) -> str:
     if events[second + 1]["event"] != "bot":
         return "interleaved turns"
     return "ok"
+
+
+def start_balancer(cluster: Cluster, workdir: Path) -> str:
+    """Runs deploy/nginx.conf (Debian's nginx) in front of the cluster; returns its URL.
+
+    The repo's config is used as is, with only the addresses swapped for this test's
+    free ports, so the test checks the configuration clinics deploy.
+    """
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise RuntimeError("nginx is not installed: run scripts/install_nginx.sh")
+    public, private = free_port(), free_port()
+    action_port = cluster.action_url.rsplit(":", 1)[1]
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    conf = re.sub(r"upstream rasa_servers \{[^}]*\}", "upstream rasa_servers {\n    least_conn;\n" + "".join(
+        f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n" for port in cluster.rasa_ports) + "}", conf)
+    conf = re.sub(r"upstream action_servers \{[^}]*\}",
+                  f"upstream action_servers {{\n    server 127.0.0.1:{action_port};\n}}", conf)
+    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{public};").replace(
+        "listen 127.0.0.1:8080;", f"listen 127.0.0.1:{private};")
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (workdir / f"{name}_temp").mkdir(exist_ok=True)
+    main = workdir / "nginx-main.conf"
+    main.write_text(
+        f"pid {workdir}/nginx.pid;\nerror_log {workdir}/nginx-error.log warn;\nevents {{}}\n"
+        f"http {{\n  access_log {workdir}/nginx-access.log;\n"
+        + "".join(f"  {n}_temp_path {workdir}/{n}_temp;\n" for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        + f"  include {workdir}/screening.conf;\n}}\n")
+    (workdir / "screening.conf").write_text(conf)
+    cluster.processes["balancer"] = subprocess.Popen(
+        [nginx, "-c", str(main), "-p", str(workdir), "-g", "daemon off;"],
+        stdout=(workdir / "nginx.out").open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{public}"
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            requests.get(f"{url}/", timeout=1)
+            return url
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError((workdir / "nginx.out").read_text())

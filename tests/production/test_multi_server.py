@@ -7,7 +7,7 @@ import pytest
 
 from tests.e2e.conversation import Conversation
 from tests.e2e.screening import DEFAULT_REPLIES, answer_questions, start
-from tests.production.cluster import services_available, simultaneous_round, start_cluster
+from tests.production.cluster import services_available, simultaneous_round, start_balancer, start_cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -79,12 +79,14 @@ def test_a_server_killed_mid_screening_loses_no_answer_and_rejoins(cluster):
     assert cluster.tracker(conversation.sender, index=1)["slots"]["screening_outcome"] == "eligible_for_consultation"
 
 
-def test_many_patients_at_once_each_complete_and_none_mixes(cluster):
+def test_many_patients_at_once_through_the_balancer_each_complete_and_none_mixes(cluster, tmp_path):
+    balancer = start_balancer(cluster, tmp_path)
     ages = list(range(20, 30))
     results = {}
 
     def patient(age):
-        conversation = RoundRobinConversation(cluster, sender=f"crowd-{age}-{uuid.uuid4().hex[:6]}", first=age)
+        conversation = RoundRobinConversation(cluster, sender=f"crowd-{age}-{uuid.uuid4().hex[:6]}")
+        conversation.urls = [balancer]
         start(conversation)
         answer_questions(conversation, {"patient_age": f"I'm {age}"})
         conversation.tap("Yes, that's right")
@@ -102,6 +104,9 @@ def test_many_patients_at_once_each_complete_and_none_mixes(cluster):
         assert tracker["slots"]["screening_outcome"] == "eligible_for_consultation"
         sent = [line[len("USER: "):] for line in conversation.transcript if line.startswith("USER: ")]
         assert user_texts(tracker) == sent
+    access_log = (tmp_path / "nginx-access.log").read_text()
+    sent_total = sum(1 for c in results.values() for line in c.transcript if line.startswith("USER: "))
+    assert access_log.count("POST /webhooks/rest/webhook") == sent_total  # all went through nginx
 
 
 def test_simultaneous_messages_of_one_patient_on_two_servers_are_processed_one_at_a_time(cluster):
