@@ -42,6 +42,13 @@ if [ "${1:-}" = "shell" ]; then
   exec $RASA shell --model models/screening.tar.gz --endpoints "$endpoints" --port "$RASA_PORT"
 fi
 
+PORTAL_PORT=${PORTAL_PORT:-5010}
+say "Starting the staff portal on 127.0.0.1:$PORTAL_PORT (log: var/portal.log)"
+# Local http: cookies without the Secure flag. In production serve it over https and leave this unset.
+PORTAL_INSECURE_COOKIES=${PORTAL_INSECURE_COOKIES:-1} PORTAL_PORT=$PORTAL_PORT .venv/bin/python -m portal > var/portal.log 2>&1 &
+PORTAL_PID=$!
+trap 'kill $ACTIONS_PID $PORTAL_PID 2>/dev/null || true' EXIT
+
 api=()
 if [ -n "${RASA_API_TOKEN:-}" ]; then api=(--enable-api --auth-token "$RASA_API_TOKEN"); fi
 say "Starting the Rasa server on port $RASA_PORT"
@@ -51,6 +58,8 @@ cat <<MSG
     or over HTTP:
       curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
     Conversations are stored in var/rasa.db; consultation requests in var/consultations.db.
+    Staff portal: http://127.0.0.1:$PORTAL_PORT/  (first account:
+      .venv/bin/python -m portal.cli create-user --username admin --role admin)
 MSG
 $RASA run --model models/screening.tar.gz --endpoints "$endpoints" --credentials credentials.yml \
   --port "$RASA_PORT" "${api[@]}"

@@ -1,0 +1,12 @@
+"""Staff review portal: clinic staff read screenings, outcomes and consultation requests.
+
+A Sanic app with server-rendered Jinja2 pages on its own port (127.0.0.1:5010 by default).
+It reads Rasa's SQL tracker store (the ``events`` table) and keeps its own tables
+(staff, sessions, reviews, notes, tags, audit, conversation summaries); see
+docs/staff-portal.md.
+
+Modules: config (environment), db (engines and migrations), summaries (incremental
+conversation index), transcript (one conversation read back), accounts (staff, passwords,
+sessions, login throttling), audit, inbox (filters, paging, CSV), erasure (erase and purge),
+web (routes), cli (command-line tool).
+"""

@@ -1,0 +1,191 @@
+"""Inbox queries over portal_summaries: filters, paging, tags and the CSV export."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import sqlalchemy as sa
+
+from clinical.rules import OUTCOMES
+
+NO_OUTCOME = "none"  # filter value: conversations that never reached an outcome
+TAG_MAX = 40
+# The export's columns, in order. Documented in docs/staff-portal.md; add new columns at the
+# end only, so spreadsheets and scripts built on the export keep working.
+CSV_COLUMNS = ("conversation_id", "started_at_utc", "last_activity_utc", "channel", "outcome",
+               "reasons", "red_flags", "consultation_requested", "reviewed", "tags")
+
+
+class FilterError(ValueError):
+    """A filter value the inbox cannot use; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    outcome: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    channel: str = ""
+    reviewed: str = ""
+    consultation: str = ""
+    tag: str = ""
+    q: str = ""
+    page: int = 1
+    errors: Tuple[str, ...] = field(default_factory=tuple)
+
+    def query_args(self, **change: Any) -> Dict[str, Any]:
+        """The non-empty filter values, for links that keep the filters (paging, export)."""
+        values = {k: getattr(self, k) for k in ("outcome", "date_from", "date_to", "channel",
+                                               "reviewed", "consultation", "tag", "q")}
+        values.update(change)
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _day(value: str, name: str) -> Optional[datetime]:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise FilterError(f"{name} must be a date written YYYY-MM-DD, got {value!r}") from None
+
+
+def parse_filters(args: Mapping[str, str]) -> Filters:
+    """Reads the inbox's query string; raises FilterError with a readable message."""
+    get = lambda k: (args.get(k) or "").strip()  # noqa: E731
+    outcome, reviewed, consultation = get("outcome"), get("reviewed"), get("consultation")
+    if outcome and outcome not in OUTCOMES + (NO_OUTCOME,):
+        raise FilterError(f"outcome must be one of {', '.join(OUTCOMES + (NO_OUTCOME,))}")
+    for name, value in (("reviewed", reviewed), ("consultation", consultation)):
+        if value and value not in ("yes", "no"):
+            raise FilterError(f"{name} must be yes or no")
+    date_from, date_to = get("date_from"), get("date_to")
+    start = _day(date_from, "date_from") if date_from else None
+    end = _day(date_to, "date_to") if date_to else None
+    if start and end and end < start:
+        raise FilterError("date_to is before date_from")
+    page_raw = get("page") or "1"
+    if not page_raw.isdigit() or int(page_raw) < 1 or int(page_raw) > 100000:
+        raise FilterError("page must be a whole number from 1")
+    q = get("q")
+    if len(q) > 200:
+        raise FilterError("search text is limited to 200 characters")
+    return Filters(outcome, date_from, date_to, get("channel")[:64], reviewed, consultation,
+                   get("tag")[:TAG_MAX], q, int(page_raw))
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
+    clauses, params = [], {}
+    if filters.outcome == NO_OUTCOME:
+        clauses.append("s.outcome IS NULL")
+    elif filters.outcome:
+        clauses.append("s.outcome = :outcome")
+        params["outcome"] = filters.outcome
+    if filters.date_from:
+        clauses.append("s.started_at >= :start")
+        params["start"] = _day(filters.date_from, "date_from").timestamp()
+    if filters.date_to:
+        # date_to is inclusive: everything before the start of the next day
+        clauses.append("s.started_at < :end")
+        params["end"] = (_day(filters.date_to, "date_to") + timedelta(days=1)).timestamp()
+    if filters.channel:
+        clauses.append("s.channel = :channel")
+        params["channel"] = filters.channel
+    if filters.reviewed:
+        clauses.append("COALESCE(r.reviewed, 0) = :reviewed")
+        params["reviewed"] = 1 if filters.reviewed == "yes" else 0
+    if filters.consultation:
+        clauses.append("s.consultation_requested = :consultation")
+        params["consultation"] = 1 if filters.consultation == "yes" else 0
+    if filters.tag:
+        clauses.append("EXISTS (SELECT 1 FROM portal_tags t WHERE t.conversation_id = s.conversation_id "
+                       "AND t.tag = :tag)")
+        params["tag"] = filters.tag
+    if filters.q:
+        clauses.append("s.search_text LIKE :q ESCAPE '\\'")
+        params["q"] = _like_pattern(filters.q)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+FROM = "FROM portal_summaries s LEFT JOIN portal_reviews r ON r.conversation_id = s.conversation_id"
+COLUMNS = ("s.conversation_id, s.started_at, s.last_event_at, s.channel, s.outcome, s.reasons, "
+           "s.red_flags, s.consultation_requested, COALESCE(r.reviewed, 0) AS reviewed")
+
+
+def _decode(row) -> Dict[str, Any]:
+    out = dict(row._mapping)
+    out["reasons"] = json.loads(out["reasons"] or "[]")
+    out["red_flags"] = json.loads(out["red_flags"] or "[]")
+    return out
+
+
+def tags_for(conn, conversation_ids: List[str]) -> Dict[str, List[str]]:
+    if not conversation_ids:
+        return {}
+    query = sa.text("SELECT conversation_id, tag FROM portal_tags WHERE conversation_id IN :ids "
+                    "ORDER BY tag").bindparams(sa.bindparam("ids", expanding=True))
+    tags: Dict[str, List[str]] = {}
+    for cid, tag in conn.execute(query, {"ids": conversation_ids}):
+        tags.setdefault(cid, []).append(tag)
+    return tags
+
+
+def search(engine: sa.engine.Engine, filters: Filters, page_size: Optional[int]) -> Tuple[List[Dict[str, Any]], int]:
+    """One page of matching conversations, newest first, and the number of matches.
+    page_size None: every match (the export)."""
+    where, params = _where(filters)
+    order = " ORDER BY s.started_at DESC, s.conversation_id"
+    with engine.connect() as conn:
+        total = int(conn.execute(sa.text(f"SELECT COUNT(*) {FROM}{where}"), params).scalar())
+        sql = f"SELECT {COLUMNS} {FROM}{where}{order}"
+        if page_size:
+            sql += " LIMIT :limit OFFSET :offset"
+            params = {**params, "limit": page_size, "offset": (filters.page - 1) * page_size}
+        rows = [_decode(r) for r in conn.execute(sa.text(sql), params)]
+        tags = tags_for(conn, [r["conversation_id"] for r in rows])
+    for row in rows:
+        row["tags"] = tags.get(row["conversation_id"], [])
+    return rows, total
+
+
+def channels(engine: sa.engine.Engine) -> List[str]:
+    with engine.connect() as conn:
+        return [c for (c,) in conn.execute(sa.text(
+            "SELECT DISTINCT channel FROM portal_summaries WHERE channel IS NOT NULL ORDER BY channel"))]
+
+
+def all_tags(engine: sa.engine.Engine) -> List[str]:
+    with engine.connect() as conn:
+        return [t for (t,) in conn.execute(sa.text("SELECT DISTINCT tag FROM portal_tags ORDER BY tag"))]
+
+
+def iso_utc(ts: Optional[float]) -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _cell(value: str) -> str:
+    # A cell starting with = + - @ is run as a formula by spreadsheets; conversation ids come
+    # from the chat channel and tags from staff, so neither is trusted.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def to_csv(rows: List[Dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow([_cell(str(v)) for v in (
+            r["conversation_id"], iso_utc(r["started_at"]), iso_utc(r["last_event_at"]),
+            r["channel"] or "", r["outcome"] or "", ";".join(r["reasons"]), ";".join(r["red_flags"]),
+            "yes" if r["consultation_requested"] else "no", "yes" if r["reviewed"] else "no",
+            ";".join(r["tags"]))])
+    return out.getvalue()

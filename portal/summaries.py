@@ -1,0 +1,137 @@
+"""Incremental conversation index for the inbox (``portal_summaries``).
+
+The inbox lists, filters and pages conversations from this table; it never replays the
+tracker store. ``summarise_new_events`` reads only tracker events with an id above the last
+one it has seen (kept in ``portal_summariser_state``) and folds them into each
+conversation's row, so the cost of a refresh grows with what was said since the last one,
+not with the size of the store.
+
+What a row holds, and why:
+- outcome / reasons: the latest values the screening set. Starting over clears Rasa's slots
+  but not this row, so a conversation keeps showing the last outcome it reached.
+- red_flags: every ``rf_`` reason the conversation ever had, even if a later screening had
+  none: a red flag is what staff must never miss.
+- search_text: the person's own typed messages, lower-cased (button payloads are skipped;
+  the bot's wording is the same in every conversation and would make every search match).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, Optional
+
+import sqlalchemy as sa
+
+BATCH_IDS = 20000  # events per read; bounds memory on a first run over a large store
+DECODED_TYPES = ("user", "slot")  # the only events whose JSON the index needs
+SUMMARY_COLUMNS = ("conversation_id", "started_at", "last_event_at", "channel", "outcome",
+                   "reasons", "red_flags", "consultation_requested", "user_messages",
+                   "search_text")
+
+
+def tracker_has_events(tracker: sa.engine.Engine) -> bool:
+    return sa.inspect(tracker).has_table("events")
+
+
+def _decode(raw: Optional[str]) -> Dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}  # a corrupt row must not stop the whole index
+    return data if isinstance(data, dict) else {}
+
+
+def apply_event(row: Dict[str, Any], type_name: str, timestamp: float, data: Dict[str, Any]) -> None:
+    """Folds one tracker event into a summary row (a dict with SUMMARY_COLUMNS)."""
+    if timestamp is not None:
+        row["started_at"] = min(row["started_at"], timestamp) if row["started_at"] else timestamp
+        row["last_event_at"] = max(row["last_event_at"] or 0, timestamp)
+    if type_name == "user":
+        row["user_messages"] += 1
+        if data.get("input_channel"):
+            row["channel"] = str(data["input_channel"])[:64]
+        text = str(data.get("text") or "").strip()
+        if text and not text.startswith("/"):
+            row["search_text"] = (row["search_text"] + "\n" + text.lower()).lstrip("\n")
+    elif type_name == "slot":
+        name, value = data.get("name"), data.get("value")
+        if name == "screening_outcome" and value:
+            row["outcome"] = str(value)[:40]
+        elif name == "screening_reasons" and isinstance(value, list):
+            reasons = [str(r) for r in value]
+            row["reasons"] = json.dumps(reasons)
+            flags = set(json.loads(row["red_flags"])) | {r for r in reasons if r.startswith("rf_")}
+            row["red_flags"] = json.dumps(sorted(flags))
+        elif name == "consultation_requested" and value is True:
+            row["consultation_requested"] = 1
+
+
+def _empty_row(conversation_id: str) -> Dict[str, Any]:
+    return {"conversation_id": conversation_id, "started_at": None, "last_event_at": None,
+            "channel": None, "outcome": None, "reasons": "[]", "red_flags": "[]",
+            "consultation_requested": 0, "user_messages": 0, "search_text": ""}
+
+
+def _load_rows(conn, ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    query = sa.text(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM portal_summaries "
+                    "WHERE conversation_id IN :ids").bindparams(sa.bindparam("ids", expanding=True))
+    return {r.conversation_id: dict(r._mapping) for r in conn.execute(query, {"ids": ids})}
+
+
+def _save_rows(conn, rows: Dict[str, Dict[str, Any]], existing: set) -> None:
+    new = [r for cid, r in rows.items() if cid not in existing]
+    old = [r for cid, r in rows.items() if cid in existing]
+    if new:
+        conn.execute(sa.text(f"INSERT INTO portal_summaries ({', '.join(SUMMARY_COLUMNS)}) VALUES "
+                             f"({', '.join(':' + c for c in SUMMARY_COLUMNS)})"), new)
+    if old:
+        sets = ", ".join(f"{c} = :{c}" for c in SUMMARY_COLUMNS[1:])
+        conn.execute(sa.text(f"UPDATE portal_summaries SET {sets} WHERE conversation_id = :conversation_id"), old)
+
+
+def summarise_new_events(tracker: sa.engine.Engine, portal: sa.engine.Engine) -> int:
+    """Brings portal_summaries up to date; returns how many tracker events were read."""
+    if not tracker_has_events(tracker):
+        return 0
+    with tracker.connect() as tconn:
+        high = tconn.execute(sa.text("SELECT MAX(id) FROM events")).scalar() or 0
+    read = 0
+    with portal.begin() as pconn:
+        # A no-op write first: it takes the row lock (PostgreSQL) or the write lock (SQLite)
+        # before reading the position, so two refreshes never fold the same events twice.
+        pconn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = last_event_id WHERE id = 1"))
+        last = pconn.execute(sa.text("SELECT last_event_id FROM portal_summariser_state WHERE id = 1")).scalar()
+        if last >= high:
+            return 0
+        low = last
+        while low < high:
+            upper = min(low + BATCH_IDS, high)
+            with tracker.connect() as tconn:
+                # Every event counts for the start and last-activity times; only user and slot
+                # events need their JSON, so the others are read without it.
+                events = tconn.execute(sa.text(
+                    "SELECT sender_id, type_name, timestamp, "
+                    "CASE WHEN type_name IN ('user', 'slot') THEN data END AS data FROM events "
+                    "WHERE id > :low AND id <= :upper ORDER BY id"),
+                    {"low": low, "upper": upper}).fetchall()
+            read += len(events)
+            rows = _load_rows(pconn, {e.sender_id for e in events})
+            existing = set(rows)
+            for e in events:
+                row = rows.setdefault(e.sender_id, _empty_row(e.sender_id))
+                apply_event(row, e.type_name, e.timestamp, _decode(e.data) if e.type_name in DECODED_TYPES else {})
+            _save_rows(pconn, rows, existing)
+            low = upper
+        pconn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :high WHERE id = 1"),
+                      {"high": high})
+    return read
+
+
+def rebuild(tracker: sa.engine.Engine, portal: sa.engine.Engine) -> int:
+    """Drops every summary and reads the whole tracker store again."""
+    with portal.begin() as conn:
+        conn.execute(sa.text("DELETE FROM portal_summaries"))
+        conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1"))
+    return summarise_new_events(tracker, portal)

@@ -1,0 +1,120 @@
+"""One conversation read back from the tracker store: transcript and screening summary.
+
+Only the conversation page uses this; it reads that one conversation's events (the
+``events`` table is indexed on sender_id), never the whole store.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+import sqlalchemy as sa
+
+from clinical.clinic import load_clinic_settings
+from clinical.questionnaire import NOT_ASKED, load_questionnaire
+from clinical.rules import load_rulebook
+
+SLOT_RESET_EVENTS = ("reset_slots", "restart")
+
+
+@dataclass
+class Turn:
+    speaker: str  # "user" or "bot"
+    timestamp: float
+    text: str
+    buttons: List[Dict[str, str]] = field(default_factory=list)  # bot: offered
+    chosen_button: Optional[str] = None  # user: the title of the button tapped
+
+
+@dataclass
+class Conversation:
+    conversation_id: str
+    turns: List[Turn]
+    slots: Dict[str, Any]
+
+    @property
+    def started_at(self) -> Optional[float]:
+        return self.turns[0].timestamp if self.turns else None
+
+
+def conversation_exists(tracker: sa.engine.Engine, conversation_id: str) -> bool:
+    if not conversation_id or not sa.inspect(tracker).has_table("events"):
+        return False
+    with tracker.connect() as conn:
+        return conn.execute(sa.text("SELECT 1 FROM events WHERE sender_id = :sid LIMIT 1"),
+                            {"sid": conversation_id}).first() is not None
+
+
+def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Optional[Conversation]:
+    """The conversation's turns and its current slot values, or None if it has no events."""
+    if not sa.inspect(tracker).has_table("events"):
+        return None
+    with tracker.connect() as conn:
+        events = conn.execute(sa.text(
+            "SELECT type_name, timestamp, data FROM events WHERE sender_id = :sid ORDER BY id"),
+            {"sid": conversation_id}).fetchall()
+    if not events:
+        return None
+    turns: List[Turn] = []
+    slots: Dict[str, Any] = {}
+    offered: Dict[str, str] = {}  # payload -> title of the buttons the bot offered last
+    for type_name, timestamp, raw in events:
+        if type_name in SLOT_RESET_EVENTS:
+            slots = {}
+            continue
+        if type_name not in ("user", "bot", "slot"):
+            continue
+        data = json.loads(raw or "{}")
+        if type_name == "slot":
+            slots[data.get("name")] = data.get("value")
+        elif type_name == "bot":
+            buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                       for b in ((data.get("data") or {}).get("buttons") or [])]
+            offered = {b["payload"]: b["title"] for b in buttons} if buttons else offered
+            turns.append(Turn("bot", timestamp, str(data.get("text") or ""), buttons))
+        else:
+            text = str(data.get("text") or "")
+            # The REST channel sends a tapped button as its payload; show which button it was.
+            turns.append(Turn("user", timestamp, text, chosen_button=offered.get(text)))
+            offered = {}
+    return Conversation(conversation_id, turns, slots)
+
+
+def screening_summary(slots: Dict[str, Any]) -> Dict[str, Any]:
+    """Answers per question, TMD score, outcome and reasons with the patient's wording."""
+    questionnaire = load_questionnaire()
+    answers = [
+        {"id": q.id, "question": q.summary, "value": slots.get(q.id), "label": q.label_for(slots.get(q.id))}
+        for q in questionnaire.questions
+        if slots.get(q.id) not in (None, NOT_ASKED)
+    ]
+    return {
+        "answers": answers,
+        "tmd_screener_score": slots.get("tmd_screener_score"),
+        "outcome": slots.get("screening_outcome"),
+        "status": slots.get("screening_status"),
+        "reasons": [{"id": r, "text": reason_text(r)} for r in (slots.get("screening_reasons") or [])],
+    }
+
+
+def reason_text(rule_id: str) -> str:
+    """The wording the patient was given for a rule id (with the clinic's overrides)."""
+    settings = load_clinic_settings()
+    book = load_rulebook().with_overrides(settings.rule_overrides)
+    if rule_id.startswith("unsure_"):
+        question_id = rule_id[len("unsure_"):]
+        try:
+            question = book.questionnaire.get(question_id)
+        except KeyError:
+            return f"(unknown question {question_id})"
+        template = book.unsure_rule["patient_text"]
+        if question.section == "red_flags":
+            template = book.unsure_rule["red_flag_patient_text"]
+        return template.format(summary=question.summary.lower(),
+                               advice=f"call {settings.emergency_number} now.")
+    try:
+        return book.rule(rule_id).patient_text
+    except StopIteration:
+        # A rule renamed or removed since the conversation; say so rather than fail the page.
+        return "(this rule is no longer in clinical/rules.yml)"

@@ -1,0 +1,196 @@
+"""The portal's data layer on real Rasa tracker-store rows: migrations, the incremental
+index, inbox filters, CSV, erasure and purge. Runs on SQLite and (marked postgres) on
+PostgreSQL."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import sqlalchemy as sa
+
+from actions.consultation_store import save_request
+from portal import db, erasure, inbox, summaries
+from portal_helpers import save, screening, tracker_store
+
+DAY = 86400
+
+
+def _summary(stores, cid):
+    with stores.portal.connect() as conn:
+        row = conn.execute(sa.text("SELECT * FROM portal_summaries WHERE conversation_id = :c"), {"c": cid}).first()
+    return dict(row._mapping) if row else None
+
+
+def _ids(stores, **filters):
+    rows, _ = inbox.search(stores.portal, inbox.Filters(**filters), 100)
+    return [r["conversation_id"] for r in rows]
+
+
+def _count(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar()
+
+
+def test_migrations_apply_once_and_record_the_version(databases):
+    engine = db.engine_for(databases.portal_url)
+    assert db.schema_version(engine) == 0
+    assert db.migrate(engine) == [1]
+    assert db.migrate(engine) == []
+    assert db.schema_version(engine) == 1
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {"portal_staff", "portal_sessions", "portal_reviews", "portal_notes", "portal_tags",
+            "portal_audit", "portal_summaries", "portal_summariser_state"} <= tables
+
+
+def test_summary_row_is_built_from_rasa_events(databases):
+    stores = databases.stores()
+    store = tracker_store(databases.tracker_url)
+    start = time.time() - 3600
+    save(store, "conv-a", screening("conv-a", start=start, channel="rest", outcome="needs_medical_review",
+                                    reasons=["unsure_rf_emergency", "rf_jaw_locked"],
+                                    messages=["I take Warfarin daily"], consultation=True))
+    read = summaries.summarise_new_events(stores.tracker, stores.portal)
+    assert read > 10
+    row = _summary(stores, "conv-a")
+    assert row["started_at"] == start
+    assert row["channel"] == "rest"
+    assert row["outcome"] == "needs_medical_review"
+    assert json.loads(row["reasons"]) == ["unsure_rf_emergency", "rf_jaw_locked"]
+    assert json.loads(row["red_flags"]) == ["rf_jaw_locked"]
+    assert row["consultation_requested"] == 1
+    assert "i take warfarin daily" in row["search_text"]
+    # the tapped button's payload and the bot's wording are not searchable text
+    assert "inform" not in row["search_text"] and "safety questions" not in row["search_text"]
+
+
+def test_refresh_reads_only_events_added_since_the_last_one(databases):
+    stores = databases.stores()
+    store = tracker_store(databases.tracker_url)
+    first = screening("conv-b", outcome="urgent_care", reasons=["rf_cardiac"], restart_after=True)
+    save(store, "conv-b", first)
+    save(store, "conv-c", screening("conv-c", outcome=None))
+    summaries.summarise_new_events(stores.tracker, stores.portal)
+    assert summaries.summarise_new_events(stores.tracker, stores.portal) == 0  # nothing new: nothing read
+
+    # The person starts over and finishes a second screening with no red flag.
+    later = screening("conv-b", start=time.time() + 100, outcome="eligible_for_consultation", reasons=[],
+                      messages=["second try"])
+    before = _count(stores.tracker, "SELECT MAX(id) FROM events")
+    save(store, "conv-b", first + later)
+    added = _count(stores.tracker, "SELECT COUNT(*) FROM events WHERE id > :i", i=before)
+    assert added >= len(later)
+    assert summaries.summarise_new_events(stores.tracker, stores.portal) == added
+    row = _summary(stores, "conv-b")
+    assert row["outcome"] == "eligible_for_consultation"
+    assert json.loads(row["reasons"]) == []
+    assert json.loads(row["red_flags"]) == ["rf_cardiac"]  # a red flag stays visible
+    assert "second try" in row["search_text"]
+    assert _summary(stores, "conv-c")["outcome"] is None
+
+
+def test_inbox_filters_pages_and_orders_newest_first(databases):
+    stores = databases.stores()
+    store = tracker_store(databases.tracker_url)
+    day0 = time.mktime(time.strptime("2025-03-10 12:00", "%Y-%m-%d %H:%M")) - time.timezone
+    save(store, "old-urgent", screening("x", start=day0, outcome="urgent_care", reasons=["rf_airway"]))
+    save(store, "mid-review", screening("x", start=day0 + 2 * DAY, channel="socketio",
+                                        outcome="needs_medical_review", reasons=["pregnancy"],
+                                        messages=["my bruxism is worse at night"]))
+    save(store, "new-eligible", screening("x", start=day0 + 4 * DAY, consultation=True))
+    save(store, "newest-open", screening("x", start=day0 + 5 * DAY, outcome=None))
+    summaries.summarise_new_events(stores.tracker, stores.portal)
+    with stores.portal.begin() as conn:
+        conn.execute(sa.text("INSERT INTO portal_tags VALUES ('mid-review', 'call back', 'a', 0)"))
+        conn.execute(sa.text("INSERT INTO portal_reviews VALUES ('old-urgent', 1, 'a', 0)"))
+
+    assert _ids(stores) == ["newest-open", "new-eligible", "mid-review", "old-urgent"]
+    assert _ids(stores, outcome="urgent_care") == ["old-urgent"]
+    assert _ids(stores, outcome="none") == ["newest-open"]
+    assert _ids(stores, date_from="2025-03-12", date_to="2025-03-14") == ["new-eligible", "mid-review"]
+    assert _ids(stores, channel="socketio") == ["mid-review"]
+    assert _ids(stores, reviewed="yes") == ["old-urgent"]
+    assert "old-urgent" not in _ids(stores, reviewed="no")
+    assert _ids(stores, consultation="yes") == ["new-eligible"]
+    assert _ids(stores, tag="call back") == ["mid-review"]
+    assert _ids(stores, q="BRUXISM") == ["mid-review"]
+    assert _ids(stores, q="%") == []  # LIKE wildcards are searched for literally
+    rows, total = inbox.search(stores.portal, inbox.Filters(page=2), 3)
+    assert total == 4 and [r["conversation_id"] for r in rows] == ["old-urgent"]
+
+
+def _consultation(databases, cid):
+    return save_request(cid, "Sam Example", "sam@example.org", "email", "mornings",
+                        "eligible_for_consultation", [], url=databases.consultation_url)
+
+
+def test_erasure_removes_one_conversation_everywhere_and_is_audited(databases):
+    stores = databases.stores()
+    store = tracker_store(databases.tracker_url)
+    save(store, "erase-me", screening("x", consultation=True))
+    save(store, "keep-me", screening("x", consultation=True))
+    _consultation(databases, "erase-me")
+    _consultation(databases, "keep-me")
+    summaries.summarise_new_events(stores.tracker, stores.portal)
+    with stores.portal.begin() as conn:
+        conn.execute(sa.text("INSERT INTO portal_notes (conversation_id, author, created_at, body) "
+                             "VALUES ('erase-me', 'a', 0, 'called')"))
+        conn.execute(sa.text("INSERT INTO portal_tags VALUES ('erase-me', 't', 'a', 0)"))
+
+    counts = erasure.erase_conversation(stores, "erase-me", "alice.admin")
+    assert counts["events"] > 10 and counts["consultation_requests"] == 1 and counts["portal_rows"] == 3
+    for engine, sql in ((stores.tracker, "SELECT COUNT(*) FROM events WHERE sender_id = :c"),
+                        (stores.consultations, "SELECT COUNT(*) FROM consultation_requests WHERE conversation_id = :c"),
+                        (stores.portal, "SELECT COUNT(*) FROM portal_summaries WHERE conversation_id = :c"),
+                        (stores.portal, "SELECT COUNT(*) FROM portal_notes WHERE conversation_id = :c"),
+                        (stores.portal, "SELECT COUNT(*) FROM portal_tags WHERE conversation_id = :c")):
+        assert _count(engine, sql, c="erase-me") == 0
+        assert _count(engine, sql.replace("portal_notes", "portal_summaries").replace(
+            "portal_tags", "portal_summaries"), c="keep-me") >= 1
+    assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE action = 'erase' "
+                                 "AND conversation_id = 'erase-me' AND actor = 'alice.admin'") == 1
+    # the index does not bring it back
+    summaries.summarise_new_events(stores.tracker, stores.portal)
+    assert _summary(stores, "erase-me") is None
+
+
+def test_purge_deletes_only_conversations_idle_for_longer_than_the_period(databases):
+    stores = databases.stores()
+    store = tracker_store(databases.tracker_url)
+    save(store, "ancient", screening("x", start=time.time() - 400 * DAY, consultation=True))
+    save(store, "recent", screening("x", start=time.time() - 2 * DAY))
+    _consultation(databases, "recent")
+    summaries.summarise_new_events(stores.tracker, stores.portal)
+
+    counts = erasure.purge(stores, 365, "cli:test")
+    assert counts["conversations"] == 1
+    assert _count(stores.tracker, "SELECT COUNT(DISTINCT sender_id) FROM events") == 1
+    assert _summary(stores, "ancient") is None and _summary(stores, "recent") is not None
+    assert _count(stores.consultations, "SELECT COUNT(*) FROM consultation_requests") == 1
+    detail = _count(stores.portal, "SELECT detail FROM portal_audit WHERE action = 'purge'")
+    assert "older_than_days=365" in detail and "conversations=1" in detail
+
+
+def test_csv_has_the_documented_columns_and_defuses_formulas():
+    rows = [{"conversation_id": "=HYPERLINK(\"http://x\")", "started_at": 0.0, "last_event_at": 60.0,
+             "channel": "rest", "outcome": "urgent_care", "reasons": ["rf_airway", "rf_cardiac"],
+             "red_flags": ["rf_airway", "rf_cardiac"], "consultation_requested": 1, "reviewed": 0,
+             "tags": ["a", "b"]}]
+    parsed = list(csv.reader(io.StringIO(inbox.to_csv(rows))))
+    assert tuple(parsed[0]) == inbox.CSV_COLUMNS == (
+        "conversation_id", "started_at_utc", "last_activity_utc", "channel", "outcome", "reasons",
+        "red_flags", "consultation_requested", "reviewed", "tags")
+    assert parsed[1] == ["'=HYPERLINK(\"http://x\")", "1970-01-01T00:00:00Z", "1970-01-01T00:01:00Z", "rest",
+                         "urgent_care", "rf_airway;rf_cardiac", "rf_airway;rf_cardiac", "yes", "no", "a;b"]
+
+
+def test_bad_filter_values_get_a_clear_message():
+    import pytest
+    for args, message in (({"outcome": "great"}, "outcome must be one of"),
+                          ({"date_from": "10/03/2025"}, "date_from must be a date written YYYY-MM-DD"),
+                          ({"date_from": "2025-03-10", "date_to": "2025-03-01"}, "date_to is before date_from"),
+                          ({"reviewed": "maybe"}, "reviewed must be yes or no"),
+                          ({"page": "0"}, "page must be a whole number")):
+        with pytest.raises(inbox.FilterError, match=message):
+            inbox.parse_filters(args)
