@@ -3,12 +3,14 @@
 #   bash scripts/run.sh          Rasa server (REST channel) on :5005 + action server on :5055
 #   bash scripts/run.sh shell    the same, but talk to it right here in the terminal
 # Environment: RASA_PORT (5005), ACTION_PORT (5055); RASA_API_TOKEN enables Rasa's HTTP
-# API for staff tooling (never open without a token). Stop with Ctrl-C.
+# API for staff tooling (never open without a token). RASA_CREDENTIALS (credentials.yml);
+# credentials.channels.yml adds SMS/WhatsApp/Telegram (docs/messaging-channels.md). Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
 RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
+CREDENTIALS=${RASA_CREDENTIALS:-credentials.yml}
 say() { printf '\n==> %s\n' "$*"; }
 
 bash scripts/setup.sh
@@ -61,5 +63,5 @@ cat <<MSG
     Staff portal: http://127.0.0.1:$PORTAL_PORT/  (first account:
       .venv/bin/python -m portal.cli create-user --username admin --role admin)
 MSG
-$RASA run --model models/screening.tar.gz --endpoints "$endpoints" --credentials credentials.yml \
+$RASA run --model models/screening.tar.gz --endpoints "$endpoints" --credentials "$CREDENTIALS" \
   --port "$RASA_PORT" "${api[@]}"

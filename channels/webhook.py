@@ -1,0 +1,48 @@
+"""What both webhooks share: settings read at start-up, short rejections, the reply to
+messages the assistant cannot read."""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional
+
+from rasa.shared.exceptions import RasaException
+from sanic import response
+from sanic.response import HTTPResponse
+
+# Real webhook bodies are a few kilobytes; anything far bigger is not from the platform.
+MAX_BODY_BYTES = 64 * 1024
+
+# Sent by the channel itself for a photo, voice note, sticker or location: the assistant
+# reads text only, and silence would leave the patient waiting.
+TEXT_ONLY_NOTE = "Sorry, I can only read text messages. Please type your answer."
+
+
+class ChannelConfigError(RasaException):
+    """A missing or unusable setting; stops `rasa run` at start-up with this message."""
+
+
+def required_setting(credentials: Optional[Dict[str, Any]], key: str, env_name: str,
+                     channel: str) -> str:
+    value = (credentials or {}).get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ChannelConfigError(
+            f"{channel}: '{key}' is empty. Set the environment variable {env_name} "
+            f"(see credentials.channels.yml and docs/messaging-channels.md).")
+    return value.strip()
+
+
+def url_setting(value: str, name: str, channel: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ChannelConfigError(f"{channel}: {name} must be a full http(s) URL.")
+    return value
+
+
+def env_url(env_name: str, default: str, channel: str) -> str:
+    """An optional base URL: the platform's own unless the environment points elsewhere
+    (a regional endpoint, or a stand-in in the tests)."""
+    return url_setting(os.environ.get(env_name) or default, env_name, channel).rstrip("/")
+
+
+def reject(status: int, message: str) -> HTTPResponse:
+    """A short plain-text refusal: says what was wrong, nothing about the server."""
+    return response.text(message + "\n", status=status)
