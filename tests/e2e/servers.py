@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import requests
 
@@ -65,7 +65,10 @@ class Assistant:
         return response.json()
 
 
-def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None) -> Assistant:
+def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
+                    extra_rasa_args: Sequence[str] = (), credentials: Optional[Path] = None) -> Assistant:
+    """extra_rasa_args go on the `rasa run` command line, e.g. ("--cors", origin) for the widget.
+    credentials: a Rasa credentials file instead of credentials.yml (the messaging channels')."""
     if not MODEL.exists():
         raise RuntimeError(f"No trained model at {MODEL}: run scripts/test.sh (it trains one) or `rasa train`.")
     rasa_port, action_port = free_port(), free_port()
@@ -84,8 +87,8 @@ def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None) -
             cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT),
         "rasa": subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "--port", str(rasa_port), "--model", str(MODEL),
-             "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1"],
+             "--endpoints", str(endpoints), "--credentials", str(credentials or ROOT / "credentials.yml"),
+             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *extra_rasa_args],
             cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT),
     }
     assistant = Assistant(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}",
