@@ -194,7 +194,7 @@ class BookConsultation(Action):
             return [FollowupAction("consultation_form")]
         if status == "awaiting_confirmation":
             dispatcher.utter_message(
-                text="Happy to. First, please check the summary of your answers above and tap "
+                text="Happy to. First, please check the summary of your answers above and choose "
                      "\"Yes, that's right\" (or change something); then I'll take your request.")
             return []
         dispatcher.utter_message(

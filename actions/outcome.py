@@ -50,7 +50,7 @@ class ShowSummary(Action):
         lines = tu.questionnaire().summary_lines(tu.answers_from(tracker))
         dispatcher.utter_message(text="Here is a summary of your answers:\n" + "\n".join(lines))
         dispatcher.utter_message(
-            text="Is this all correct? If something is wrong, tap \"Change something\" "
+            text="Is this all correct? If something is wrong, choose \"Change something\" "
                  "or just type the correct answer (for example \"I'm breastfeeding\").",
             buttons=CONFIRM_BUTTONS,
         )

@@ -25,9 +25,9 @@ SECTION_INTROS = {
 }
 CLARIFY = {
     "dont_know": "That's okay. If you can check, please tell me; if you're still not sure, "
-                 "tap \"Not sure\" and the practitioner will go through it with you.",
+                 "choose \"Not sure\" and the practitioner will go through it with you.",
     "out_of_range": "That number doesn't look right for this question.",
-    "not_understood": "Sorry, I didn't quite understand. Please tap one of the options, "
+    "not_understood": "Sorry, I didn't quite understand. Please choose one of the options, "
                       "or answer in your own words.",
     "payload": "Please choose one of the options shown, or type your answer.",
     "out_of_scope": "I can only help with questions about jaw pain and this treatment.",
