@@ -4,7 +4,9 @@
 #   bash scripts/run.sh shell    the same, but talk to it right here in the terminal
 # Environment: RASA_PORT (5005), ACTION_PORT (5055); RASA_API_TOKEN enables Rasa's HTTP
 # API for staff tooling (never open without a token). RASA_CREDENTIALS (credentials.yml);
-# credentials.channels.yml adds SMS/WhatsApp/Telegram (docs/messaging-channels.md). Stop with Ctrl-C.
+# credentials.channels.yml adds SMS/WhatsApp/Telegram (docs/messaging-channels.md).
+# WIDGET_PORT (5020); WIDGET_ORIGINS: space-separated clinic-site origins allowed to embed
+# the widget. Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
@@ -51,6 +53,16 @@ PORTAL_INSECURE_COOKIES=${PORTAL_INSECURE_COOKIES:-1} PORTAL_PORT=$PORTAL_PORT .
 PORTAL_PID=$!
 trap 'kill $ACTIONS_PID $PORTAL_PID 2>/dev/null || true' EXIT
 
+WIDGET_PORT=${WIDGET_PORT:-5020}
+say "Starting the website widget demo on 127.0.0.1:$WIDGET_PORT (log: var/widget.log)"
+.venv/bin/python -m widget.app --port "$WIDGET_PORT" --rasa-url "http://127.0.0.1:$RASA_PORT" > var/widget.log 2>&1 &
+WIDGET_PID=$!
+trap 'kill $ACTIONS_PID $PORTAL_PID $WIDGET_PID 2>/dev/null || true' EXIT
+# Pages that embed the widget call Rasa from their own origin: the demo page, plus any
+# clinic sites in WIDGET_ORIGINS (space-separated, e.g. "https://www.example-clinic.org").
+# shellcheck disable=SC2206
+cors=(--cors "http://127.0.0.1:$WIDGET_PORT" ${WIDGET_ORIGINS:-})
+
 api=()
 if [ -n "${RASA_API_TOKEN:-}" ]; then api=(--enable-api --auth-token "$RASA_API_TOKEN"); fi
 say "Starting the Rasa server on port $RASA_PORT"
@@ -60,8 +72,9 @@ cat <<MSG
     or over HTTP:
       curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
     Conversations are stored in var/rasa.db; consultation requests in var/consultations.db.
+    Website widget demo: http://127.0.0.1:$WIDGET_PORT/  (docs/website-widget.md)
     Staff portal: http://127.0.0.1:$PORTAL_PORT/  (first account:
       .venv/bin/python -m portal.cli create-user --username admin --role admin)
 MSG
 $RASA run --model models/screening.tar.gz --endpoints "$endpoints" --credentials "$CREDENTIALS" \
-  --port "$RASA_PORT" "${api[@]}"
+  --port "$RASA_PORT" "${api[@]}" "${cors[@]}"

@@ -48,8 +48,6 @@ $PY -m pytest -m "e2e and not browser" -q -p no:cacheprovider
 
 step "Browser tests (Playwright + Debian's Chromium)"
 bash scripts/install_browser.sh
-$PY -m pytest -m browser -q -p no:cacheprovider -o "addopts=" || rc=$?
-# pytest exits 5 when no test is marked browser yet; anything else is a failure
-[ "${rc:-0}" = 0 ] || [ "${rc:-0}" = 5 ] || fail "browser tests"
+$PY -m pytest -m browser -q -p no:cacheprovider
 
 step "All tests passed"
