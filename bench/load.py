@@ -1,0 +1,228 @@
+"""Load benchmark: simulated patients through the REST channel, compared with Rasa's own
+starter bot (`rasa init`) served the same way on the same machine.
+
+    .venv/bin/python bench/load.py [--levels 1,10,50] [--skip-production] [--skip-starter]
+
+Each simulated patient runs a complete screening (typed answers and buttons, one question
+about the treatment in the middle). Starter-bot patients send the same number of turns
+of its own kind ("hi", "I'm sad", "yes", ...). Prints per-turn latency p50/p95/p99,
+turns per second, errors, peak resident memory of each process, cold start (launch to
+first answer) and training time, and our figures as ratios to the starter's.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conversation import Conversation  # noqa: E402
+from tests.e2e.screening import answer_questions, start  # noqa: E402
+from tests.e2e.servers import VENV_BIN, free_port, start_assistant, wait_until_up  # noqa: E402
+
+STARTER_SCRIPT = ["hi", "I am sad", "yes", "great", "bye", "hello", "I'm happy", "no", "goodbye"]
+
+
+class TimedConversation(Conversation):
+    def __init__(self, url: str, latencies: List[float], errors: List[str]) -> None:
+        self.url = url
+        self.latencies, self.errors = latencies, errors
+        super().__init__(self, f"bench-{uuid.uuid4().hex[:10]}")
+
+    def say(self, text):
+        t0 = time.perf_counter()
+        try:
+            replies = super().say(text)
+        except Exception as error:  # noqa: BLE001 - every failure is counted, none hidden
+            self.errors.append(type(error).__name__)
+            raise
+        self.latencies.append(time.perf_counter() - t0)
+        return replies
+
+    def tracker(self, sender):  # not used by the benchmark
+        return {}
+
+
+def screening_patient(url: str, latencies: List[float], errors: List[str]) -> int:
+    conversation = TimedConversation(url, latencies, errors)
+    start(conversation)
+    conversation.say("what are the side effects?")  # one interruption
+    answer_questions(conversation)
+    conversation.tap("Yes, that's right")
+    if "Nothing in this screening rules the treatment out" not in conversation.text:
+        errors.append("wrong outcome")
+    return len(conversation.transcript)
+
+
+def starter_patient(url: str, turns: int, latencies: List[float], errors: List[str]) -> None:
+    conversation = TimedConversation(url, latencies, errors)
+    for i in range(turns):
+        conversation.say(STARTER_SCRIPT[i % len(STARTER_SCRIPT)])
+
+
+def run_level(patient, url: str, concurrency: int, **kwargs) -> Dict:
+    latencies: List[float] = []
+    errors: List[str] = []
+
+    def one():
+        try:
+            patient(url, latencies=latencies, errors=errors, **kwargs)
+        except Exception:  # noqa: BLE001 - already counted in errors
+            pass
+
+    threads = [threading.Thread(target=one) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
+    return {"turns": len(latencies), "p50": q[49], "p95": q[94], "p99": q[98],
+            "turns_per_s": len(latencies) / elapsed, "errors": len(errors)}
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def first_answer_seconds(url: str, launched: float, timeout: float = 300) -> float:
+    while time.time() - launched < timeout:
+        try:
+            r = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": "cold", "message": "hi"}, timeout=30)
+            if r.status_code == 200 and r.json():
+                return time.time() - launched
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} never answered")
+
+
+def start_starter(workdir: Path) -> Dict:
+    project = workdir / "starter"
+    project.mkdir()  # rasa init needs the folder to exist
+    t0 = time.time()
+    subprocess.run([str(VENV_BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    training = time.time() - t0
+    model = sorted((project / "models").glob("*.tar.gz"))[-1]
+    port = free_port()
+    log = workdir / "starter.log"
+    launched = time.time()
+    process = subprocess.Popen([str(VENV_BIN / "rasa"), "run", "--model", str(model), "--port", str(port),
+                                "--interface", "127.0.0.1"], cwd=project,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                               stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    cold = first_answer_seconds(url, launched)
+    return {"url": url, "process": process, "training": training, "cold": cold}
+
+
+def our_training_seconds() -> float:
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.time()
+        # An empty cache directory: from scratch, like `rasa init` above.
+        subprocess.run([str(VENV_BIN / "rasa"), "train", "--out", out, "--fixed-model-name", "bench"], cwd=ROOT,
+                       env={**os.environ, "RASA_CACHE_DIRECTORY": str(Path(out) / "cache")},
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.time() - t0
+
+
+def table(rows: List[Dict], columns: List[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(
+            f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--levels", default="1,10,50")
+    parser.add_argument("--skip-production", action="store_true")
+    parser.add_argument("--skip-starter", action="store_true")
+    parser.add_argument("--skip-training", action="store_true")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    rows: List[Dict] = []
+    memory: List[Dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        # Embedded default: one Rasa server + action server, SQLite.
+        launched = time.time()
+        (workdir / "embedded").mkdir()
+        (workdir / "cluster").mkdir()
+        ours = start_assistant(workdir / "embedded")
+        ours_cold = first_answer_seconds(ours.url, launched)
+        turns_per_patient = None
+        for level in levels:
+            result = run_level(screening_patient, ours.url, level)
+            turns_per_patient = turns_per_patient or max(1, result["turns"] // level)
+            rows.append({"setup": "ours, embedded", "patients": level, **result})
+            print(rows[-1], flush=True)
+        memory += [{"process": f"ours embedded {name}", "peak_rss_mb": peak_rss_mb(p.pid)}
+                   for name, p in ours.processes.items()]
+        ours.stop()
+        if not args.skip_production:
+            from tests.production.cluster import services_available, start_balancer, start_cluster
+            reason = services_available()
+            if reason:
+                print(f"production topology skipped: {reason}")
+            else:
+                cluster = start_cluster(workdir / "cluster")
+                balancer = start_balancer(cluster, workdir / "cluster")
+                for level in levels:
+                    rows.append({"setup": "ours, 2 servers + PG + Redis + nginx", "patients": level,
+                                 **run_level(screening_patient, balancer, level)})
+                    print(rows[-1], flush=True)
+                memory += [{"process": f"ours production {name}", "peak_rss_mb": peak_rss_mb(p.pid)}
+                           for name, p in cluster.processes.items()]
+                cluster.stop()
+        starter = None
+        if not args.skip_starter:
+            starter = start_starter(workdir)
+            for level in levels:
+                rows.append({"setup": "rasa init starter", "patients": level,
+                             **run_level(starter_patient, starter["url"], level, turns=turns_per_patient)})
+                print(rows[-1], flush=True)
+            memory.append({"process": "starter rasa server", "peak_rss_mb": peak_rss_mb(starter["process"].pid)})
+            starter["process"].terminate()
+    print(table(rows, ["setup", "patients", "turns", "p50", "p95", "p99", "turns_per_s", "errors"]))
+    print()
+    print(table(memory, ["process", "peak_rss_mb"]))
+    print()
+    ours_training = None if args.skip_training else our_training_seconds()
+    print(f"cold start (launch to first answer): ours {ours_cold:.1f} s"
+          + (f", starter {starter['cold']:.1f} s, ratio {ours_cold / starter['cold']:.2f}" if starter else ""))
+    if ours_training is not None:
+        print(f"training from scratch: ours {ours_training:.0f} s"
+              + (f", starter (rasa init) {starter['training']:.0f} s" if starter else ""))
+    if starter:
+        print("\nratios to the starter bot at the same concurrency (p95 latency; target <= 2.0):")
+        for level in levels:
+            start_row = next(r for r in rows if r["setup"] == "rasa init starter" and r["patients"] == level)
+            for r in rows:
+                if r["patients"] == level and r["setup"] != "rasa init starter":
+                    print(f"  {r['setup']}, {level} patients: p95 {r['p95'] / start_row['p95']:.2f}x")
+        ours_rasa = next(m["peak_rss_mb"] for m in memory if m["process"] == "ours embedded rasa")
+        print(f"  peak memory of a Rasa server: {ours_rasa / memory[-1]['peak_rss_mb']:.2f}x (target <= 1.25)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
