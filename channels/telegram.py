@@ -25,7 +25,7 @@ from channels.replay import RecentIds
 from channels.text_buttons import (Offer, TurnMessage, numbered_options, resolve_text,
                                    split_message)
 from channels.turns import OnNewMessage, TurnRunner
-from channels.webhook import (MAX_BODY_BYTES, TEXT_ONLY_NOTE, ChannelConfigError, env_url,
+from channels.webhook import (webhook_blueprint, MAX_BODY_BYTES, TEXT_ONLY_NOTE, ChannelConfigError, env_url,
                               reject, required_setting)
 
 logger = logging.getLogger(__name__)
@@ -100,21 +100,8 @@ class TelegramVerifiedInput(InputChannel):
         self.seen = seen or RecentIds()
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        webhook = Blueprint("telegram_verified_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
-
-        @webhook.listener("after_server_stop")
-        async def close_client(*_: Any) -> None:
-            await self.client.close()
-
-        return webhook
+        return webhook_blueprint("telegram_verified_webhook", lambda request: self._receive(request, on_new_message),
+                                 self.client)
 
     async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         body = request.body or b""

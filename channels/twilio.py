@@ -27,7 +27,7 @@ from channels.outbound import ApiClient, sender_ref
 from channels.replay import RecentIds
 from channels.text_buttons import Offer, TurnMessage, resolve_text, split_message, turn_as_text
 from channels.turns import OnNewMessage, TurnRunner
-from channels.webhook import (MAX_BODY_BYTES, TEXT_ONLY_NOTE, env_url, reject,
+from channels.webhook import (webhook_blueprint, MAX_BODY_BYTES, TEXT_ONLY_NOTE, env_url, reject,
                               required_setting, url_setting)
 
 logger = logging.getLogger(__name__)
@@ -134,21 +134,8 @@ class TwilioVerifiedInput(InputChannel):
         return sender_ref(sender_id, self.auth_token)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        webhook = Blueprint("twilio_verified_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
-
-        @webhook.listener("after_server_stop")
-        async def close_client(*_: Any) -> None:
-            await self.client.close()
-
-        return webhook
+        return webhook_blueprint("twilio_verified_webhook", lambda request: self._receive(request, on_new_message),
+                                 self.client)
 
     def _verified_params(self, request: Request) -> Union[Dict[str, List[str]], HTTPResponse]:
         """The webhook's parameters, or the response refusing it. Checks run cheapest first,

@@ -3,10 +3,11 @@ messages the assistant cannot read."""
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.shared.exceptions import RasaException
-from sanic import response
+from sanic import Blueprint, response
+from sanic.request import Request
 from sanic.response import HTTPResponse
 
 # Real webhook bodies are a few kilobytes; anything far bigger is not from the platform.
@@ -46,3 +47,24 @@ def env_url(env_name: str, default: str, channel: str) -> str:
 def reject(status: int, message: str) -> HTTPResponse:
     """A short plain-text refusal: says what was wrong, nothing about the server."""
     return response.text(message + "\n", status=status)
+
+
+def webhook_blueprint(name: str, receive: Callable[[Request], Awaitable[HTTPResponse]],
+                      client: Any) -> Blueprint:
+    """The routes every verified channel has: a health check, the signed webhook, and
+    closing the outbound API client when the server stops."""
+    webhook = Blueprint(name, __name__)
+
+    @webhook.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    @webhook.route("/webhook", methods=["POST"])
+    async def receive_webhook(request: Request) -> HTTPResponse:
+        return await receive(request)
+
+    @webhook.listener("after_server_stop")
+    async def close_client(*_: Any) -> None:
+        await client.close()
+
+    return webhook
