@@ -115,9 +115,7 @@ class ApplyCorrection(Action):
             return AskWhatToChange().run(dispatcher, tracker, domain)
         events: List[EventType] = []
         for qid, value in changes.items():
-            question = questionnaire.get(qid)
-            dispatcher.utter_message(
-                text=f"Thanks, I've updated your answer: {question.summary}: {question.label_for(value)}.")
+            dispatcher.utter_message(text=tu.updated_answer_text(questionnaire.get(qid), value))
             events.append(SlotSet(qid, value))
         updated = questionnaire.normalise({**answers, **changes})
         if questionnaire.next_question(updated) or evaluate(updated, tu.settings().rule_overrides).stops_questionnaire:

@@ -98,9 +98,8 @@ class ValidateScreeningForm(Action):
             events += self._handle_reply(dispatcher, tracker, questionnaire.get(pending), answers)
 
         normalised = questionnaire.normalise(answers)
-        for qid, value in normalised.items():
-            if value != answers.get(qid) or (value == NOT_ASKED and tracker.get_slot(qid) != NOT_ASKED):
-                events.append(SlotSet(qid, value))
+        # Questions that stopped or started applying (e.g. after an age correction).
+        events += [SlotSet(qid, value) for qid, value in normalised.items() if value != answers.get(qid)]
         result = evaluate(normalised, tu.settings().rule_overrides)
         if result.stops_questionnaire:
             return events + [
@@ -147,8 +146,7 @@ class ValidateScreeningForm(Action):
         for qid, value in find_corrections(others, answers, spare).items():
             answers[qid] = value
             events.append(SlotSet(qid, value))
-            q = tu.questionnaire().get(qid)
-            dispatcher.utter_message(text=f"Thanks, I've updated your answer: {q.summary}: {q.label_for(value)}.")
+            dispatcher.utter_message(text=tu.updated_answer_text(tu.questionnaire().get(qid), value))
 
         if reading is not None:
             answers[question.id] = reading

@@ -125,5 +125,9 @@ def format_with_settings(text: str) -> str:
                        practitioners_text=s.practitioners_text)
 
 
+def updated_answer_text(question, value) -> str:
+    return f"Thanks, I've updated your answer: {question.summary}: {question.label_for(value)}."
+
+
 def bullet_list(lines: Sequence[str]) -> str:
     return "\n".join(f"• {line}" for line in lines)
