@@ -131,11 +131,8 @@ class ValidateConsultationForm(Action):
 
     @staticmethod
     def _contact_consent(text: str, choice: Optional[str], intent: str):
-        if choice in ("yes", "no"):
-            return choice == "yes", ""
-        if intent in ("affirm", "deny"):
-            return intent == "affirm", ""
-        return None, "Please answer yes or no."
+        answer = tu.yes_or_no(choice, intent)
+        return answer, "" if answer is not None else "Please answer yes or no."
 
 
 class SubmitConsultation(Action):

@@ -61,12 +61,9 @@ class ValidateConsentForm(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         if tracker.get_slot("requested_slot") != "consent_given" or tu.is_interruption(tracker):
             return []
-        choice = tu.button_value(tracker)
-        intent = tu.effective_intent(tracker)
-        if choice == "yes" or (choice is None and intent == "affirm"):
-            return [SlotSet("consent_given", True)]
-        if choice == "no" or (choice is None and intent == "deny"):
-            return [SlotSet("consent_given", False)]
+        consent = tu.yes_or_no(tu.button_value(tracker), tu.effective_intent(tracker))
+        if consent is not None:
+            return [SlotSet("consent_given", consent)]
         dispatcher.utter_message(text="Sorry, I need a yes or no before I ask any health questions.")
         return [SlotSet("consent_given", None)]
 

@@ -37,10 +37,6 @@ SECTION_WORDS = [("red_flags", ("safety", "red flag", "warning")), ("symptoms", 
                  ("medical_history", ("health", "medic", "history", "allerg"))]
 
 
-def emergency_advice() -> str:
-    return f"call {tu.settings().emergency_number} now."
-
-
 class ShowSummary(Action):
     def name(self) -> Text:
         return "action_show_summary"
@@ -135,7 +131,7 @@ class GiveOutcome(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         settings = tu.settings()
         answers = tu.questionnaire().normalise(tu.answers_from(tracker))
-        result = evaluate(answers, settings.rule_overrides, emergency_advice())
+        result = evaluate(answers, settings.rule_overrides, settings.emergency_advice)
         reasons = result.explanations()
         if result.outcome == URGENT_CARE:
             self._urgent(dispatcher, result.urgent_tier, reasons)

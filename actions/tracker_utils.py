@@ -111,6 +111,15 @@ def effective_intent(tracker: Tracker) -> str:
     return "" if is_forged_payload(tracker) else latest_intent(tracker)
 
 
+def yes_or_no(choice: Optional[str], intent: str) -> Optional[bool]:
+    """A tapped Yes/No button, else a typed yes/no; None when it is neither."""
+    if choice in ("yes", "no"):
+        return choice == "yes"
+    if choice is None and intent in ("affirm", "deny"):
+        return intent == "affirm"
+    return None
+
+
 def yes_no_buttons(extra_unsure: bool = False) -> List[Dict[str, str]]:
     buttons = [button("Yes", "yes"), button("No", "no")]
     if extra_unsure:

@@ -33,6 +33,11 @@ class ClinicSettings:
     language: str = "en"
     rule_overrides: Dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def emergency_advice(self) -> str:
+        """Appended to unsure red-flag answers: what to do if the sign might be there."""
+        return f"call {self.emergency_number} now."
+
     def as_slots(self) -> Dict[str, str]:
         """Values the domain's responses can use, e.g. {clinic_name}."""
         return {"clinic_name": self.clinic_name, "clinic_phone": self.phone,

@@ -131,23 +131,31 @@ class RuleBook:
         return ScreeningResult(outcome, tuple(fired))
 
     def _unsure_rules(self, answers: Mapping[str, Any], emergency_advice: str) -> List[FiredRule]:
-        fired = []
-        for q in self.questionnaire.questions:
-            if not q.safety or answers.get(q.id) != UNSURE:
-                continue
-            template = self.unsure_rule["patient_text"]
-            if q.section == "red_flags" and emergency_advice:
-                template = self.unsure_rule["red_flag_patient_text"]
-            fired.append(FiredRule(
-                id=f"unsure_{q.id}",
-                outcome=self.unsure_rule["outcome"],
-                patient_text=template.format(summary=q.summary.lower(), advice=emergency_advice),
-                source=self.unsure_rule["source"],
-            ))
-        return fired
+        return [
+            FiredRule(id=f"unsure_{q.id}", outcome=self.unsure_rule["outcome"],
+                      patient_text=self._unsure_text(q, emergency_advice), source=self.unsure_rule["source"])
+            for q in self.questionnaire.questions
+            if q.safety and answers.get(q.id) == UNSURE
+        ]
+
+    def _unsure_text(self, question: Any, emergency_advice: str) -> str:
+        template = self.unsure_rule["patient_text"]
+        if question.section == "red_flags" and emergency_advice:
+            template = self.unsure_rule["red_flag_patient_text"]
+        return template.format(summary=question.summary.lower(), advice=emergency_advice)
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
+
+    def patient_text(self, reason_id: str, emergency_advice: str = "") -> str:
+        """The wording a patient is given for a reason id, including unsure_<question>.
+        Raises KeyError for an id that is not (or no longer) a rule."""
+        if reason_id.startswith("unsure_"):
+            return self._unsure_text(self.questionnaire.get(reason_id[len("unsure_"):]), emergency_advice)
+        match = next((r for r in self.rules if r.id == reason_id), None)
+        if match is None:
+            raise KeyError(reason_id)
+        return match.patient_text
 
 
 @lru_cache(maxsize=4)

@@ -102,19 +102,11 @@ def reason_text(rule_id: str) -> str:
     """The wording the patient was given for a rule id (with the clinic's overrides)."""
     settings = load_clinic_settings()
     book = load_rulebook().with_overrides(settings.rule_overrides)
-    if rule_id.startswith("unsure_"):
-        question_id = rule_id[len("unsure_"):]
-        try:
-            question = book.questionnaire.get(question_id)
-        except KeyError:
-            return f"(unknown question {question_id})"
-        template = book.unsure_rule["patient_text"]
-        if question.section == "red_flags":
-            template = book.unsure_rule["red_flag_patient_text"]
-        return template.format(summary=question.summary.lower(),
-                               advice=f"call {settings.emergency_number} now.")
     try:
-        return book.rule(rule_id).patient_text
-    except StopIteration:
-        # A rule renamed or removed since the conversation; say so rather than fail the page.
+        return book.patient_text(rule_id, settings.emergency_advice)
+    except KeyError:
+        # A rule or question renamed or removed since the conversation; say so rather
+        # than fail the page.
+        if rule_id.startswith("unsure_"):
+            return f"(unknown question {rule_id[len('unsure_'):]})"
         return "(this rule is no longer in clinical/rules.yml)"
