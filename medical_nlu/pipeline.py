@@ -79,9 +79,13 @@ class ClinicalPipeline:
             key = f"{label}::{canonical}"
             self.matcher.add(key, [self.nlp.make_doc(t) for t in terms])
             self._labels[self.nlp.vocab.strings[key]] = (label, canonical)
-        self._negation_before = [self.nlp.make_doc(w) for w in self.lexicon.negation_before]
-        self._negation_after = [self.nlp.make_doc(w) for w in self.lexicon.negation_after]
-        self._breaks = [self.nlp.make_doc(w) for w in self.lexicon.clause_breaks]
+        # Cue phrases as lower-case token lists, tokenised once like the text will be.
+        self._negation_before = [self._words(w) for w in self.lexicon.negation_before]
+        self._negation_after = [self._words(w) for w in self.lexicon.negation_after]
+        self._breaks = [self._words(w) for w in self.lexicon.clause_breaks]
+
+    def _words(self, phrase: str) -> List[str]:
+        return [t.lower_ for t in self.nlp.make_doc(phrase)]
 
     # -- public -------------------------------------------------------------
     def extract(self, text: str) -> List[Dict[str, Any]]:
@@ -101,19 +105,19 @@ class ClinicalPipeline:
         # Longest match wins ("heart attack" over "attack"); a term listed in two sections
         # ("paracetamol": a medicine and a pain-relief treatment) keeps both readings.
         kept = {(s.start, s.end) for s in filter_spans(spans)}
+        tokens = [t.lower_ for t in doc]
         result = []
         for span in sorted({(s.start, s.end, s.label): s for s in spans if (s.start, s.end) in kept}.values(),
                            key=lambda s: s.start):
             label, canonical = self._labels[span.label]
             result.append(
                 self._entity(label, canonical, span.start_char, span.end_char, span.text,
-                             negated=self._is_negated(doc, span.start, span.end))
+                             negated=self._is_negated(tokens, span.start, span.end))
             )
         return result
 
-    def _is_negated(self, doc: Doc, start: int, end: int) -> bool:
+    def _is_negated(self, tokens: List[str], start: int, end: int) -> bool:
         """A cue earlier in the same clause, or a post-cue right after, negates the term."""
-        tokens = [t.lower_ for t in doc]
         clause_start = 0
         for i in range(start):
             if any(self._matches_at(tokens, i, b) for b in self._breaks):
@@ -124,8 +128,7 @@ class ClinicalPipeline:
         return any(self._matches_at(tokens, end, cue) for cue in self._negation_after)
 
     @staticmethod
-    def _matches_at(tokens: List[str], i: int, phrase: Doc) -> bool:
-        words = [t.lower_ for t in phrase]
+    def _matches_at(tokens: List[str], i: int, words: List[str]) -> bool:
         return tokens[i:i + len(words)] == words
 
     # -- durations, ages, numbers -------------------------------------------
