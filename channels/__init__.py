@@ -11,3 +11,7 @@ Both are Rasa custom input channels, enabled through credentials.channels.yml:
 
 See docs/messaging-channels.md for how a clinic connects a number or a bot.
 """
+
+# Every Rasa server of this project loads its channels from here, so this is where the
+# server-side extensions in serving/ are switched on (see serving/__init__.py).
+import serving  # noqa: E402,F401  (imported for its start-up effect)
