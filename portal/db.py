@@ -80,6 +80,10 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
             last_event_id BIGINT NOT NULL)""",
         "INSERT INTO portal_summariser_state (id, last_event_id) VALUES (1, 0)",
     ]),
+    # Erasure replaces a conversation's id in its audit entries (portal/erasure.py).
+    (2, "index the audit log by conversation", [
+        "CREATE INDEX ix_portal_audit_conversation ON portal_audit (conversation_id)",
+    ]),
 ]
 
 ID_COLUMN = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
