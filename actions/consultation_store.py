@@ -49,7 +49,8 @@ def database_url() -> str:
 def engine_for(url: str) -> sa.engine.Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+    # hide_parameters: a database error must not copy names and phone numbers into the logs.
+    engine = sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     metadata.create_all(engine)
     add_missing_columns(engine)
     return engine

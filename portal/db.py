@@ -93,7 +93,9 @@ ID_COLUMN = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSE
 def engine_for(url: str) -> sa.engine.Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(url, future=True, pool_pre_ping=True)
+    # hide_parameters: a database error must not copy conversation ids (phone numbers), notes
+    # or search text into the logs.
+    return sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def schema_version(engine: sa.engine.Engine) -> int:

@@ -79,3 +79,15 @@ def test_the_consultation_row_records_when_and_to_which_wording_consent_was_give
 def utc_seconds(value):
     # SQLite gives back a naive datetime that was stored in UTC
     return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def test_a_database_error_does_not_copy_contact_details_into_the_log(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gone.db'}"
+    engine = consultation_store.engine_for(url)
+    with engine.begin() as conn:  # the table vanished: the insert fails
+        conn.exec_driver_sql("DROP TABLE consultation_requests")
+    with pytest.raises(Exception) as failure:
+        consultation_store.save_request("conv-9", "Sam Example", "sam@example.org", "email", "evenings",
+                                        None, [], url=url)
+    assert "no such table" in str(failure.value)  # the error itself is still useful
+    assert "sam@example.org" not in str(failure.value) and "Sam Example" not in str(failure.value)
