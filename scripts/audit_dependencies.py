@@ -309,7 +309,7 @@ def collect_findings(packages: Sequence[Package], offline: bool) -> Tuple[List[F
             problems += [f"not audited: {s}" for s in skipped]
         except Exception as exc:  # noqa: BLE001 - fall back below, loudly
             banner(f"pip-audit failed ({exc}); falling back to the offline snapshot")
-            online = False
+            online, why = False, "pip-audit failed"
     if not online:
         banner(f"Online vulnerability service unavailable ({why}).")
         try:

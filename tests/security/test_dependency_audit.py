@@ -158,3 +158,40 @@ def test_the_script_exits_2_on_a_bad_accepted_file(tmp_path):
     completed = run_script(tmp_path, "- id: X\n")
     assert completed.returncode == 2
     assert "missing" in completed.stderr
+
+
+def fake_pip_audit(tmp_path, stdout: str, exit_code: int = 0) -> Path:
+    """A stand-in for pip-audit that records its arguments and prints a canned report."""
+    script = tmp_path / "pip-audit"
+    (tmp_path / "report.json").write_text(stdout, encoding="utf-8")
+    script.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\ncat {tmp_path}/report.json\nexit {exit_code}\n')
+    script.chmod(0o755)
+    return script
+
+
+def test_pip_audit_runs_on_exact_pins_without_resolving_or_downloading(tmp_path, monkeypatch):
+    report = ('{"dependencies": [{"name": "jinja2", "version": "2.10", "vulns": [{"id": "PYSEC-2021-66", '
+              '"aliases": ["CVE-2020-28493"], "description": "ReDoS in urlize"}]}], "fixes": []}')
+    monkeypatch.setattr(audit, "ensure_pip_audit", lambda: fake_pip_audit(tmp_path, report))
+    findings, skipped = audit.run_pip_audit([audit.Package("jinja2", "2.10")])
+    assert [(f.id, f.version) for f in findings] == [("PYSEC-2021-66", "2.10")] and skipped == []
+    args = (tmp_path / "args").read_text().split()
+    assert {"--no-deps", "--disable-pip", "-s", "osv"} <= set(args)
+
+
+def test_when_online_pip_audit_fails_the_audit_falls_back_to_the_snapshot_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(audit, "osv_reachable", lambda: (True, "probe answered"))
+    monkeypatch.setattr(audit, "ensure_pip_audit", lambda: fake_pip_audit(tmp_path, "Traceback ...", 1))
+    if SAFETY_DB_MISSING:
+        pytest.skip("safety-db is not installed (requirements-dev.txt)")
+    findings, sources, problems = audit.collect_findings([audit.Package("jinja2", "2.10")], offline=False)
+    out = capsys.readouterr().out
+    assert "pip-audit failed" in out and "OFFLINE safety-db snapshot" in out
+    assert any(s.startswith("safety-db snapshot") for s in sources) and problems == []
+    assert any("CVE-2020-28493" in f.ids() for f in findings)
+
+
+def test_an_unreachable_osv_is_reported_not_mistaken_for_clean(monkeypatch):
+    monkeypatch.setattr(audit, "OSV_QUERY_URL", "http://127.0.0.1:9/v1/query")  # nothing listens there
+    reachable, why = audit.osv_reachable(timeout=2)
+    assert not reachable and "127.0.0.1:9" in why
