@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import consultation_store
+from actions import consent, consultation_store
 from actions import tracker_utils as tu
 
 logger = logging.getLogger(__name__)
@@ -81,9 +81,8 @@ class AskContactConsent(Action):
     def run(self, dispatcher, tracker, domain) -> List[EventType]:
         s = tu.settings()
         dispatcher.utter_message(
-            text=(f"May {s.clinic_name} contact you at {tracker.get_slot('contact_details')} to arrange "
-                  "a consultation? Your details are used only for this."),
-            buttons=tu.yes_no_buttons())
+            text=consent.contact_consent_text(s.clinic_name, tracker.get_slot("contact_details")),
+            buttons=tu.yes_no_buttons(), **{consent.METADATA_KEY: consent.CONTACT_CONSENT_VERSION})
         return []
 
 
@@ -152,7 +151,10 @@ class SubmitConsultation(Action):
             consultation_store.save_request(
                 conversation_id=tracker.sender_id, name=tracker.get_slot("contact_name"), contact=contact,
                 contact_kind=kind, preferred_times=tracker.get_slot("contact_times"),
-                outcome=tracker.get_slot("screening_outcome"), reasons=tracker.get_slot("screening_reasons"))
+                outcome=tracker.get_slot("screening_outcome"), reasons=tracker.get_slot("screening_reasons"),
+                consent_at=consent.answered_at(tracker.events, "contact_consent"),
+                consent_wording=consent.wording_shown(tracker.events, "contact_consent")
+                or consent.CONTACT_CONSENT_VERSION)
         except Exception:  # the database is down: say so, never pretend it worked
             logger.exception("Could not store a consultation request")
             dispatcher.utter_message(

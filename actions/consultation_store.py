@@ -11,7 +11,7 @@ import os
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 
@@ -31,7 +31,14 @@ consultation_requests = sa.Table(
     sa.Column("screening_outcome", sa.String(40)),
     sa.Column("screening_reasons", sa.Text),
     sa.Column("contacted", sa.Boolean, nullable=False, default=False),
+    # When the person agreed to be contacted (their "yes"), and the version of the question
+    # they agreed to (actions/consent.py). Empty on rows stored before these columns existed.
+    sa.Column("consent_at", sa.DateTime(timezone=True)),
+    sa.Column("consent_wording", sa.String(40)),
 )
+# Columns added after the first release: (name, SQL type) for ALTER TABLE on old tables.
+ADDED_COLUMNS = (("consent_at", {"sqlite": "TIMESTAMP", "postgresql": "TIMESTAMP WITH TIME ZONE"}),
+                 ("consent_wording", {"sqlite": "VARCHAR(40)", "postgresql": "VARCHAR(40)"}))
 
 
 def database_url() -> str:
@@ -42,19 +49,39 @@ def database_url() -> str:
 def engine_for(url: str) -> sa.engine.Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+    # hide_parameters: a database error must not copy names and phone numbers into the logs.
+    engine = sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
 
 
+def add_missing_columns(engine: sa.engine.Engine) -> None:
+    """create_all() does not change an existing table: add the newer columns to old ones."""
+    existing = {c["name"] for c in sa.inspect(engine).get_columns(consultation_requests.name)}
+    missing = [(name, types) for name, types in ADDED_COLUMNS if name not in existing]
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for name, types in missing:
+            sql_type = types.get(engine.dialect.name, types["sqlite"])
+            conn.execute(sa.text(f"ALTER TABLE {consultation_requests.name} ADD COLUMN {name} {sql_type}"))
+
+
 def save_request(conversation_id: str, name: str, contact: str, contact_kind: str,
-                 preferred_times: str, outcome: Any, reasons: Any, url: str = None) -> int:
+                 preferred_times: str, outcome: Any, reasons: Any, url: str = None,
+                 consent_at: Optional[float] = None, consent_wording: Optional[str] = None) -> int:
+    """consent_at: Unix time of the person's "yes" to being contacted (default: now, as the
+    request is submitted straight after it)."""
     engine = engine_for(url or database_url())
+    now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         result = conn.execute(consultation_requests.insert().values(
-            conversation_id=conversation_id, created_at=datetime.now(timezone.utc), name=name,
+            conversation_id=conversation_id, created_at=now, name=name,
             contact=contact, contact_kind=contact_kind, preferred_times=preferred_times,
             screening_outcome=outcome, screening_reasons=json.dumps(reasons or []), contacted=False,
+            consent_at=datetime.fromtimestamp(consent_at, timezone.utc) if consent_at else now,
+            consent_wording=consent_wording,
         ))
         return int(result.inserted_primary_key[0])
 

@@ -12,6 +12,7 @@ from rasa_sdk.events import (ActionExecuted, ActiveLoop, AllSlotsReset, EventTyp
                              UserUtteranceReverted)
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import consent
 from actions import tracker_utils as tu
 
 FACTS_PATH = Path(__file__).resolve().parent.parent / "clinical" / "facts.yml"
@@ -42,13 +43,12 @@ class AskConsent(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
         s = tu.settings()
+        # The wording version travels in the message's metadata, so the tracker store keeps
+        # what the person agreed to with their answer (actions/consent.py).
         dispatcher.utter_message(
-            text=(f"I can ask you some questions to see whether injections for jaw pain might be worth "
-                  f"discussing with a practitioner at {s.clinic_name}. This is a screening, not a "
-                  f"diagnosis. If you need urgent help, call {s.emergency_number}.\n\n"
-                  "Is it okay if I ask about your health, and keep your answers for the clinic's "
-                  "staff to review?"),
+            text=consent.screening_consent_text(s.clinic_name, s.emergency_number),
             buttons=[tu.button("Yes, that's okay", "yes"), tu.button("No", "no")],
+            **{consent.METADATA_KEY: consent.SCREENING_CONSENT_VERSION},
         )
         return []
 

@@ -92,11 +92,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             counts = erasure.purge(stores, days, _cli_actor())
             print("Purged: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
         elif args.command == "erase":
-            counts = erasure.erase_conversation(stores, args.conversation, _cli_actor())
-            if not any(counts.values()):
-                print(f"Nothing stored for conversation {args.conversation!r} (the request is audited).")
+            erased = erasure.erase_conversation(stores, args.conversation, _cli_actor())
+            if not any(erased.counts.values()):
+                print(f"Nothing stored for conversation {args.conversation!r} (the request is audited "
+                      f"as {erased.reference}).")
             else:
-                print("Erased: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+                print("Erased: " + ", ".join(f"{k}={v}" for k, v in erased.counts.items())
+                      + f". The audit log calls it {erased.reference} from now on.")
         elif args.command == "migrate":
             print(f"Portal schema at version {db.schema_version(stores.portal)}.")
         elif args.command == "rebuild-index":

@@ -80,6 +80,10 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
             last_event_id BIGINT NOT NULL)""",
         "INSERT INTO portal_summariser_state (id, last_event_id) VALUES (1, 0)",
     ]),
+    # Erasure replaces a conversation's id in its audit entries (portal/erasure.py).
+    (2, "index the audit log by conversation", [
+        "CREATE INDEX ix_portal_audit_conversation ON portal_audit (conversation_id)",
+    ]),
 ]
 
 ID_COLUMN = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
@@ -89,7 +93,9 @@ ID_COLUMN = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSE
 def engine_for(url: str) -> sa.engine.Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(url, future=True, pool_pre_ping=True)
+    # hide_parameters: a database error must not copy conversation ids (phone numbers), notes
+    # or search text into the logs.
+    return sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def schema_version(engine: sa.engine.Engine) -> int:

@@ -2,13 +2,23 @@
 
 Both remove the conversation from every place the project keeps it: Rasa's tracker store
 (``events``), the portal's tables (summary, review, notes, tags) and the consultation
-requests table. The audit log keeps a record that it happened (ids and counts only).
+requests table. The audit log keeps a record that it happened, but not the conversation id:
+on the messaging channels the id is the person's phone number or Telegram chat id, so every
+audit entry about the conversation gets a random reference instead ("erased-…", the same
+for all of one conversation's entries; the erasure page and the command line show it once,
+for the clinic's record of the request). See docs/data-flow.md.
+
+On SQLite the deletes run with ``secure_delete`` on, so the deleted text is overwritten in
+the database file instead of lingering in free pages (not every SQLite build does that by
+default).
+
 The three stores can be different databases, so this is not one transaction: the portal's
 rows go last, which means a failure part-way leaves the conversation listed and the
 erasure can simply be run again.
 """
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -39,20 +49,37 @@ def _delete_in(conn, table: str, column: str, ids: List[str]) -> int:
     return conn.execute(query, {"ids": ids}).rowcount
 
 
-def _erase_many(stores: Stores, ids: List[str]) -> Dict[str, int]:
+def _overwrite_deleted(conn) -> None:
+    # Per connection: SQLite then zeroes deleted content instead of leaving it in free pages.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA secure_delete = ON")
+
+
+def new_reference() -> str:
+    """What the audit log says instead of an erased conversation's id."""
+    return f"erased-{secrets.token_hex(6)}"
+
+
+def _erase_many(stores: Stores, ids: List[str], references: Dict[str, str]) -> Dict[str, int]:
     counts = {"events": 0, "consultation_requests": 0, "portal_rows": 0}
     for start in range(0, len(ids), 500):  # bounded IN lists
         chunk = ids[start:start + 500]
         if _has_table(stores.tracker, "events"):
             with stores.tracker.begin() as conn:
+                _overwrite_deleted(conn)
                 counts["events"] += _delete_in(conn, "events", "sender_id", chunk)
         if _has_table(stores.consultations, consultation_requests.name):
             with stores.consultations.begin() as conn:
+                _overwrite_deleted(conn)
                 counts["consultation_requests"] += _delete_in(
                     conn, consultation_requests.name, "conversation_id", chunk)
         with stores.portal.begin() as conn:
+            _overwrite_deleted(conn)
             for table in PORTAL_TABLES:
                 counts["portal_rows"] += _delete_in(conn, table, "conversation_id", chunk)
+            for conversation_id in chunk:
+                conn.execute(sa.text("UPDATE portal_audit SET conversation_id = :ref WHERE conversation_id = :c"),
+                             {"ref": references[conversation_id], "c": conversation_id})
     return counts
 
 
@@ -60,11 +87,18 @@ def _describe(counts: Dict[str, int]) -> str:
     return ", ".join(f"{k}={v}" for k, v in counts.items())
 
 
-def erase_conversation(stores: Stores, conversation_id: str, actor: str, ip: str = "") -> Dict[str, int]:
-    counts = _erase_many(stores, [conversation_id])
+@dataclass(frozen=True)
+class Erased:
+    counts: Dict[str, int]  # rows deleted per store
+    reference: str  # what the audit log calls the conversation from now on
+
+
+def erase_conversation(stores: Stores, conversation_id: str, actor: str, ip: str = "") -> Erased:
+    reference = new_reference()
+    counts = _erase_many(stores, [conversation_id], {conversation_id: reference})
     with stores.portal.begin() as conn:
-        audit.record(conn, actor, "erase", conversation_id, _describe(counts), ip)
-    return counts
+        audit.record(conn, actor, "erase", reference, _describe(counts), ip)
+    return Erased(counts, reference)
 
 
 def conversations_older_than(stores: Stores, cutoff: float) -> List[str]:
@@ -104,7 +138,9 @@ def purge(stores: Stores, older_than_days: float, actor: str) -> Dict[str, int]:
         raise ValueError("older-than-days must be more than 0")
     cutoff = time.time() - older_than_days * 86400
     ids = conversations_older_than(stores, cutoff)
-    counts = _erase_many(stores, ids) if ids else {"events": 0, "consultation_requests": 0, "portal_rows": 0}
+    references = {cid: new_reference() for cid in ids}
+    counts = _erase_many(stores, ids, references) if ids else {"events": 0, "consultation_requests": 0,
+                                                               "portal_rows": 0}
     counts = {"conversations": len(ids), **counts}
     with stores.portal.begin() as conn:
         audit.record(conn, actor, "purge", None, f"older_than_days={older_than_days:g}, " + _describe(counts))

@@ -11,11 +11,13 @@ from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 
+from actions import consent
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import NOT_ASKED, load_questionnaire
 from clinical.rules import load_rulebook
 
 SLOT_RESET_EVENTS = ("reset_slots", "restart")
+CONSENT_SLOTS = ("consent_given", "contact_consent")
 
 
 @dataclass
@@ -28,10 +30,21 @@ class Turn:
 
 
 @dataclass
+class ConsentAnswer:
+    """One answer to a consent question, as the tracker store recorded it."""
+    slot: str  # consent_given (to the screening) or contact_consent (to being contacted)
+    given: bool
+    timestamp: float
+    wording_version: Optional[str]  # None: asked before versions were recorded
+    question: str  # the text the bot showed
+
+
+@dataclass
 class Conversation:
     conversation_id: str
     turns: List[Turn]
     slots: Dict[str, Any]
+    consents: List[ConsentAnswer] = field(default_factory=list)
 
     @property
     def started_at(self) -> Optional[float]:
@@ -59,6 +72,8 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
     turns: List[Turn] = []
     slots: Dict[str, Any] = {}
     offered: Dict[str, str] = {}  # payload -> title of the buttons the bot offered last
+    consents: List[ConsentAnswer] = []
+    last_bot: Dict[str, Any] = {}
     for type_name, timestamp, raw in events:
         if type_name in SLOT_RESET_EVENTS:
             slots = {}
@@ -68,7 +83,10 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
         data = json.loads(raw or "{}")
         if type_name == "slot":
             slots[data.get("name")] = data.get("value")
+            if data.get("name") in CONSENT_SLOTS and isinstance(data.get("value"), bool):
+                consents.append(_consent_answer(data, timestamp, last_bot))
         elif type_name == "bot":
+            last_bot = data
             buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
                        for b in ((data.get("data") or {}).get("buttons") or [])]
             offered = {b["payload"]: b["title"] for b in buttons} if buttons else offered
@@ -78,7 +96,17 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
             # The REST channel sends a tapped button as its payload; show which button it was.
             turns.append(Turn("user", timestamp, text, chosen_button=offered.get(text)))
             offered = {}
-    return Conversation(conversation_id, turns, slots)
+    return Conversation(conversation_id, turns, slots, consents)
+
+
+def _consent_answer(slot_event: Dict[str, Any], timestamp: float, question: Dict[str, Any]) -> ConsentAnswer:
+    # The answer's slot event follows the question (the last bot message before it); the
+    # question's metadata names the wording version (actions/consent.py).
+    version = (question.get("metadata") or {}).get(consent.METADATA_KEY)
+    if consent.slot_for_version(version) != slot_event.get("name"):
+        version = None
+    return ConsentAnswer(slot_event["name"], slot_event["value"], timestamp, version,
+                         str(question.get("text") or ""))
 
 
 def screening_summary(slots: Dict[str, Any]) -> Dict[str, Any]:

@@ -275,8 +275,9 @@ def register(app) -> None:  # noqa: C901 - one place listing every route reads b
         if request.form.get("confirm", "") != conversation_id:
             return render(request, "erase.html", status=400, conversation_id=conversation_id,
                           error="Type the conversation id exactly to confirm the erasure.")
-        counts = erasure.erase_conversation(stores, conversation_id, _actor(request), client_ip(request))
-        return render(request, "erased.html", conversation_id=conversation_id, counts=counts)
+        erased = erasure.erase_conversation(stores, conversation_id, _actor(request), client_ip(request))
+        return render(request, "erased.html", conversation_id=conversation_id, counts=erased.counts,
+                      reference=erased.reference)
 
     @app.get("/audit")
     @staff_only(admin=True)

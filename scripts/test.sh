@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test. This is the README's test command and what CI runs.
 #   bash scripts/test.sh
-# Steps: install pinned deps -> validate Rasa data -> unit tests -> train (timed) ->
+# Steps: install pinned deps -> validate Rasa data -> unit tests -> dependency audit -> train (timed) ->
 # conversation test stories -> held-out NLU evaluation -> end-to-end conversations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,9 @@ echo "no warnings"
 
 step "Unit tests: rules, answers, NLU pipeline, actions, domain"
 $PY -m pytest -m "not e2e and not browser" -q -p no:cacheprovider
+
+step "Dependency audit (pip-audit/OSV when reachable, else the offline snapshot; security/accepted-vulnerabilities.yml)"
+$PY scripts/audit_dependencies.py || fail "dependency audit: triage each finding (fix, or accept it with a reason)"
 
 step "Training the model from scratch"
 rm -rf .rasa/cache

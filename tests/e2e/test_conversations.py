@@ -58,7 +58,13 @@ def test_eligible_screening_then_consultation_request_is_stored(conversation, as
     assert (stored[0]["name"], stored[0]["contact"], stored[0]["contact_kind"]) == ("Sam Example", "sam@example.org", "email")
     assert stored[0]["preferred_times"] == "weekday mornings"
     assert stored[0]["screening_outcome"] == "eligible_for_consultation"
+    # consent recorded with the request: when, and which wording the person saw
+    assert stored[0]["consent_wording"] == "contact-consent-v1" and stored[0]["consent_at"] is not None
+    assert stored[0]["consent_at"] <= stored[0]["created_at"]
     assert conversation.slots()["consultation_requested"] is True
+    versions = [e["metadata"].get("consent_wording") for e in assistant.tracker(conversation.sender)["events"]
+                if e["event"] == "bot" and e.get("metadata", {}).get("consent_wording")]
+    assert versions == ["screening-consent-v1", "contact-consent-v1"]  # kept with the conversation
     assert_never_rules(conversation)
 
 

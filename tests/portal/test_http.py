@@ -324,6 +324,7 @@ def test_admin_exports_the_filtered_list_as_csv(portal, admin, conversation, sto
 
 
 def test_admin_erases_a_conversation_after_confirming(portal, admin, conversation, stores):
+    assert admin.get(f"{portal.base}/conversation?id={conversation}").status_code == 200  # audited view
     form = admin.get(f"{portal.base}/conversation/erase?id={conversation}")
     assert form.status_code == 200 and "cannot be undone" in form.text
     wrong = _post(admin, portal.base, "/conversation/erase", id=conversation, confirm="not it")
@@ -334,7 +335,10 @@ def test_admin_erases_a_conversation_after_confirming(portal, admin, conversatio
     assert conversation not in admin.get(f"{portal.base}/inbox").text
     with stores.tracker.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :c"), {"c": conversation}).scalar() == 0
-    assert _audit_count(stores, "erase", conversation) == 1
+    reference = re.search(r'<code id="reference">(erased-[0-9a-f]+)</code>', done.text).group(1)
+    assert _audit_count(stores, "erase", reference) == 1
+    assert _audit_count(stores, "view_conversation", conversation) == 0  # renamed to the reference
+    assert _audit_count(stores, "view_conversation", reference) >= 1
 
 
 def test_admin_reads_the_audit_log(portal, admin):

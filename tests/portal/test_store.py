@@ -11,7 +11,7 @@ import time
 import sqlalchemy as sa
 
 from actions.consultation_store import save_request
-from portal import db, erasure, inbox, summaries
+from portal import audit, db, erasure, inbox, summaries
 from portal_helpers import save, screening, tracker_store
 
 DAY = 86400
@@ -36,9 +36,9 @@ def _count(engine, sql, **params):
 def test_migrations_apply_once_and_record_the_version(databases):
     engine = db.engine_for(databases.portal_url)
     assert db.schema_version(engine) == 0
-    assert db.migrate(engine) == [1]
+    assert db.migrate(engine) == [1, 2]
     assert db.migrate(engine) == []
-    assert db.schema_version(engine) == 1
+    assert db.schema_version(engine) == 2
     tables = set(sa.inspect(engine).get_table_names())
     assert {"portal_staff", "portal_sessions", "portal_reviews", "portal_notes", "portal_tags",
             "portal_audit", "portal_summaries", "portal_summariser_state"} <= tables
@@ -138,7 +138,11 @@ def test_erasure_removes_one_conversation_everywhere_and_is_audited(databases):
                              "VALUES ('erase-me', 'a', 0, 'called')"))
         conn.execute(sa.text("INSERT INTO portal_tags VALUES ('erase-me', 't', 'a', 0)"))
 
-    counts = erasure.erase_conversation(stores, "erase-me", "alice.admin")
+    with stores.portal.begin() as conn:
+        audit.record(conn, "rob.reviewer", "view_conversation", "erase-me")
+        audit.record(conn, "rob.reviewer", "view_conversation", "keep-me")
+    erased = erasure.erase_conversation(stores, "erase-me", "alice.admin")
+    counts = erased.counts
     assert counts["events"] > 10 and counts["consultation_requests"] == 1 and counts["portal_rows"] == 3
     for engine, sql in ((stores.tracker, "SELECT COUNT(*) FROM events WHERE sender_id = :c"),
                         (stores.consultations, "SELECT COUNT(*) FROM consultation_requests WHERE conversation_id = :c"),
@@ -148,8 +152,15 @@ def test_erasure_removes_one_conversation_everywhere_and_is_audited(databases):
         assert _count(engine, sql, c="erase-me") == 0
         assert _count(engine, sql.replace("portal_notes", "portal_summaries").replace(
             "portal_tags", "portal_summaries"), c="keep-me") >= 1
+    # The audit log keeps what happened, under a reference instead of the id (a phone
+    # number on the messaging channels); other conversations' entries keep their ids.
+    assert erased.reference.startswith("erased-") and "erase-me" not in erased.reference
+    assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id = 'erase-me'") == 0
     assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE action = 'erase' "
-                                 "AND conversation_id = 'erase-me' AND actor = 'alice.admin'") == 1
+                                 "AND conversation_id = :r AND actor = 'alice.admin'", r=erased.reference) == 1
+    assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE action = 'view_conversation' "
+                                 "AND conversation_id = :r", r=erased.reference) == 1
+    assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id = 'keep-me'") == 1
     # the index does not bring it back
     summaries.summarise_new_events(stores.tracker, stores.portal)
     assert _summary(stores, "erase-me") is None
@@ -163,8 +174,14 @@ def test_purge_deletes_only_conversations_idle_for_longer_than_the_period(databa
     _consultation(databases, "recent")
     summaries.summarise_new_events(stores.tracker, stores.portal)
 
+    with stores.portal.begin() as conn:
+        audit.record(conn, "rob.reviewer", "view_conversation", "ancient")
+        audit.record(conn, "rob.reviewer", "view_conversation", "recent")
     counts = erasure.purge(stores, 365, "cli:test")
     assert counts["conversations"] == 1
+    assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id = 'ancient'") == 0
+    assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id LIKE 'erased-%'") == 1
+    assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id = 'recent'") == 1
     assert _count(stores.tracker, "SELECT COUNT(DISTINCT sender_id) FROM events") == 1
     assert _summary(stores, "ancient") is None and _summary(stores, "recent") is not None
     assert _count(stores.consultations, "SELECT COUNT(*) FROM consultation_requests") == 1
