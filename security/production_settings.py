@@ -33,6 +33,9 @@ PRODUCTION_ENV_VAR = "SCREENING_ENV"
 # network whose ports are not published): listening on 0.0.0.0 is then not public.
 PRIVATE_NETWORK_VAR = "SCREENING_PRIVATE_NETWORK"
 PROCESSES = ("rasa", "actions", "portal")
+# Private address ranges (RFC 1918, IPv6 unique-local). Not ipaddress's is_private, which
+# also counts documentation ranges (TEST-NET) that are not a private network.
+PRIVATE_NETWORKS = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")]
 
 MIN_SECRET_LENGTH = 16
 # Values people leave in place: exact matches (case-insensitive) ...
@@ -77,7 +80,8 @@ def _is_private_host(host: str, environ: Mapping[str, str]) -> bool:
         return False  # a host name: we cannot tell what it resolves to in production
     if address.is_unspecified:  # 0.0.0.0 / ::, every interface
         return environ.get(PRIVATE_NETWORK_VAR, "") == "1"
-    return address.is_loopback or address.is_private
+    return address.is_loopback or any(address in network for network in PRIVATE_NETWORKS
+                                      if network.version == address.version)
 
 
 def _public_bind_problem(what: str, host: str, how_to_fix: str, environ: Mapping[str, str]) -> List[str]:
@@ -241,6 +245,9 @@ def production_problems(process: str, environ: Mapping[str, str], argv: Sequence
     if not redaction_installed:
         problems.append("log redaction is not installed: start with the logging config "
                         "security/logging.yml (docs/deployment.md).")
+    if environ.get("LOG_LEVEL", "").strip().upper() == "DEBUG" or {"-vv", "--debug"} & set(argv):
+        problems.append("debug logging is on (LOG_LEVEL=DEBUG, -vv or --debug): Rasa then logs every "
+                        "message's text, which redaction leaves alone below INFO. Log at INFO.")
     if process == "rasa":
         problems += _rasa_problems(environ, argv, read_yaml or _read_yaml)
     elif process == "actions":
