@@ -176,3 +176,27 @@ def test_the_action_server_refuses_to_start_in_production_without_redaction_or_d
     assert result.returncode == 2, output
     assert "actions refuses to start in production mode: log redaction is not installed" in output
     assert "CONSULTATION_DB_URL is not set" in output
+
+
+def test_the_rasa_server_hook_stops_the_process_with_status_2(capsys):
+    # What the REST channel's from_credentials calls at start-up (see docs/deployment.md).
+    from security.production_settings import refuse_unsafe_production_settings
+
+    argv = ["rasa", "run", "--endpoints", str(ROOT / "endpoints.production.yml"),
+            "--credentials", str(ROOT / "credentials.yml"), "--enable-api"]
+    with pytest.raises(SystemExit) as stopped:
+        refuse_unsafe_production_settings("rasa", {**SAFE_ENV, "DB_PASSWORD": "changeme"}, argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "rasa refuses to start in production mode: Rasa's HTTP API is enabled (--enable-api) without" in err
+    assert "tracker_store.password (DB_PASSWORD) is a default or placeholder value" in err
+    assert "changeme" not in err
+    # With safe settings it returns and the server starts.
+    safe = ["rasa", "run", "--endpoints", str(ROOT / "endpoints.production.yml"),
+            "--credentials", str(ROOT / "credentials.yml"), "--logging-config-file", "security/logging.yml"]
+    from security import log_redaction
+    log_redaction.install()
+    try:
+        assert refuse_unsafe_production_settings("rasa", SAFE_ENV, safe) is None
+    finally:
+        log_redaction.uninstall()
