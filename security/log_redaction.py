@@ -47,9 +47,14 @@ EMAIL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0
 PHONE_RE = re.compile(r"(?<![\w.\-])\+?(?:\(\d{1,5}\)\s?)?\d(?:[\s\-]?(?:\(\d{1,5}\)\s?)?\d){5,}(?![\w.\-])")
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 # SQLAlchemy appends the bound values of a failed statement: the row being written.
+# An HTTP error's body (Rasa's ClientResponseError): from the action server that is the whole
+# tracker, every message and slot. Masked whole, to the end of the line.
+RESPONSE_BODY_RE = re.compile(r"\bbody='.*")
 SQL_PARAMETERS_RE = re.compile(r"\[parameters: .*?\](?=\s*(?:\n|\(Background|$))", re.S)
 # A quoted string, double or single; an apostrophe inside a word (couldn't) opens nothing.
-QUOTED_RE = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|(?<![A-Za-z])'(?:[^'\\\n]|\\.)*'")
+# Any run of backslashes escapes the next character: JSON inside a repr is escaped twice
+# (\\" for a quote in a message), and must not end the string early and expose the rest.
+QUOTED_RE = re.compile(r"\"(?:[^\"\\\n]|\\+[^\n])*\"|(?<![A-Za-z])'(?:[^'\\\n]|\\+[^\n])*'")
 # Quoted content that is safe to keep: lower-case identifiers, event and action names,
 # paths and URLs without user data (utter_greet, rest.message.received.failure, /webhook).
 SAFE_QUOTED_RE = re.compile(r"^[a-z0-9_.:/\-]*$")
@@ -87,6 +92,7 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = SQL_PARAMETERS_RE.sub(PARAMETERS_MASK, text)
+    text = RESPONSE_BODY_RE.sub(f"body='{TEXT_MASK}'", text)
     text = EMAIL_RE.sub(EMAIL_MASK, text)
     text = PHONE_RE.sub(_mask_phone, text)
     return _mask_quoted(text)

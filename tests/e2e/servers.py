@@ -83,7 +83,7 @@ def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
         f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "rasa.db"}"\n'
     )
     env = {**os.environ, "CONSULTATION_DB_URL": consultation_db_url, "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PYTHONPATH": PYTHONPATH, **(extra_env or {})}
+           "PYTHONPATH": PYTHONPATH, "SANIC_HOST": "127.0.0.1", **(extra_env or {})}
     logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
     processes = {
         "actions": subprocess.Popen(

@@ -104,7 +104,7 @@ def start_cluster(workdir: Path, rasa_servers: int = 2, endpoints: Path = None) 
     _admin(f'CREATE DATABASE "{db_name}"')
     action_port = free_port()
     env = {
-        **os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": PYTHONPATH,
+        **os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": PYTHONPATH, "SANIC_HOST": "127.0.0.1",
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
         "DB_HOST": PG["host"], "DB_PORT": str(PG["port"]), "DB_NAME": db_name, "DB_USER": PG["user"],
         "DB_PASSWORD": "", "REDIS_HOST": REDIS["host"], "REDIS_PORT": str(REDIS["port"]),

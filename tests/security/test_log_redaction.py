@@ -200,3 +200,16 @@ def test_a_record_that_cannot_be_formatted_is_withheld(captured):
     logger, stream = captured
     logger.error("%d items", "not a number")
     assert stream.getvalue() == "ERROR [log message withheld: it could not be redacted]\n"
+
+
+def test_quotes_escaped_twice_do_not_end_the_masked_text_early():
+    # JSON in a repr: a quote in the patient's message arrives as \\" and must stay masked.
+    message = json.dumps({"text": f'my name is "{NAME}"'})
+    for text in (repr(message), repr(repr(message))):
+        assert "Testy" not in redact(f"Error: {text}"), redact(f"Error: {text}")
+
+
+def test_an_http_error_body_is_masked_whole():
+    body = repr(json.dumps({"error": "x", "request_body": {"tracker": {"events": [{"text": 'he said "Testy"'}]}}}).encode())
+    assert redact(f"ClientResponseError: 500, Internal Server Error, body='{body}'") == \
+        "ClientResponseError: 500, Internal Server Error, body='[redacted]'"
