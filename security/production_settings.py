@@ -248,6 +248,10 @@ def production_problems(process: str, environ: Mapping[str, str], argv: Sequence
     if environ.get("LOG_LEVEL", "").strip().upper() == "DEBUG" or {"-vv", "--debug"} & set(argv):
         problems.append("debug logging is on (LOG_LEVEL=DEBUG, -vv or --debug): Rasa then logs every "
                         "message's text, which redaction leaves alone below INFO. Log at INFO.")
+    if process in ("rasa", "actions") and environ.get("RASA_TELEMETRY_ENABLED", "").strip().lower() != "false":
+        # Rasa's telemetry is on unless switched off; its crash reports carry exception texts.
+        problems.append("Rasa telemetry is not switched off: set RASA_TELEMETRY_ENABLED=false, so no "
+                        "usage events or crash reports leave the clinic's network.")
     if process == "rasa":
         problems += _rasa_problems(environ, argv, read_yaml or _read_yaml)
     elif process == "actions":

@@ -16,7 +16,7 @@ STRONG_2 = "Hy6pQ2rT9wLk3sVz7Bn4"
 PRODUCTION_DB = f"postgresql://rasa:{STRONG}@postgres:5432/rasa"
 
 SAFE_ENV = {
-    "SCREENING_ENV": "production", "DB_PASSWORD": STRONG, "REDIS_PASSWORD": STRONG_2,
+    "SCREENING_ENV": "production", "RASA_TELEMETRY_ENABLED": "false", "DB_PASSWORD": STRONG, "REDIS_PASSWORD": STRONG_2,
     "CONSULTATION_DB_URL": PRODUCTION_DB, "TRACKER_DB_URL": PRODUCTION_DB, "PORTAL_DB_URL": PRODUCTION_DB,
     "SANIC_HOST": "10.0.0.5", "TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
     "TELEGRAM_BOT_TOKEN": "123456789:AAH4fake-telegram-token-for-tests", "TELEGRAM_WEBHOOK_SECRET": STRONG_2,
@@ -125,6 +125,17 @@ def test_cors_must_name_https_sites(origin):
 def test_debug_logging_is_refused(env, argv):
     assert any("debug logging" in p for p in rasa(env=env, argv=RASA_ARGV + argv))
     assert any("debug logging" in p for p in production_problems("actions", {**SAFE_ENV, **env}, argv))
+
+
+@pytest.mark.parametrize("process", ["rasa", "actions"])
+@pytest.mark.parametrize("value", [None, "", "true"])
+def test_rasa_telemetry_must_be_switched_off(process, value):
+    env = {k: v for k, v in SAFE_ENV.items() if k != "RASA_TELEMETRY_ENABLED"}
+    if value is not None:
+        env["RASA_TELEMETRY_ENABLED"] = value
+    argv = RASA_ARGV if process == "rasa" else []
+    problems = production_problems(process, env, argv, read_yaml=read_repo_yaml)
+    assert len(problems) == 1 and "RASA_TELEMETRY_ENABLED=false" in problems[0]
 
 
 def test_without_log_redaction_no_process_starts():

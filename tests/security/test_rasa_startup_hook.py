@@ -54,7 +54,8 @@ def test_rasa_starts_in_production_mode_with_safe_settings(tmp_path):
         [RASA, "run", "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
          "--port", str(port), "--model", str(tmp_path / "no-model"), "-i", "127.0.0.1",
          "--enable-api", "--auth-token", TOKEN, "--logging-config-file", "security/logging.yml"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production"},
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production",
+                       "RASA_TELEMETRY_ENABLED": "false"},
         stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/", process, log)
