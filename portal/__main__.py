@@ -2,9 +2,13 @@
 import sys
 
 from portal.config import ConfigError, load_settings
+from security import log_redaction
+from security.production_settings import refuse_unsafe_production_settings
 
 
 def main() -> int:
+    log_redaction.install()  # before anything can log a patient's details
+    refuse_unsafe_production_settings("portal")
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -3,13 +3,18 @@
 #   bash scripts/run.sh          Rasa server (REST channel) on :5005 + action server on :5055
 #   bash scripts/run.sh shell    the same, but talk to it right here in the terminal
 # Environment: RASA_PORT (5005), ACTION_PORT (5055); RASA_API_TOKEN enables Rasa's HTTP
-# API for staff tooling (never open without a token). RASA_CREDENTIALS (credentials.yml);
+# API for staff tooling (never open without a token; the server then listens on 127.0.0.1
+# only). RASA_CREDENTIALS (credentials.yml);
 # credentials.channels.yml adds SMS/WhatsApp/Telegram (docs/messaging-channels.md).
 # WIDGET_PORT (5020); WIDGET_ORIGINS: space-separated clinic-site origins allowed to embed
 # the widget. Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
+# Logs without patient data (security/log_redaction.py); the repo root must be importable
+# for it, because Rasa reads the logging config before it adds the working directory.
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+LOGGING=(--logging-config-file security/logging.yml)
 RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
 CREDENTIALS=${RASA_CREDENTIALS:-credentials.yml}
@@ -32,7 +37,8 @@ else
 fi
 
 say "Starting the action server on port $ACTION_PORT (log: var/actions.log)"
-$RASA run actions --port "$ACTION_PORT" --actions actions > var/actions.log 2>&1 &
+# The action server has no authentication: this machine only.
+SANIC_HOST=127.0.0.1 $RASA run actions --port "$ACTION_PORT" --actions actions "${LOGGING[@]}" > var/actions.log 2>&1 &
 ACTIONS_PID=$!
 trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT
 for _ in $(seq 60); do
@@ -43,7 +49,7 @@ done
 
 if [ "${1:-}" = "shell" ]; then
   say "Talk to the assistant below (type /stop to end)"
-  exec $RASA shell --model models/screening.tar.gz --endpoints "$endpoints" --port "$RASA_PORT"
+  exec $RASA shell --model models/screening.tar.gz --endpoints "$endpoints" --port "$RASA_PORT" "${LOGGING[@]}"
 fi
 
 PORTAL_PORT=${PORTAL_PORT:-5010}
@@ -64,7 +70,7 @@ trap 'kill $ACTIONS_PID $PORTAL_PID $WIDGET_PID 2>/dev/null || true' EXIT
 cors=(--cors "http://127.0.0.1:$WIDGET_PORT" ${WIDGET_ORIGINS:-})
 
 api=()
-if [ -n "${RASA_API_TOKEN:-}" ]; then api=(--enable-api --auth-token "$RASA_API_TOKEN"); fi
+if [ -n "${RASA_API_TOKEN:-}" ]; then api=(--enable-api --auth-token "$RASA_API_TOKEN" --interface 127.0.0.1); fi
 say "Starting the Rasa server on port $RASA_PORT"
 cat <<MSG
     When it says "Rasa server is up and running", talk to it from another terminal:
@@ -77,4 +83,4 @@ cat <<MSG
       .venv/bin/python -m portal.cli create-user --username admin --role admin)
 MSG
 $RASA run --model models/screening.tar.gz --endpoints "$endpoints" --credentials "$CREDENTIALS" \
-  --port "$RASA_PORT" "${api[@]}" "${cors[@]}"
+  --port "$RASA_PORT" "${api[@]}" "${cors[@]}" "${LOGGING[@]}"

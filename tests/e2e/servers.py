@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 MODEL = Path(os.environ.get("SCREENING_MODEL", ROOT / "models" / "screening.tar.gz"))
 API_TOKEN = "e2e-test-token"  # a throw-away token for the test server only
+# Every server logs through the redaction the deployment uses (security/logging.yml needs the
+# repo root importable: Rasa reads it before adding the working directory to sys.path).
+LOGGING_ARGS = ("--logging-config-file", str(ROOT / "security" / "logging.yml"))
+PYTHONPATH = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 def free_port() -> int:
@@ -79,16 +83,16 @@ def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
         f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "rasa.db"}"\n'
     )
     env = {**os.environ, "CONSULTATION_DB_URL": consultation_db_url, "TF_CPP_MIN_LOG_LEVEL": "3",
-           **(extra_env or {})}
+           "PYTHONPATH": PYTHONPATH, "SANIC_HOST": "127.0.0.1", **(extra_env or {})}
     logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
     processes = {
         "actions": subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions"],
+            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions", *LOGGING_ARGS],
             cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT),
         "rasa": subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "--port", str(rasa_port), "--model", str(MODEL),
              "--endpoints", str(endpoints), "--credentials", str(credentials or ROOT / "credentials.yml"),
-             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *extra_rasa_args],
+             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *LOGGING_ARGS, *extra_rasa_args],
             cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT),
     }
     assistant = Assistant(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}",

@@ -18,7 +18,7 @@ import psycopg2
 import redis
 import requests
 
-from tests.e2e.servers import API_TOKEN, MODEL, ROOT, VENV_BIN, free_port, wait_until_up
+from tests.e2e.servers import API_TOKEN, LOGGING_ARGS, MODEL, PYTHONPATH, ROOT, VENV_BIN, free_port, wait_until_up
 
 PG = dict(host=os.environ.get("TEST_PG_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_PG_PORT", "5432")),
           user=os.environ.get("TEST_PG_USER", "postgres"), dbname="postgres")
@@ -67,7 +67,7 @@ class Cluster:
         self.processes[f"rasa-{index}"] = subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "--port", str(port), "--model", str(MODEL),
              "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml"),
-             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1"],
+             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *LOGGING_ARGS],
             cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
 
     def wait_rasa(self, index: int) -> None:
@@ -104,7 +104,7 @@ def start_cluster(workdir: Path, rasa_servers: int = 2, endpoints: Path = None) 
     _admin(f'CREATE DATABASE "{db_name}"')
     action_port = free_port()
     env = {
-        **os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+        **os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": PYTHONPATH, "SANIC_HOST": "127.0.0.1",
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
         "DB_HOST": PG["host"], "DB_PORT": str(PG["port"]), "DB_NAME": db_name, "DB_USER": PG["user"],
         "DB_PASSWORD": "", "REDIS_HOST": REDIS["host"], "REDIS_PORT": str(REDIS["port"]),
@@ -116,7 +116,7 @@ def start_cluster(workdir: Path, rasa_servers: int = 2, endpoints: Path = None) 
     try:
         log = workdir / "actions.log"
         cluster.processes["actions"] = subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions"],
+            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions", *LOGGING_ARGS],
             cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         for index in range(rasa_servers):
             cluster.start_rasa(index)

@@ -1,0 +1,66 @@
+"""The Rasa server stops at start-up in production mode with unsafe settings, through the
+hook a channel's from_credentials calls (a stand-in channel here; docs/deployment.md).
+Starts real `rasa run` processes, so it is in the e2e group."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA = str(Path(sys.executable).parent / "rasa")
+TOKEN = "Zq8-fake-token-Lw3Rt7Yp"  # fake, strong enough to pass
+
+
+def start_rasa(tmp_path, extra_args, env):
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("tests.security.startup_hook_channel.CheckedRestInput:\n")
+    command = [RASA, "run", "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
+               "--port", "1", "--model", str(tmp_path / "no-model"), *extra_args]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production", **env}
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
+
+
+def test_rasa_refuses_to_start_with_the_api_open(tmp_path):
+    result = start_rasa(tmp_path, ["--enable-api", "--logging-config-file", "security/logging.yml"], {})
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-3000:]
+    assert "rasa refuses to start in production mode: Rasa's HTTP API is enabled (--enable-api) without" in output
+    assert "Rasa's HTTP API listens on 0.0.0.0" in output
+
+
+def test_rasa_refuses_to_start_without_log_redaction_or_with_a_weak_token(tmp_path):
+    result = start_rasa(tmp_path, ["--enable-api", "--auth-token", "e2e-test-token", "-i", "127.0.0.1"], {})
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-3000:]
+    assert "log redaction is not installed" in output
+    assert "the API token (--auth-token, RASA_API_TOKEN) is a default or placeholder value" in output
+    assert "e2e-test-token" not in output.split("refuses to start", 1)[1]  # never echoed
+
+
+def test_rasa_starts_in_production_mode_with_safe_settings(tmp_path):
+    import requests
+
+    from tests.e2e.servers import free_port, wait_until_up
+
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("tests.security.startup_hook_channel.CheckedRestInput:\n")
+    port = free_port()
+    log = tmp_path / "rasa.log"
+    process = subprocess.Popen(
+        [RASA, "run", "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
+         "--port", str(port), "--model", str(tmp_path / "no-model"), "-i", "127.0.0.1",
+         "--enable-api", "--auth-token", TOKEN, "--logging-config-file", "security/logging.yml"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production",
+                       "RASA_TELEMETRY_ENABLED": "false"},
+        stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", process, log)
+        assert requests.get(f"http://127.0.0.1:{port}/status", timeout=10).status_code == 401
+        assert "rasa: production settings checked, none unsafe." in log.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
