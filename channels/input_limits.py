@@ -123,7 +123,7 @@ class InputGate:
         if text is None:
             return Admission(text=None)
         screened = self.screen(text)
-        if screened.reason == "empty" and empty_reply:
+        if screened.reason == "empty" and empty_reply and not text.strip():  # nothing at all was sent
             return Admission(reply=empty_reply, reason="empty")
         return Admission(text=screened.text, reply=screened.reply, reason=screened.reason)
 
