@@ -11,7 +11,10 @@ Unlike the stock channel (rasa/core/channels/rest.py), which reads request.json 
   with {"error": "..."}, never a 500 or a traceback. (Stock Rasa puts a message without a
   sender into the shared conversation "default".)
 - bodies over max_body_bytes are refused with 413 before they are read into memory;
-- per-IP and per-sender rate limits: 429 with a friendly message and Retry-After;
+- per-IP and per-sender rate limits: 429 with a friendly message and Retry-After (and
+  "retry_after" in the body: a browser script cannot read Retry-After cross-origin). A
+  loopback client address is not IP-limited: it is a local proxy (set trusted_proxies so
+  the visitor's address is used) or a local tool;
 - channels/guard.py: empty, too long, foreign commands, other languages get a polite
   reply (200, the usual list shape) and are not passed to the assistant;
 - "input_channel" in the body is ignored (stock Rasa lets a client claim any channel);
@@ -30,7 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.input_limits import MAX_BODY_BYTES, RATE_LIMIT_REPLY, InputGate, client_ip
+from channels.input_limits import MAX_BODY_BYTES, RATE_LIMIT_REPLY, InputGate, client_ip, is_local
 from channels.outbound import sender_ref
 from channels.webhook import gate_from_credentials
 
@@ -115,9 +118,10 @@ class GuardedRestInput(InputChannel):
     async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         ip = client_ip(request.ip, request.headers.get("X-Forwarded-For"),
                        self.gate.settings.trusted_proxies)
-        by_ip = self.gate.check_ip(ip)
-        if not by_ip.allowed:
-            return too_many(by_ip)
+        if not is_local(ip):
+            by_ip = self.gate.check_ip(ip)
+            if not by_ip.allowed:
+                return too_many(by_ip)
         body = await read_body(request, self.max_body_bytes)
         if body is None:
             return error(413, f"The request is too large (the limit is {self.max_body_bytes:,} bytes). "

@@ -171,6 +171,14 @@ def test_per_ip_limit_counts_every_request_even_malformed_ones():
     assert post(channel, bot, {"sender": "web-9", "message": "hi"}, ip="198.51.100.2")[0] == 200
 
 
+def test_loopback_is_not_ip_limited_but_senders_still_are():
+    channel, bot = rest(ip_burst=1, ip_per_minute=1, sender_burst=2, sender_per_minute=1), StandInBot()
+    local = [post(channel, bot, {"sender": f"web-{n}", "message": "hi"}, ip="127.0.0.1")[0] for n in range(5)]
+    assert local == [200] * 5
+    same = [post(channel, bot, {"sender": "web-x", "message": "hi"}, ip="::1")[0] for _ in range(3)]
+    assert same == [200, 200, 429]
+
+
 def test_per_ip_limit_uses_forwarded_for_only_behind_a_trusted_proxy():
     channel, bot = rest(ip_burst=1, ip_per_minute=1, trusted_proxies=frozenset({"127.0.0.1"})), StandInBot()
     via_proxy = lambda client: post(channel, bot, {"sender": "web-1", "message": "hi"}, ip="127.0.0.1",  # noqa: E731
