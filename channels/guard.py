@@ -6,8 +6,8 @@ to the same odd message everywhere. No Rasa here: the rules are plain and unit-t
 (tests/security/test_guard.py), including that no real answer from the NLU data misfires.
 
 What it does, in order:
-- strips control characters (keeps newline and tab) and normalises to NFC, so lookalike
-  encodings of the same text are one text for the NLU and the transcript;
+- strips control characters (keeps newline and tab) and bidi overrides, and normalises to
+  NFC, so lookalike encodings of the same text are one text for the NLU and the transcript;
 - empty or whitespace-only -> asks for an answer;
 - longer than `max_chars` -> asks to keep it short; the text is not processed or stored
   (screening answers are a few words; a 10,000-character paste is not an answer);
@@ -16,10 +16,13 @@ What it does, in order:
   its built-in intents (/restart, /session_start, /back) straight away. Payloads with this
   assistant's own intents go on: buttons send them, and the actions accept one only when
   it is exactly a button just offered (actions/tracker_utils.py: button_value);
-- clearly another language -> says, politely, that only English is supported for now.
-  Detected conservatively: mostly non-Latin letters, or several function words of another
-  language and few English ones. Short replies ("no", "ok", "12", "ibuprofen") never count.
-Emoji and right-to-left text are just text: they pass unless one of the rules above applies.
+- no letter or digit at all (emoji, punctuation only) -> asks for words: the English NLU
+  never saw these and, measured on the trained model, read "😀😀😀" as "yes";
+- clearly another language -> says, politely, that only English is supported for now:
+  not one Latin letter (Arabic, Cyrillic, CJK... only: the NLU guesses at those too), or
+  mostly another script, or several function words of another language and few English
+  ones. Short English replies ("no", "ok", "12", "ibuprofen") never count.
+Emoji and right-to-left text inside English text are just text and pass.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ TOO_LONG_REPLY = ("That message is too long for me ({length} characters). Please
                   "(under {limit} characters): a few words are enough to answer a question.")
 COMMAND_REPLY = ("Sorry, I can't take commands like that. Please answer in words, or use the "
                  "buttons. To begin again, type \"start over\".")
+NO_WORDS_REPLY = ("Sorry, I can only read words. Please type your answer, or use the buttons.")
 NOT_ENGLISH_REPLY = ("Sorry, I can only understand English for now. Please write your answer "
                      "in English, or phone the clinic if you would rather talk to someone.")
 
@@ -54,7 +58,7 @@ class Screened:
     """Exactly one of `text` (pass it on) and `reply` (send this instead) is set."""
     text: Optional[str] = None
     reply: Optional[str] = None
-    reason: str = "ok"  # ok, empty, too_long, command, not_english: for logs and tests
+    reason: str = "ok"  # ok, empty, too_long, command, no_words, not_english: for logs and tests
 
 
 # --------------------------------------------------------------------------------------
@@ -62,14 +66,19 @@ class Screened:
 # --------------------------------------------------------------------------------------
 
 _KEEP_CONTROL = {"\n", "\t"}
+# Bidi embeddings, overrides and isolates change how text is *displayed*, not what it says:
+# "\u202eenon" shows as "none" but reads "enon". Removed, so the staff see what the
+# assistant read. The plain direction marks (U+200E, U+200F) stay.
+_BIDI_CONTROLS = {chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
 
 
 def clean(text: str) -> str:
     """NFC, without control characters (category Cc: NUL, escape, DEL, ...) other than
-    newline and tab, and with \\r\\n and \\r as \\n. Format characters (Cf: the
-    right-to-left marks, zero-width joiners inside emoji) are kept: they are part of text."""
+    newline and tab, without bidi overrides, and with \\r\\n and \\r as \\n. Other
+    format characters (zero-width joiners inside emoji, direction marks) are kept."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch for ch in text if ch in _KEEP_CONTROL or unicodedata.category(ch) != "Cc")
+    text = "".join(ch for ch in text if ch not in _BIDI_CONTROLS)
     # lone surrogates (from a JSON "\ud800") cannot be stored as UTF-8: drop them too
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cs")
     return unicodedata.normalize("NFC", text)
@@ -139,6 +148,10 @@ def other_language(text: str) -> Optional[str]:
     understand"; a misfire on English would block a real answer."""
     letters = [ch for ch in text if ch.isalpha()]
     foreign_script = [ch for ch in letters if not _is_latin(ch)]
+    # Not one Latin letter: the assistant's English NLU has nothing to read, and measured
+    # on the trained model it guesses (Arabic "نعم" came out as a confident "affirm").
+    if letters and len(foreign_script) == len(letters):
+        return "script"
     # Mostly another script (Cyrillic, Arabic, Hebrew, Greek, CJK...). A few letters of it,
     # e.g. a name given for the consultation request, are not a sentence. One CJK
     # character carries about a word, so fewer of those make a sentence.
@@ -176,6 +189,10 @@ def screen(raw: str, max_chars: int = DEFAULT_MAX_CHARS,
                         reason="too_long")
     if is_foreign_command(text, domain_intents() if intents is None else intents):
         return Screened(reply=COMMAND_REPLY, reason="command")
+    # Emoji or punctuation only: the NLU was trained on words, and measured on the trained
+    # model it read "😀😀😀" as "yes" (to the emergency question!). Ask for words.
+    if not any(ch.isalnum() for ch in text):
+        return Screened(reply=NO_WORDS_REPLY, reason="no_words")
     if not text.startswith("/") and other_language(text):
         return Screened(reply=NOT_ENGLISH_REPLY, reason="not_english")
     return Screened(text=text)

@@ -146,14 +146,19 @@ def test_control_characters_are_stripped_before_the_assistant_sees_them(assistan
     assert visitor.user_texts()[-1] == "none of these"
 
 
-def test_emoji_and_right_to_left_text_get_an_answer_and_break_nothing(assistant):
+def test_emoji_and_right_to_left_text_get_a_sensible_answer_and_break_nothing(assistant):
+    # Measured before the guard asked for words: the trained NLU read "👍", "😀😀😀 🙈",
+    # "👨‍👩‍👧" and Arabic "نعم" as "yes" to the emergency question -> urgent-care outcome.
     visitor = started(assistant)
-    for text in ("👍", "😀😀😀 🙈", "\u202eenon", "نعم", "👨‍👩‍👧"):
-        replies = visitor.say(text).json()
-        assert replies and all(isinstance(r.get("text"), str) for r in replies)
-    assert visitor.user_texts()[2:] == ["👍", "😀😀😀 🙈", "\u202eenon", "نعم", "👨‍👩‍👧"]
-    assert visitor.replies("I'm 40")  # the server still answers
-    assert_intact(visitor.tracker())
+    for text in ("👍", "😀😀😀 🙈", "👨‍👩‍👧"):
+        assert visitor.replies(text) == guard.NO_WORDS_REPLY
+    assert visitor.replies("نعم") == guard.NOT_ENGLISH_REPLY
+    assert visitor.tracker()["slots"]["screening_outcome"] is None
+    visitor.say("\u200fnone of these 👍")  # a direction mark and an emoji with words
+    tracker = visitor.tracker()
+    assert tracker["slots"]["rf_emergency"] == "none"
+    assert visitor.user_texts() == ["hi", "yes", "\u200fnone of these 👍"]
+    assert_intact(tracker)
 
 
 @pytest.mark.parametrize("text", ["Me duele la mandíbula cuando como", "J'ai mal à la mâchoire quand je mange",

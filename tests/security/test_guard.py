@@ -40,8 +40,8 @@ def test_no_real_answer_is_refused_or_changed():
     "warfarin 5mg", "amitriptyline", "Botox", "Dysport", "Xeomin", "2 months ago", "la la land",
     "de Quervain's", "my name is Jean-Pierre Dubois", "Sam O'Neill", "sam@example.org",
     "07700 900123", "+44 20 7946 0000", "come on", "fine", "me", "per day", "pro", "I'm fine",
-    "My name is محمد", "محمد علي", "王伟", "Zoë Müller", "José García", "señor", "ok 👍",
-    "yes 😀😀😀", "🙂", "I had a cafe latte", "Weekday mornings", "Tuesday or Thursday after 5",
+    "My name is محمد", "Wang Wei 王伟", "Zoë Müller", "José García", "señor", "ok 👍",
+    "yes 😀😀😀", "I had a cafe latte", "Weekday mornings", "Tuesday or Thursday after 5",
 ])
 def test_short_english_and_names_pass(answer):
     assert screen(answer) == guard.Screened(text=answer)
@@ -65,10 +65,24 @@ def test_another_language_gets_the_english_only_reply(text, code):
     assert screen(text) == guard.Screened(reply=guard.NOT_ENGLISH_REPLY, reason="not_english")
 
 
-def test_short_foreign_words_are_left_to_the_assistant():
+def test_short_foreign_words_in_latin_letters_are_left_to_the_assistant():
     # too little to be sure: the assistant's own "I didn't understand" answers these
-    for text in ("hola", "bonjour", "sí", "да", "merci beaucoup"):
+    for text in ("hola", "bonjour", "sí", "merci beaucoup"):
         assert screen(text).text == text
+
+
+@pytest.mark.parametrize("text", ["да", "نعم", "محمد علي", "王伟", "כן"])
+def test_text_without_a_single_latin_letter_gets_the_english_only_reply(text):
+    # the English NLU cannot read it and guesses (measured: "نعم" -> affirm). A name in
+    # another script is caught too: the reply asks for English, i.e. Latin letters.
+    assert screen(text).reason == "not_english"
+
+
+@pytest.mark.parametrize("text", ["👍", "😀😀😀 🙈", "👨‍👩‍👧", "?", "...", "!!! :)", "🇬🇧"])
+def test_emoji_or_punctuation_only_asks_for_words(text):
+    # measured on the trained model: "👍" and "😀😀😀 🙈" were read as "yes" to the
+    # emergency question and stopped the screening with an urgent-care outcome
+    assert screen(text) == guard.Screened(reply=guard.NO_WORDS_REPLY, reason="no_words")
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n\t  ", "\x00\x01", "\r\n"])
@@ -100,10 +114,16 @@ def test_nfc_normalisation():
     assert screen(decomposed).text == "Zoë"
 
 
-def test_emoji_and_right_to_left_marks_pass():
+def test_emoji_and_right_to_left_marks_with_words_pass():
     assert screen("👍🏽 yes").text == "👍🏽 yes"
     assert screen("👨‍👩‍👧 no").text == "👨‍👩‍👧 no"  # zero-width joiners kept
-    assert screen("\u202eyes").text == "\u202eyes"
+    assert screen("\u200fyes").text == "\u200fyes"  # a direction mark is text
+
+
+def test_bidi_overrides_are_removed_so_staff_see_what_was_read():
+    # "\u202eenon" is displayed as "none" but the NLU reads "enon"
+    assert screen("\u202eenon").text == "enon"
+    assert clean("a\u2066b\u2069c\u202ad") == "abcd"
 
 
 @pytest.mark.parametrize("text", ["/restart", "/session_start", "/back", "/eligible",
