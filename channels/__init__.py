@@ -8,8 +8,12 @@ Both are Rasa custom input channels, enabled through credentials.channels.yml:
 - text_buttons.py buttons as numbered options, replies mapped back to payloads, splitting
 - outbound.py     calls to the platforms' APIs with retries, and privacy-safe log ids
 - replay.py       a bounded memory of recently seen message ids
+- rest_guarded.py Rasa's REST channel (the widget's) with body, rate and input limits
+- guard.py        every channel's screen for empty, huge, foreign-language and command text
+- input_limits.py / rate_limit.py  the limits' settings and per-sender / per-IP buckets
 
-See docs/messaging-channels.md for how a clinic connects a number or a bot.
+See docs/messaging-channels.md for how a clinic connects a number or a bot, and
+docs/security-input.md for the limits.
 """
 
 # Every Rasa server of this project loads its channels from here, so this is where the

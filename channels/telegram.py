@@ -20,13 +20,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.input_limits import InputGate
 from channels.outbound import ApiClient, sender_ref
 from channels.replay import RecentIds
 from channels.text_buttons import (Offer, TurnMessage, numbered_options, resolve_text,
                                    split_message)
 from channels.turns import OnNewMessage, TurnRunner
 from channels.webhook import (webhook_blueprint, MAX_BODY_BYTES, TEXT_ONLY_NOTE, ChannelConfigError, env_url,
-                              reject, required_setting)
+                              gate_from_credentials, reject, required_setting)
 
 logger = logging.getLogger(__name__)
 
@@ -87,17 +88,19 @@ class TelegramVerifiedInput(InputChannel):
                                      "of A-Z, a-z, 0-9, _ and - (Telegram's rule).")
         return cls(bot_token=required_setting(credentials, "bot_token", "TELEGRAM_BOT_TOKEN", channel),
                    secret_token=secret,
-                   api_base_url=env_url("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL, channel))
+                   api_base_url=env_url("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL, channel),
+                   gate=gate_from_credentials(credentials, channel))
 
     def __init__(self, bot_token: str, secret_token: str, api_base_url: str = DEFAULT_API_BASE_URL,
                  client: Optional[ApiClient] = None, runner: Optional[TurnRunner] = None,
-                 seen: Optional[RecentIds] = None) -> None:
+                 seen: Optional[RecentIds] = None, gate: Optional[InputGate] = None) -> None:
         self.secret_token = secret_token.encode("utf-8")
         self._log_key = secret_token
         self.api_url = f"{api_base_url}/bot{bot_token}"  # never logged: it holds the token
         self.client = client or ApiClient(self.name())
         self.runner = runner or TurnRunner(self.name())
         self.seen = seen or RecentIds()
+        self.gate = gate or InputGate()
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         return webhook_blueprint("telegram_verified_webhook", lambda request: self._receive(request, on_new_message),
@@ -148,18 +151,28 @@ class TelegramVerifiedInput(InputChannel):
         if (message.get("from") or {}).get("is_bot"):
             return
         text = message.get("text")
-        if not isinstance(text, str) or not text.strip():
-            await self._send_text(chat_id, TEXT_ONLY_NOTE)
-            return
-        text = text.strip()
+        text = text.strip() if isinstance(text, str) else ""  # no text: a photo, a sticker...
         if text == START_COMMAND or text.startswith(START_COMMAND + " "):
             text = GREETING
+        admission = self.gate.admit(chat_id, text, empty_reply=TEXT_ONLY_NOTE)
+        if admission.text is None:
+            if admission.reply:
+                await self._send_text(chat_id, admission.reply)
+            return
+        text = admission.text
         await self.runner.run(on_new_message, chat_id, lambda offer: resolve_text(offer, text),
                               lambda turn, offer: self._deliver(chat_id, turn, offer))
 
     async def _on_tap(self, query: Dict[str, Any], chat_id: str,
                       on_new_message: OnNewMessage) -> None:
         data = query.get("data")
+        admission = self.gate.admit(chat_id, None)
+        if admission.reason == "rate_limited":
+            if isinstance(query.get("id"), str):  # stops the spinner; says why once
+                note = {"text": admission.reply} if admission.reply else {}
+                await self._call("answerCallbackQuery", chat_id, "a button acknowledgement",
+                                 {"callback_query_id": query["id"], **note})
+            return
 
         def incoming(offer: Optional[Offer]) -> Optional[str]:
             return offer.payload_for_callback(data) if offer and isinstance(data, str) else None

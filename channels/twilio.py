@@ -23,12 +23,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.input_limits import InputGate
 from channels.outbound import ApiClient, sender_ref
 from channels.replay import RecentIds
 from channels.text_buttons import Offer, TurnMessage, resolve_text, split_message, turn_as_text
 from channels.turns import OnNewMessage, TurnRunner
-from channels.webhook import (webhook_blueprint, MAX_BODY_BYTES, TEXT_ONLY_NOTE, env_url, reject,
-                              required_setting, url_setting)
+from channels.webhook import (webhook_blueprint, MAX_BODY_BYTES, TEXT_ONLY_NOTE, env_url, gate_from_credentials,
+                              reject, required_setting, url_setting)
 
 logger = logging.getLogger(__name__)
 
@@ -116,11 +117,13 @@ class TwilioVerifiedInput(InputChannel):
             webhook_url=url_setting(required_setting(credentials, "webhook_url", "TWILIO_WEBHOOK_URL",
                                                      channel), "TWILIO_WEBHOOK_URL", channel),
             api_base_url=env_url("TWILIO_API_BASE_URL", DEFAULT_API_BASE_URL, channel),
+            gate=gate_from_credentials(credentials, channel),
         )
 
     def __init__(self, account_sid: str, auth_token: str, webhook_url: str,
                  api_base_url: str = DEFAULT_API_BASE_URL, client: Optional[ApiClient] = None,
-                 runner: Optional[TurnRunner] = None, seen: Optional[RecentIds] = None) -> None:
+                 runner: Optional[TurnRunner] = None, seen: Optional[RecentIds] = None,
+                 gate: Optional[InputGate] = None) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         # The public URL Twilio calls: behind a proxy the request's own URL differs, and the
         # signature covers the URL, so it has to come from configuration.
@@ -129,6 +132,7 @@ class TwilioVerifiedInput(InputChannel):
         self.client = client or ApiClient(self.name())
         self.runner = runner or TurnRunner(self.name())
         self.seen = seen or RecentIds()
+        self.gate = gate or InputGate()
 
     def _ref(self, sender_id: str) -> str:
         return sender_ref(sender_id, self.auth_token)
@@ -175,11 +179,15 @@ class TwilioVerifiedInput(InputChannel):
             return _twiml()
 
         text = _one(params, "Body")
-        if not text:
-            await self._send(sender, our_number, [TEXT_ONLY_NOTE])
-            return _twiml()
         if not sender.startswith("whatsapp:"):
             text = fix_sms_at_sign(text)
+        # An empty Body is a photo, voice note or location: the assistant reads text only.
+        admission = self.gate.admit(sender, text, empty_reply=TEXT_ONLY_NOTE)
+        if admission.text is None:
+            if admission.reply:
+                await self._send(sender, our_number, [admission.reply])
+            return _twiml()  # answered here (or a flood, dropped): Twilio must not retry
+        text = admission.text
 
         async def deliver(turn: List[TurnMessage], offer: Optional[Offer]) -> None:
             channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"

@@ -10,8 +10,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-# Real webhook bodies are a few kilobytes; anything far bigger is not from the platform.
-MAX_BODY_BYTES = 64 * 1024
+# MAX_BODY_BYTES is re-exported for the channels: one body limit for every public channel.
+from channels.input_limits import MAX_BODY_BYTES, InputGate, LimitSettings, LimitsConfigError  # noqa: F401
 
 # Sent by the channel itself for a photo, voice note, sticker or location: the assistant
 # reads text only, and silence would leave the patient waiting.
@@ -30,6 +30,14 @@ def required_setting(credentials: Optional[Dict[str, Any]], key: str, env_name: 
             f"{channel}: '{key}' is empty. Set the environment variable {env_name} "
             f"(see credentials.channels.yml and docs/messaging-channels.md).")
     return value.strip()
+
+
+def gate_from_credentials(credentials: Optional[Dict[str, Any]], channel: str) -> InputGate:
+    """The channel's rate and input limits from its optional credentials entries."""
+    try:
+        return InputGate(LimitSettings.from_credentials(credentials))
+    except LimitsConfigError as problem:
+        raise ChannelConfigError(f"{channel}: {problem} (see docs/security-input.md).")
 
 
 def url_setting(value: str, name: str, channel: str) -> str:

@@ -269,10 +269,10 @@
       });
       if (view.status) {
         var waiting = unsent[msg.id] && offline;
+        var label = msg.refused ? "Not sent" : waiting ? "Not sent yet" : "";
         view.node.classList.toggle("unsent", !!waiting);
-        if (view.status.textContent !== (waiting ? "Not sent yet" : "")) {
-          view.status.textContent = waiting ? "Not sent yet" : "";
-        }
+        view.node.classList.toggle("refused", !!msg.refused);
+        if (view.status.textContent !== label) view.status.textContent = label;
       }
     });
     if (firstNew) ui.log.scrollTop = firstNew.offsetTop - ui.log.offsetTop - 8; // start of the new text
@@ -315,12 +315,26 @@
       setNotice("", false);
     }, function (error) {
       if (myEpoch !== epoch) return;
+      if (error.status === 400 || error.status === 413) {
+        // The server refused this message itself (too large, malformed): sending it again
+        // would be refused again. Drop it, mark it, and say why in the server's words.
+        state.queue.shift();
+        var refused = state.messages.find(function (m) { return m.id === item.id; });
+        if (refused) refused.refused = true;
+        attempt = 0;
+        offline = false;
+        setNotice(error.serverMessage || "The assistant could not take that message.", false);
+        return;
+      }
       offline = true;
       attempt += 1;
       // Exponential back-off with jitter, so many visitors do not all retry at the same moment.
       var delay = Math.min(RETRY_MAX_MS, 1000 * Math.pow(2, attempt - 1)) * (0.8 + Math.random() * 0.4);
+      if (error.status === 429) delay = Math.max(delay, 1000 * (error.retryAfter || 1)); // the server says when
       retryTimer = setTimeout(pump, delay);
-      setNotice(error.rejected
+      setNotice(error.status === 429 && error.serverMessage
+        ? error.serverMessage + " (Your message is kept here and will be sent automatically.)"
+        : error.rejected
         ? "The assistant could not take your message (error " + error.status + "). It is kept here and will be sent again; if this goes on, please phone the clinic."
         : "Can't reach the assistant right now. Your message is kept here and will be sent automatically.", true);
     }).catch(function (bug) {
@@ -363,7 +377,13 @@
         var failure = new Error("HTTP " + response.status);
         failure.status = response.status;
         failure.rejected = response.status >= 400 && response.status < 500;
-        throw failure;
+        // Refusals carry {"error": "<friendly message>", "retry_after": seconds}; shown as
+        // text (textContent), and only if it is a short string.
+        return response.json().catch(function () { return null; }).then(function (body) {
+          if (body && typeof body.error === "string" && body.error.length < 300) failure.serverMessage = body.error;
+          if (body && Number(body.retry_after) > 0) failure.retryAfter = Math.min(Number(body.retry_after), 300);
+          throw failure;
+        });
       }
       return response.json();
     }).then(function (body) {

@@ -1,0 +1,152 @@
+"""Rasa's REST channel with the public endpoint's limits: what the website widget talks to.
+
+Its name() is "rest", so the URL stays POST /webhooks/rest/webhook (the widget,
+deploy/nginx.conf and the tests use it), and a good request is answered exactly as the
+stock channel answers it: 200 with a JSON list of {"recipient_id", "text", "buttons"...}.
+
+Unlike the stock channel (rasa/core/channels/rest.py), which reads request.json blindly:
+- the body must be a JSON object with a non-empty string "sender" (at most 128 characters
+  of A-Z a-z 0-9 _ . : @ + -, since it becomes the conversation id in URLs and the
+  portal) and a string "message", optionally an object "metadata"; anything else is a 400
+  with {"error": "..."}, never a 500 or a traceback. (Stock Rasa puts a message without a
+  sender into the shared conversation "default".)
+- bodies over max_body_bytes are refused with 413 before they are read into memory;
+- per-IP and per-sender rate limits: 429 with a friendly message and Retry-After (and
+  "retry_after" in the body: a browser script cannot read Retry-After cross-origin). A
+  loopback client address is not IP-limited: it is a local proxy (set trusted_proxies so
+  the visitor's address is used) or a local tool;
+- channels/guard.py: empty, too long, foreign commands, other languages get a polite
+  reply (200, the usual list shape) and are not passed to the assistant;
+- "input_channel" in the body is ignored (stock Rasa lets a client claim any channel);
+- ?stream=true is refused (400): the widget does not use it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.input_limits import MAX_BODY_BYTES, RATE_LIMIT_REPLY, InputGate, client_ip, is_local
+from channels.outbound import sender_ref
+from channels.webhook import gate_from_credentials
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
+_LOG_KEY = "rest-log-ids"  # sender ids in logs are hashed; this only separates them from other channels'
+
+
+def error(status: int, message: str, **extra: Any) -> HTTPResponse:
+    return response.json({"error": message, **extra}, status=status)
+
+
+def too_many(decision) -> HTTPResponse:
+    return response.json({"error": RATE_LIMIT_REPLY, "retry_after": decision.retry_after}, status=429,
+                         headers={"Retry-After": str(decision.retry_after)})
+
+
+def parse_message(body: bytes) -> Union[Tuple[str, str, Optional[Dict[str, Any]]], str]:
+    """(sender, message, metadata), or what is wrong with the body, in words."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "The body must be UTF-8 encoded JSON."
+    except ValueError:
+        return "The body must be JSON, like {\"sender\": \"...\", \"message\": \"...\"}."
+    if not isinstance(data, dict):
+        return "The body must be a JSON object with \"sender\" and \"message\"."
+    sender, message, metadata = data.get("sender"), data.get("message"), data.get("metadata")
+    if not isinstance(sender, str) or not SENDER.fullmatch(sender):
+        return ("\"sender\" must be a string of 1-128 characters: letters, digits and _ . : @ + -.")
+    if not isinstance(message, str):
+        return "\"message\" must be a string."
+    if metadata is not None and not isinstance(metadata, dict):
+        return "\"metadata\" must be a JSON object when given."
+    return sender, message, metadata
+
+
+async def read_body(request: Request, limit: int) -> Optional[bytes]:
+    """The request body, or None as soon as it is known to be longer than `limit`."""
+    declared = request.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream:
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class GuardedRestInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "GuardedRestInput":
+        return cls(gate_from_credentials(credentials, cls.name()))
+
+    def __init__(self, gate: Optional[InputGate] = None, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.gate = gate or InputGate()
+        self.max_body_bytes = max_body_bytes
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        webhook = Blueprint("guarded_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        # stream=True: the handler reads the body itself, so an oversized one is refused
+        # without being held in memory.
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        return webhook
+
+    async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        ip = client_ip(request.ip, request.headers.get("X-Forwarded-For"),
+                       self.gate.settings.trusted_proxies)
+        if not is_local(ip):
+            by_ip = self.gate.check_ip(ip)
+            if not by_ip.allowed:
+                return too_many(by_ip)
+        body = await read_body(request, self.max_body_bytes)
+        if body is None:
+            return error(413, f"The request is too large (the limit is {self.max_body_bytes:,} bytes). "
+                              "Please send a shorter message.")
+        if request.args.get("stream", "").lower() == "true":
+            return error(400, "Streaming replies are not supported; leave out ?stream=true.")
+        parsed = parse_message(body)
+        if isinstance(parsed, str):
+            return error(400, parsed)
+        sender, text, metadata = parsed
+        by_sender = self.gate.check_sender(sender)
+        if not by_sender.allowed:
+            return too_many(by_sender)
+
+        screened = self.gate.screen(text)
+        if screened.reply is not None:
+            logger.info("rest: answered a message from sender %s without the assistant (%s)",
+                        sender_ref(sender, _LOG_KEY), screened.reason)
+            return response.json([{"recipient_id": sender, "text": screened.reply}])
+
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(UserMessage(screened.text, collector, sender, input_channel=self.name(),
+                                             metadata=metadata))
+        except (CancelledError, Exception) as problem:  # as the stock channel: answer with what was collected
+            logger.error("rest: could not process a message from sender %s: %s",
+                         sender_ref(sender, _LOG_KEY), type(problem).__name__)
+        return response.json(collector.messages)
