@@ -36,6 +36,7 @@ from sanic.response import HTTPResponse
 from channels.input_limits import MAX_BODY_BYTES, RATE_LIMIT_REPLY, InputGate, client_ip, is_local
 from channels.outbound import sender_ref
 from channels.webhook import gate_from_credentials
+from security.production_settings import refuse_unsafe_production_settings
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,9 @@ class GuardedRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "GuardedRestInput":
+        # Every deployment's credentials file loads this channel, so this is where the Rasa
+        # server checks its settings in production mode and stops before serving.
+        refuse_unsafe_production_settings("rasa")
         return cls(gate_from_credentials(credentials, cls.name()))
 
     def __init__(self, gate: Optional[InputGate] = None, max_body_bytes: int = MAX_BODY_BYTES) -> None:

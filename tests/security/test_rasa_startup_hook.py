@@ -1,5 +1,5 @@
 """The Rasa server stops at start-up in production mode with unsafe settings, through the
-hook a channel's from_credentials calls (a stand-in channel here; docs/deployment.md).
+hook in the project's REST channel (channels/rest_guarded.py; docs/deployment.md).
 Starts real `rasa run` processes, so it is in the e2e group."""
 import os
 import subprocess
@@ -17,7 +17,7 @@ TOKEN = "Zq8-fake-token-Lw3Rt7Yp"  # fake, strong enough to pass
 
 def start_rasa(tmp_path, extra_args, env):
     credentials = tmp_path / "credentials.yml"
-    credentials.write_text("tests.security.startup_hook_channel.CheckedRestInput:\n")
+    credentials.write_text("channels.rest_guarded.GuardedRestInput:\n")
     command = [RASA, "run", "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
                "--port", "1", "--model", str(tmp_path / "no-model"), *extra_args]
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production", **env}
@@ -47,7 +47,7 @@ def test_rasa_starts_in_production_mode_with_safe_settings(tmp_path):
     from tests.e2e.servers import free_port, wait_until_up
 
     credentials = tmp_path / "credentials.yml"
-    credentials.write_text("tests.security.startup_hook_channel.CheckedRestInput:\n")
+    credentials.write_text("channels.rest_guarded.GuardedRestInput:\n")
     port = free_port()
     log = tmp_path / "rasa.log"
     process = subprocess.Popen(
