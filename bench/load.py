@@ -108,6 +108,12 @@ def run_level(patient, url: str, concurrency: int, **kwargs) -> Dict:
             "turns_per_s": len(latencies) / elapsed, "errors": len(errors)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -176,7 +182,13 @@ def measure_levels(setups: Dict[str, Dict], levels: List[int], rounds: int) -> L
     for level in levels:
         for round_number in range(rounds):
             for name, setup in setups.items():
+                pids = [p.pid for p in setup["processes"].values()]
+                cpu_before = sum(cpu_seconds(pid) for pid in pids)
                 result = run_level(setup["patient"], setup["url"], level, **setup.get("kwargs", {}))
+                # CPU per turn, all of the setup's processes together: unlike latency, it
+                # hardly moves when something else is using the machine.
+                result["cpu_ms_per_turn"] = 1000 * (sum(cpu_seconds(pid) for pid in pids) - cpu_before) \
+                    / max(1, result["turns"])
                 rows.append({"setup": name, "patients": level, "round": round_number + 1, **result})
                 print(rows[-1], flush=True)
     return rows
@@ -249,7 +261,8 @@ def main() -> int:
             for stop in reversed(stoppers):
                 stop()
     rows = median_rows(rows)
-    print(table(rows, ["setup", "patients", "turns", "p50", "p95", "p99", "turns_per_s", "errors"]))
+    print(table(rows, ["setup", "patients", "turns", "p50", "p95", "p99", "turns_per_s", "cpu_ms_per_turn",
+                       "errors"]))
     print()
     print(table(memory, ["process", "peak_rss_mb"]))
     print()
@@ -266,7 +279,8 @@ def main() -> int:
             for r in rows:
                 if r["patients"] == level and r["setup"] != STARTER:
                     print(f"  {r['setup']}, {level} patients: p95 {r['p95'] / start_row['p95']:.2f}x, "
-                          f"turns/s {r['turns_per_s'] / start_row['turns_per_s']:.2f}x")
+                          f"turns/s {r['turns_per_s'] / start_row['turns_per_s']:.2f}x, "
+                          f"CPU per turn {r['cpu_ms_per_turn'] / start_row['cpu_ms_per_turn']:.2f}x")
         ours_rasa = next(m["peak_rss_mb"] for m in memory if m["process"] == f"{EMBEDDED}: rasa")
         starter_rasa = next(m["peak_rss_mb"] for m in memory if m["process"] == f"{STARTER}: rasa")
         print(f"  peak memory of a Rasa server: {ours_rasa / starter_rasa:.2f}x (target <= 1.25)")
