@@ -7,13 +7,18 @@ same details; this table is the staff's call-back list.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List
 
 import sqlalchemy as sa
+import sqlalchemy.exc
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'var' / 'consultations.db'}"
 
@@ -47,16 +52,47 @@ def engine_for(url: str) -> sa.engine.Engine:
     return engine
 
 
+# A database restart takes a few seconds; the whole action must still answer well within
+# the Rasa server's action timeout (12 s, serving/fault_handling.py).
+RETRY_DELAYS_SECONDS = (0.5, 1.0, 2.0, 3.0)
+TRANSIENT_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+
+
 def save_request(conversation_id: str, name: str, contact: str, contact_kind: str,
                  preferred_times: str, outcome: Any, reasons: Any, url: str = None) -> int:
-    engine = engine_for(url or database_url())
-    with engine.begin() as conn:
-        result = conn.execute(consultation_requests.insert().values(
-            conversation_id=conversation_id, created_at=datetime.now(timezone.utc), name=name,
-            contact=contact, contact_kind=contact_kind, preferred_times=preferred_times,
-            screening_outcome=outcome, screening_reasons=json.dumps(reasons or []), contacted=False,
-        ))
-        return int(result.inserted_primary_key[0])
+    """Stores the request once, retrying while the database is unreachable. A retry first
+    looks for the row: the previous attempt may have committed before its connection died."""
+    row = dict(conversation_id=conversation_id, name=name, contact=contact, contact_kind=contact_kind,
+               preferred_times=preferred_times, screening_outcome=outcome,
+               screening_reasons=json.dumps(reasons or []),
+               created_at=datetime.now(timezone.utc))  # one value for every attempt: it identifies the row
+    for attempt, delay in enumerate((*RETRY_DELAYS_SECONDS, None), start=1):
+        try:
+            engine = engine_for(url or database_url())
+            with engine.begin() as conn:
+                if attempt > 1:
+                    existing = _find(conn, row)
+                    if existing is not None:
+                        return existing
+                result = conn.execute(consultation_requests.insert().values(
+                    **row, contacted=False))
+                return int(result.inserted_primary_key[0])
+        except TRANSIENT_ERRORS as error:
+            if delay is None:
+                raise
+            logger.warning(f"Consultation database unreachable (attempt {attempt}: "
+                           f"{type(getattr(error, 'orig', error)).__name__}); retrying in {delay}s")
+            # rasa-sdk runs synchronous actions on its event loop, so other requests wait
+            # these few seconds too; acceptable for a database restart, which is rare.
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _find(conn, row: Dict[str, Any]):
+    table = consultation_requests
+    query = sa.select(table.c.id).where(*(table.c[key] == value for key, value in row.items()))
+    found = conn.execute(query.order_by(table.c.id.desc()).limit(1)).first()
+    return int(found[0]) if found else None
 
 
 def list_requests(url: str = None) -> List[Dict[str, Any]]:

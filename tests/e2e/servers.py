@@ -76,7 +76,7 @@ def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "rasa.db"}"\n'
+        f'tracker_store:\n  type: serving.tracker_store.ResilientSQLTrackerStore\n  dialect: "sqlite"\n  db: "{workdir / "rasa.db"}"\n'
     )
     env = {**os.environ, "CONSULTATION_DB_URL": consultation_db_url, "TF_CPP_MIN_LOG_LEVEL": "3",
            **(extra_env or {})}
