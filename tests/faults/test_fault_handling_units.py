@@ -1,0 +1,178 @@
+"""The fault handling's parts, without servers: the Rasa internals it relies on are the ones
+it was written against, retries never duplicate events, logs never carry patient text."""
+import asyncio
+import hashlib
+import inspect
+
+import pytest
+import rasa
+import sqlalchemy.exc
+from rasa.core.actions.action import RemoteAction
+from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from actions import consultation_store
+from serving import fault_handling
+from serving.tracker_store import ResilientSQLTrackerStore, TrackerStoreUnavailable, backoff_delays, describe
+
+# The Rasa 3.6.21 code that serving/fault_handling.py and serving/tracker_store.py wrap or
+# rely on. If one of these changes (a Rasa upgrade), re-read it: does _run_action still
+# swallow action errors, FailSafeTrackerStore still fall back through its callbacks, save
+# still store only the events beyond the stored count? Then update the hash.
+RELIED_ON = {
+    RemoteAction.run: "ccabf6f1160d527a",
+    MessageProcessor._run_action: "6d383d0179ef1187",
+    MessageProcessor.handle_message: "0c41d4780d2d4676",
+    FailSafeTrackerStore.on_tracker_store_error: "6faca7ba72b36da4",
+    FailSafeTrackerStore.on_tracker_store_retrieve_error: "162b49564c52ab49",
+    FailSafeTrackerStore.retrieve: "35d77318b0cc7977",
+    FailSafeTrackerStore.save: "8426dc08f58d7110",
+    SQLTrackerStore.save: "57165e46eab3de08",
+    SQLTrackerStore._additional_events: "d22f99eb863acb07",
+    SQLTrackerStore.__init__: "64e704d159dfa35b",
+}
+
+
+@pytest.mark.parametrize("function", list(RELIED_ON), ids=lambda f: inspect.unwrap(f).__qualname__)
+def test_the_rasa_internals_we_wrap_are_unchanged(function):
+    source = inspect.getsource(inspect.unwrap(function))
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == RELIED_ON[function]
+
+
+def test_install_is_idempotent_and_refuses_another_rasa_version(monkeypatch):
+    fault_handling.install()
+    fault_handling.install()
+    for owner, name, _ in fault_handling._PATCHES:
+        wrapped = getattr(owner, name)
+        assert wrapped._screening_fault_handling
+        assert not getattr(wrapped.__wrapped__, "_screening_fault_handling", False)  # wrapped once
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    with pytest.raises(RuntimeError, match="3.6.21"):
+        fault_handling.install()
+
+
+def test_failsafe_store_lets_our_unavailable_error_through_but_keeps_its_fallback_otherwise():
+    fault_handling.install()
+    failsafe = FailSafeTrackerStore(InMemoryTrackerStore(Domain.empty()))
+    with pytest.raises(TrackerStoreUnavailable):
+        failsafe.on_tracker_store_retrieve_error(TrackerStoreUnavailable("down"))
+    with pytest.raises(TrackerStoreUnavailable):
+        failsafe.on_tracker_store_error(TrackerStoreUnavailable("down"))
+    failsafe.on_tracker_store_error(ValueError("other"))  # Rasa's behaviour: logged only
+
+
+def test_a_logged_fault_never_includes_the_sql_parameters():
+    error = sqlalchemy.exc.OperationalError(
+        "INSERT INTO events (data) VALUES (%(data)s)", {"data": "I take warfarin"},
+        Exception("server closed the connection unexpectedly\n\tThis probably means..."))
+    text = describe(error)
+    assert text == "Exception: server closed the connection unexpectedly"
+    assert "warfarin" not in text and "INSERT" not in text
+
+
+def test_backoff_doubles_up_to_a_cap_and_stays_within_the_budget():
+    now = [0.0]
+    delays = []
+    for delay in backoff_delays(20, clock=lambda: now[0]):
+        delays.append(delay)
+        now[0] += delay
+    assert delays == [0.5, 1, 2, 4, 5, 5]
+    assert sum(delays) <= 20
+
+
+def tracker_with_turns(sender, turns):
+    tracker = DialogueStateTracker(sender, [])
+    for text in turns:
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered(text))
+        tracker.update(SlotSet("requested_slot", "rf_nerve"))
+    return tracker
+
+
+@pytest.fixture
+def store(tmp_path):
+    fast = ResilientSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"), retry_seconds=3)
+    yield fast
+    fast.engine.dispose()
+
+
+def test_a_write_retried_after_a_lost_acknowledgement_stores_each_event_once(store, monkeypatch):
+    tracker = tracker_with_turns("p1", ["hi", "yes"])
+    real = ResilientSQLTrackerStore._store_new_events
+    calls = []
+
+    async def commit_then_lose_the_connection(self, tracker):
+        calls.append(1)
+        await real(self, tracker)
+        if len(calls) == 1:
+            raise sqlalchemy.exc.OperationalError("COMMIT", {}, Exception("connection reset"))
+
+    monkeypatch.setattr(ResilientSQLTrackerStore, "_store_new_events", commit_then_lose_the_connection)
+    asyncio.run(store.save(tracker))
+    assert len(calls) == 2
+    stored = asyncio.run(store.retrieve("p1"))
+    assert [e.as_dict()["event"] for e in stored.events] == [e.as_dict()["event"] for e in tracker.events]
+
+
+def test_a_read_that_keeps_failing_gives_up_with_our_error(store, monkeypatch):
+    async def down(self, sender_id):
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(SQLTrackerStore, "retrieve", down)
+    with pytest.raises(TrackerStoreUnavailable, match="connection refused"):
+        asyncio.run(store.retrieve("p1"))
+
+
+def test_a_consultation_request_is_stored_once_when_the_database_blinks(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'consultations.db'}"
+    real_engine_for, calls = consultation_store.engine_for, []
+
+    def flaky_engine_for(u):
+        calls.append(u)
+        if len(calls) == 1:
+            raise sqlalchemy.exc.OperationalError("connect", {}, Exception("connection refused"))
+        return real_engine_for(u)
+
+    monkeypatch.setattr(consultation_store, "engine_for", flaky_engine_for)
+    monkeypatch.setattr(consultation_store, "RETRY_DELAYS_SECONDS", (0.01, 0.01))
+    consultation_store.save_request("c1", "Sam Example", "sam@example.org", "email", "mornings",
+                                    "eligible_for_consultation", [], url=url)
+    assert len(consultation_store.list_requests(url)) == 1
+
+
+def test_a_retried_consultation_request_finds_the_row_a_lost_commit_stored(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'consultations.db'}"
+    real_execute_calls = []
+    original_find = consultation_store._find
+
+    def find_after_first_attempt(conn, row):
+        real_execute_calls.append(row)
+        return original_find(conn, row)
+
+    # first attempt commits, then its "acknowledgement" is lost
+    engine = consultation_store.engine_for(url)
+    original_begin = engine.begin
+    attempts = []
+
+    class LostAck:
+        def __init__(self):
+            self.context = original_begin()
+
+        def __enter__(self):
+            return self.context.__enter__()
+
+        def __exit__(self, *exc):
+            self.context.__exit__(*exc)
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise sqlalchemy.exc.OperationalError("COMMIT", {}, Exception("connection reset"))
+
+    monkeypatch.setattr(engine, "begin", LostAck)
+    monkeypatch.setattr(consultation_store, "_find", find_after_first_attempt)
+    monkeypatch.setattr(consultation_store, "RETRY_DELAYS_SECONDS", (0.01,))
+    consultation_store.save_request("c2", "Sam Example", "sam@example.org", "email", "mornings", None, [], url=url)
+    assert len(attempts) == 2 and len(real_execute_calls) == 1
+    assert len(consultation_store.list_requests(url)) == 1
