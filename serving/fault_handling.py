@@ -39,6 +39,7 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import FailSafeTrackerStore
+from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.exceptions import RasaException
 
 logger = logging.getLogger(__name__)
@@ -139,9 +140,26 @@ def _wrap_handle_message(original):
             channel = message.output_channel
             if isinstance(channel, CollectingOutputChannel):
                 channel.messages.clear()  # replies of a turn that did not happen would mislead
-            await channel.send_response(message.sender_id, {"text": apology()})
+            buttons = [] if isinstance(fault, TrackerStoreUnavailable) else await _pending_buttons(self, message.sender_id)
+            await channel.send_response(message.sender_id, {"text": apology(), **({"buttons": buttons} if buttons else {})})
             return channel.messages if isinstance(channel, CollectingOutputChannel) else None
     return handle_message
+
+
+async def _pending_buttons(processor: MessageProcessor, sender_id: str) -> List[dict]:
+    """The buttons of the question still waiting for an answer, offered again with the
+    apology, so the patient can tap the same answer again (and SMS/Telegram keep their
+    numbered options)."""
+    try:
+        tracker = await processor.tracker_store.retrieve(sender_id)
+    except Exception:  # noqa: BLE001 - only a convenience; the apology goes out anyway
+        return []
+    for event in reversed(tracker.events if tracker else []):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
+            return list(event.data["buttons"])
+    return []
 
 
 def _wrap_failsafe_callback(original):
