@@ -89,7 +89,7 @@ def _wrap_remote_action_run(original):
         except asyncio.TimeoutError:
             _note_failure(f"action '{self.name()}' did not answer within {timeout:.0f}s")
             raise RasaException(f"Custom action '{self.name()}' timed out after {timeout:.0f}s") from None
-        except RasaException as error:
+        except Exception as error:  # noqa: BLE001 - any failed call leaves the turn incomplete
             _note_failure(f"action '{self.name()}' failed ({_cause(error)})")
             raise
     return run

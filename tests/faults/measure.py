@@ -1,9 +1,11 @@
-"""Prints what the assistant does when the action server dies or is slow, for stock Rasa
-(`--stock`: tracker store type SQL, nothing of serving/ loaded) or ours. A measurement for
-docs/faults.md, not a test:  .venv/bin/python -m tests.faults.measure [--stock]"""
+"""Prints what the assistant does when the action server dies or is slow, or (--database)
+when PostgreSQL is down at start-up or restarts, for stock Rasa (`--stock`: tracker store
+type SQL, nothing of serving/ loaded) or ours. A measurement for docs/faults.md, not a test:
+  .venv/bin/python -m tests.faults.measure [--stock] [--database]"""
 from __future__ import annotations
 
 import sys
+import threading
 import tempfile
 import time
 from pathlib import Path
@@ -12,7 +14,10 @@ import requests
 
 from tests.e2e.conversation import Conversation
 from tests.e2e.screening import answer_questions, current_question, start
-from tests.faults.harness import OURS, FaultyAssistant, sqlite_tracker_store
+from tests.faults.conversation_checks import user_texts
+from tests.faults.harness import OURS, FaultyAssistant, postgres_tracker_store, sqlite_tracker_store
+from tests.faults.postgres import PG, fresh_database, stored_events
+from tests.faults.tcp_proxy import TcpProxy
 
 WIDGET_PATIENCE_SECONDS = 60
 
@@ -78,5 +83,62 @@ def main(stock: bool) -> None:
         assistant.stop()
 
 
+def stored_user_texts(db_name, sender):
+    try:
+        return user_texts(stored_events(db_name, sender))
+    except Exception as error:  # noqa: BLE001 - e.g. the table was never created
+        return f"unreadable: {type(error).__name__}"
+
+
+def database(stock: bool) -> None:
+    store_type = "SQL" if stock else OURS
+    print(f"## database faults, {'stock Rasa' if stock else 'with serving/'}")
+    with fresh_database() as db_name:
+        proxy = TcpProxy(PG["host"], PG["port"], listening=False)
+        workdir = Path(tempfile.mkdtemp(prefix="faults-measure-db-"))
+        assistant = FaultyAssistant(workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type))
+        try:
+            assistant.start_actions()
+            assistant.start_rasa(wait=False)
+            time.sleep(20)  # well into start-up (the model loads meanwhile)
+            proxy.accept()
+            assistant.wait_rasa()
+            conversation = Conversation(assistant)
+            start(conversation)
+            print(f"- start-up while the database refused connections: replies={[r.get('text', '')[:60] for r in conversation.replies]}; "
+                  f"stored user turns={stored_user_texts(db_name, conversation.sender)}")
+        finally:
+            assistant.stop()
+
+    with fresh_database() as db_name:
+        proxy = TcpProxy(PG["host"], PG["port"])
+        workdir = Path(tempfile.mkdtemp(prefix="faults-measure-db-"))
+        assistant = FaultyAssistant(workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type))
+        try:
+            assistant.start_actions()
+            assistant.start_rasa()
+            conversation = Conversation(assistant)
+            start(conversation)
+            conversation.tap("None of these")
+            conversation.say("I'm 34")
+            proxy.sever()  # restarted between two messages, back at once
+            conversation.say("no")
+            print(f"- database restarted between messages, patient answers 'no': replies="
+                  f"{[r.get('text', '')[:60] for r in conversation.replies]}")
+            proxy.refuse()
+            threading.Timer(3, proxy.accept).start()
+            conversation.say("no")
+            print(f"- database down 3 s while the next answer arrives: replies="
+                  f"{[r.get('text', '')[:60] for r in conversation.replies]}")
+            print(f"  sent: {[line[6:] for line in conversation.transcript if line.startswith('USER: ')]}")
+            print(f"  stored user turns: {stored_user_texts(db_name, conversation.sender)}")
+        finally:
+            assistant.stop()
+            proxy.close()
+
+
 if __name__ == "__main__":
-    main(stock="--stock" in sys.argv)
+    if "--database" in sys.argv:
+        database(stock="--stock" in sys.argv)
+    else:
+        main(stock="--stock" in sys.argv)

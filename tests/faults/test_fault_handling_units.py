@@ -176,3 +176,69 @@ def test_a_retried_consultation_request_finds_the_row_a_lost_commit_stored(tmp_p
     consultation_store.save_request("c2", "Sam Example", "sam@example.org", "email", "mornings", None, [], url=url)
     assert len(attempts) == 2 and len(real_execute_calls) == 1
     assert len(consultation_store.list_requests(url)) == 1
+
+
+def run_turn_action(action_endpoint_url, timeout=None):
+    """Runs one RemoteAction the way MessageProcessor._run_action does (errors swallowed),
+    inside our wrapper; returns what the wrapper made of it."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    fault_handling.install()
+
+    async def rasa_like_run_action(processor, action, tracker, output_channel, nlg, prediction):
+        try:
+            await action.run(output_channel, nlg, tracker, Domain.empty())
+        except Exception:  # noqa: BLE001 - what Rasa's _run_action does
+            pass
+        return True
+
+    wrapped = fault_handling._wrap_run_action(rasa_like_run_action)
+    endpoint = EndpointConfig(action_endpoint_url, **({"timeout": timeout} if timeout else {}))
+    action = RemoteAction("validate_screening_form", endpoint)
+    tracker = DialogueStateTracker("unit", [])
+    try:
+        return asyncio.run(wrapped(None, action, tracker, None, None, None))
+    except fault_handling.TurnAborted as aborted:
+        return aborted
+
+
+@pytest.fixture
+def action_server():
+    """A stand-in action server: answers 500, 400 (a form's rejection) or not at all."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path.startswith("/slow"):
+                threading.Event().wait(5)
+                return
+            status = 400 if self.path.startswith("/reject") else 500
+            body = b'{"action_name": "validate_screening_form", "error": "no"}'
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_an_action_server_error_aborts_the_turn(action_server):
+    result = run_turn_action(f"{action_server}/crash")
+    assert isinstance(result, fault_handling.TurnAborted) and "HTTP 500" in str(result)
+
+
+def test_a_slow_action_server_aborts_the_turn_after_the_configured_timeout(action_server):
+    result = run_turn_action(f"{action_server}/slow", timeout=1)
+    assert isinstance(result, fault_handling.TurnAborted) and "did not answer within 1s" in str(result)
+
+
+def test_a_form_rejection_is_not_a_fault(action_server):
+    assert run_turn_action(f"{action_server}/reject") is True
