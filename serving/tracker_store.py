@@ -83,14 +83,16 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.retry_seconds = float(retry_seconds)
         url = self.get_db_url(dialect, host, validate_port(port), db, username, password, login_db, query)
         self._engine_kwargs = self._resilient_engine_kwargs(url)
-        self._wait_for_database(url, float(startup_wait_seconds))
+        database_server = bool(sa.engine.make_url(url).host)  # else a local file (SQLite)
+        if database_server:
+            self._wait_for_database(url, float(startup_wait_seconds))
         super().__init__(domain, dialect, host, port, db, username, password, event_broker, login_db, query, **kwargs)
         # Rasa built its engine without connection checks; replace it with one that has them.
         self.engine.dispose()
         self.engine = sa.create_engine(self.engine.url, **self._engine_kwargs)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._schema_ready = False
-        self._ensure_schema()
+        self._ensure_schema(required=not database_server)  # a file that can't be opened won't recover
 
     @staticmethod
     def _resilient_engine_kwargs(url) -> dict:
@@ -121,9 +123,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                     delay = next(delays, None)
                     if delay is None:
                         raise TrackerStoreUnavailable(
-                            f"Tracker store database at {self._where(url)} still unreachable after "
-                            f"{budget_seconds:.0f}s ({describe(error)}); stopping. Check that the database "
-                            f"is running and DB_HOST/DB_PORT are right.") from None
+                            f"Tracker store database at {self._where(url)} still unreachable after {attempt} "
+                            f"attempts ({describe(error)}; startup_wait_seconds={budget_seconds:.0f}); stopping. "
+                            f"Check that the database is running and DB_HOST/DB_PORT are right.") from None
                     logger.warning(f"Tracker store database at {self._where(url)} not reachable at start-up "
                                    f"(attempt {attempt}: {describe(error)}); retrying in {delay:.1f}s, "
                                    f"for up to {budget_seconds:.0f}s.")
@@ -131,13 +133,17 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         finally:
             engine.dispose()
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, required: bool = False) -> None:
         """Rasa creates the tables once and only logs when that fails; we retry until it works."""
         if not self._schema_ready:
             try:
                 self.Base.metadata.create_all(self.engine)
                 self._schema_ready = True
             except TRANSIENT_ERRORS as error:
+                if required:
+                    raise TrackerStoreUnavailable(
+                        f"Tracker store database {self.engine.url.database} cannot be opened "
+                        f"({describe(error)}): check its path in the endpoints file.") from None
                 logger.warning(f"Tracker store tables not created yet ({describe(error)}); will retry.")
 
     async def _with_retries(self, operation: str, run: Callable[[], Awaitable[T]]) -> T:

@@ -11,7 +11,8 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions import consultation_store
@@ -242,3 +243,51 @@ def test_a_slow_action_server_aborts_the_turn_after_the_configured_timeout(actio
 
 def test_a_form_rejection_is_not_a_fault(action_server):
     assert run_turn_action(f"{action_server}/reject") is True
+
+
+def test_a_missing_sqlite_directory_fails_at_once_instead_of_waiting(tmp_path):
+    # only a database server is waited for; a wrong local path is a set-up error
+    with pytest.raises(TrackerStoreUnavailable, match="cannot be opened"):
+        ResilientSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "missing" / "rasa.db"),
+                                 startup_wait_seconds=600)
+
+
+class Collector(CollectingOutputChannel):
+    pass
+
+
+def aborted_turn(fault, stored_events=()):
+    """Runs our handle_message around a turn that fails with `fault` after one reply was
+    already collected; returns the replies the patient gets."""
+    fault_handling.install()
+    store = InMemoryTrackerStore(Domain.empty())
+    if stored_events:
+        asyncio.run(store.save(DialogueStateTracker.from_events("p1", list(stored_events))))
+
+    class Processor:
+        tracker_store = FailSafeTrackerStore(store)
+
+    async def failing_turn(processor, message):
+        await message.output_channel.send_response("p1", {"text": "Half a reply"})
+        raise fault
+
+    channel = Collector()
+    message = UserMessage("no", channel, "p1")
+    return asyncio.run(fault_handling._wrap_handle_message(failing_turn)(Processor(), message))
+
+
+def test_an_aborted_turn_replaces_its_replies_with_the_apology_and_the_pending_buttons():
+    buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+    replies = aborted_turn(fault_handling.TurnAborted("action 'x' failed"), [
+        ActionExecuted("action_listen"), UserUttered("I'm 34"),
+        BotUttered("Is your jaw locked right now?", {"buttons": buttons}), ActionExecuted("action_listen")])
+    assert len(replies) == 1
+    assert replies[0]["text"].startswith("Sorry, something went wrong on our side")
+    assert "call 999" in replies[0]["text"]
+    assert [b["title"] for b in replies[0]["buttons"]] == ["Yes", "No"]
+
+
+def test_a_database_outage_gets_the_apology_without_buttons():
+    replies = aborted_turn(TrackerStoreUnavailable("read"))
+    assert len(replies) == 1 and "buttons" not in replies[0]
+    assert replies[0]["text"].startswith("Sorry, something went wrong on our side")
