@@ -133,8 +133,9 @@ def _wrap_handle_message(original):
         try:
             return await original(self, message)
         except (TurnAborted, TrackerStoreUnavailable) as fault:
-            # Nothing of this turn was saved (save_tracker is the last step), so the stored
-            # conversation is exactly as it was before the message.
+            # Rasa saves a conversation once, at the end of the turn, so nothing of this turn
+            # is stored (for a brand-new conversation, only its opening action_listen): the
+            # stored conversation is as it was before the message.
             logger.warning(f"Turn not completed for conversation {conversation_tag(message.sender_id)}: {fault}. "
                            "Nothing stored for it; the patient was asked to send it again.")
             channel = message.output_channel
