@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List
@@ -56,26 +56,29 @@ def engine_for(url: str) -> sa.engine.Engine:
 # the Rasa server's action timeout (12 s, serving/fault_handling.py).
 RETRY_DELAYS_SECONDS = (0.5, 1.0, 2.0, 3.0)
 TRANSIENT_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+# The same request again within this time is the same request: sent again by the patient
+# after an apology (Rasa gave up on a slow action that did store it), or retried here
+# after a commit whose acknowledgement was lost.
+SAME_REQUEST_WINDOW = timedelta(minutes=10)
 
 
 def save_request(conversation_id: str, name: str, contact: str, contact_kind: str,
                  preferred_times: str, outcome: Any, reasons: Any, url: str = None) -> int:
-    """Stores the request once, retrying while the database is unreachable. A retry first
-    looks for the row: the previous attempt may have committed before its connection died."""
+    """Stores the request once: retries while the database is unreachable, and returns the
+    stored one when an identical request of this conversation is already there."""
     row = dict(conversation_id=conversation_id, name=name, contact=contact, contact_kind=contact_kind,
                preferred_times=preferred_times, screening_outcome=outcome,
-               screening_reasons=json.dumps(reasons or []),
-               created_at=datetime.now(timezone.utc))  # one value for every attempt: it identifies the row
+               screening_reasons=json.dumps(reasons or []))
+    now = datetime.now(timezone.utc)
     for attempt, delay in enumerate((*RETRY_DELAYS_SECONDS, None), start=1):
         try:
             engine = engine_for(url or database_url())
             with engine.begin() as conn:
-                if attempt > 1:
-                    existing = _find(conn, row)
-                    if existing is not None:
-                        return existing
+                existing = _find(conn, row, since=now - SAME_REQUEST_WINDOW)
+                if existing is not None:
+                    return existing
                 result = conn.execute(consultation_requests.insert().values(
-                    **row, contacted=False))
+                    **row, created_at=now, contacted=False))
                 return int(result.inserted_primary_key[0])
         except TRANSIENT_ERRORS as error:
             if delay is None:
@@ -88,9 +91,10 @@ def save_request(conversation_id: str, name: str, contact: str, contact_kind: st
     raise AssertionError("unreachable")
 
 
-def _find(conn, row: Dict[str, Any]):
+def _find(conn, row: Dict[str, Any], since: datetime):
     table = consultation_requests
-    query = sa.select(table.c.id).where(*(table.c[key] == value for key, value in row.items()))
+    query = sa.select(table.c.id).where(table.c.created_at >= since,
+                                        *(table.c[key] == value for key, value in row.items()))
     found = conn.execute(query.order_by(table.c.id.desc()).limit(1)).first()
     return int(found[0]) if found else None
 
