@@ -179,3 +179,117 @@ def test_the_same_request_sent_again_after_an_apology_is_stored_once(tmp_path):
     other_patient = consultation_store.save_request("c4", *request[1:], url=url)
     assert len({first, changed, other_patient}) == 3
     assert len(consultation_store.list_requests(url)) == 3
+
+
+def run_turn_action(action_endpoint_url, timeout=None):
+    """Runs one RemoteAction the way MessageProcessor._run_action does (errors swallowed),
+    inside our wrapper; returns what the wrapper made of it."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    fault_handling.install()
+
+    async def rasa_like_run_action(processor, action, tracker, output_channel, nlg, prediction):
+        try:
+            await action.run(output_channel, nlg, tracker, Domain.empty())
+        except Exception:  # noqa: BLE001 - what Rasa's _run_action does
+            pass
+        return True
+
+    wrapped = fault_handling._wrap_run_action(rasa_like_run_action)
+    endpoint = EndpointConfig(action_endpoint_url, **({"timeout": timeout} if timeout else {}))
+    action = RemoteAction("validate_screening_form", endpoint)
+    tracker = DialogueStateTracker("unit", [])
+    try:
+        return asyncio.run(wrapped(None, action, tracker, None, None, None))
+    except fault_handling.TurnAborted as aborted:
+        return aborted
+
+
+@pytest.fixture
+def action_server():
+    """A stand-in action server: answers 500, 400 (a form's rejection) or not at all."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path.startswith("/slow"):
+                threading.Event().wait(5)
+                return
+            status = 400 if self.path.startswith("/reject") else 500
+            body = b'{"action_name": "validate_screening_form", "error": "no"}'
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_an_action_server_error_aborts_the_turn(action_server):
+    result = run_turn_action(f"{action_server}/crash")
+    assert isinstance(result, fault_handling.TurnAborted) and "HTTP 500" in str(result)
+
+
+def test_a_slow_action_server_aborts_the_turn_after_the_configured_timeout(action_server):
+    result = run_turn_action(f"{action_server}/slow", timeout=1)
+    assert isinstance(result, fault_handling.TurnAborted) and "did not answer within 1s" in str(result)
+
+
+def test_a_form_rejection_is_not_a_fault(action_server):
+    assert run_turn_action(f"{action_server}/reject") is True
+
+
+def test_a_missing_sqlite_directory_fails_at_once_instead_of_waiting(tmp_path):
+    # only a database server is waited for; a wrong local path is a set-up error
+    with pytest.raises(TrackerStoreUnavailable, match="cannot be opened"):
+        ResilientSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "missing" / "rasa.db"),
+                                 startup_wait_seconds=600)
+
+
+class Collector(CollectingOutputChannel):
+    pass
+
+
+def aborted_turn(fault, stored_events=()):
+    """Runs our handle_message around a turn that fails with `fault` after one reply was
+    already collected; returns the replies the patient gets."""
+    fault_handling.install()
+    store = InMemoryTrackerStore(Domain.empty())
+    if stored_events:
+        asyncio.run(store.save(DialogueStateTracker.from_events("p1", list(stored_events))))
+
+    class Processor:
+        tracker_store = FailSafeTrackerStore(store)
+
+    async def failing_turn(processor, message):
+        await message.output_channel.send_response("p1", {"text": "Half a reply"})
+        raise fault
+
+    channel = Collector()
+    message = UserMessage("no", channel, "p1")
+    return asyncio.run(fault_handling._wrap_handle_message(failing_turn)(Processor(), message))
+
+
+def test_an_aborted_turn_replaces_its_replies_with_the_apology_and_the_pending_buttons():
+    buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+    replies = aborted_turn(fault_handling.TurnAborted("action 'x' failed"), [
+        ActionExecuted("action_listen"), UserUttered("I'm 34"),
+        BotUttered("Is your jaw locked right now?", {"buttons": buttons}), ActionExecuted("action_listen")])
+    assert len(replies) == 1
+    assert replies[0]["text"].startswith("Sorry, something went wrong on our side")
+    assert "call 999" in replies[0]["text"]
+    assert [b["title"] for b in replies[0]["buttons"]] == ["Yes", "No"]
+
+
+def test_a_database_outage_gets_the_apology_without_buttons():
+    replies = aborted_turn(TrackerStoreUnavailable("read"))
+    assert len(replies) == 1 and "buttons" not in replies[0]
+    assert replies[0]["text"].startswith("Sorry, something went wrong on our side")
