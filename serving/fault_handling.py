@@ -8,7 +8,7 @@ store fails during a turn, and its defaults corrupt a screening (measured, docs/
 - a tracker store error makes the Agent's FailSafeTrackerStore fall back to memory: a new,
   empty conversation on read, events never stored on write.
 
-So this module wraps four Rasa 3.6.21 internals, narrowly and without copying their
+So this module wraps five Rasa 3.6.21 methods, narrowly and without copying their
 bodies (tests/faults/test_rasa_internals.py fails if their signatures change):
 - RemoteAction.run: gives up after the action endpoint's `timeout` (endpoints.yml,
   default 12 s, well below the widget's 60 s and Twilio's 15 s), and notes the failure of a
