@@ -9,7 +9,7 @@ store fails during a turn, and its defaults corrupt a screening (measured, docs/
   empty conversation on read, events never stored on write.
 
 So this module wraps five Rasa 3.6.21 methods, narrowly and without copying their
-bodies (tests/faults/test_rasa_internals.py fails if their signatures change):
+bodies (tests/faults/test_fault_handling_units.py pins their source, so a Rasa upgrade fails it):
 - RemoteAction.run: gives up after the action endpoint's `timeout` (endpoints.yml,
   default 12 s, well below the widget's 60 s and Twilio's 15 s), and notes the failure of a
   call that could not be completed (unreachable, timed out, 5xx) for the turn;
