@@ -7,13 +7,18 @@ same details; this table is the staff's call-back list.
 from __future__ import annotations
 
 import json
+import logging
 import os
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
+import sqlalchemy.exc
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'var' / 'consultations.db'}"
 
@@ -68,22 +73,57 @@ def add_missing_columns(engine: sa.engine.Engine) -> None:
             conn.execute(sa.text(f"ALTER TABLE {consultation_requests.name} ADD COLUMN {name} {sql_type}"))
 
 
+# A database restart takes a few seconds; the whole action must still answer well within
+# the Rasa server's action timeout (12 s, serving/fault_handling.py).
+RETRY_DELAYS_SECONDS = (0.5, 1.0, 2.0, 3.0)
+TRANSIENT_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+# The same request again within this time is the same request: sent again by the patient
+# after an apology (Rasa gave up on a slow action that did store it), or retried here
+# after a commit whose acknowledgement was lost.
+SAME_REQUEST_WINDOW = timedelta(minutes=10)
+
+
 def save_request(conversation_id: str, name: str, contact: str, contact_kind: str,
                  preferred_times: str, outcome: Any, reasons: Any, url: str = None,
                  consent_at: Optional[float] = None, consent_wording: Optional[str] = None) -> int:
-    """consent_at: Unix time of the person's "yes" to being contacted (default: now, as the
+    """Stores the request once: retries while the database is unreachable, and returns the
+    stored one when an identical request of this conversation is already there.
+
+    consent_at: Unix time of the person's "yes" to being contacted (default: now, as the
     request is submitted straight after it)."""
-    engine = engine_for(url or database_url())
+    row = dict(conversation_id=conversation_id, name=name, contact=contact, contact_kind=contact_kind,
+               preferred_times=preferred_times, screening_outcome=outcome,
+               screening_reasons=json.dumps(reasons or []), consent_wording=consent_wording)
     now = datetime.now(timezone.utc)
-    with engine.begin() as conn:
-        result = conn.execute(consultation_requests.insert().values(
-            conversation_id=conversation_id, created_at=now, name=name,
-            contact=contact, contact_kind=contact_kind, preferred_times=preferred_times,
-            screening_outcome=outcome, screening_reasons=json.dumps(reasons or []), contacted=False,
-            consent_at=datetime.fromtimestamp(consent_at, timezone.utc) if consent_at else now,
-            consent_wording=consent_wording,
-        ))
-        return int(result.inserted_primary_key[0])
+    # Not part of the "same request" match: without a recorded time it is the time of saving.
+    consent_time = datetime.fromtimestamp(consent_at, timezone.utc) if consent_at else now
+    for attempt, delay in enumerate((*RETRY_DELAYS_SECONDS, None), start=1):
+        try:
+            engine = engine_for(url or database_url())
+            with engine.begin() as conn:
+                existing = _find(conn, row, since=now - SAME_REQUEST_WINDOW)
+                if existing is not None:
+                    return existing
+                result = conn.execute(consultation_requests.insert().values(
+                    **row, created_at=now, contacted=False, consent_at=consent_time))
+                return int(result.inserted_primary_key[0])
+        except TRANSIENT_ERRORS as error:
+            if delay is None:
+                raise
+            logger.warning(f"Consultation database unreachable (attempt {attempt}: "
+                           f"{type(getattr(error, 'orig', error)).__name__}); retrying in {delay}s")
+            # rasa-sdk runs synchronous actions on its event loop, so other requests wait
+            # these few seconds too; acceptable for a database restart, which is rare.
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _find(conn, row: Dict[str, Any], since: datetime):
+    table = consultation_requests
+    query = sa.select(table.c.id).where(table.c.created_at >= since,
+                                        *(table.c[key] == value for key, value in row.items()))
+    found = conn.execute(query.order_by(table.c.id.desc()).limit(1)).first()
+    return int(found[0]) if found else None
 
 
 def list_requests(url: str = None) -> List[Dict[str, Any]]:

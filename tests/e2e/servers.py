@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -69,6 +70,15 @@ class Assistant:
         return response.json()
 
 
+def endpoints_for_test(action_port: int, tracker_db: Path) -> str:
+    """The repo's endpoints.yml (the embedded default) with this test's action-server port
+    and SQLite file, so the tests run exactly the configuration a clinic runs."""
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    config["tracker_store"]["db"] = str(tracker_db)
+    return yaml.safe_dump(config)
+
+
 def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
                     extra_rasa_args: Sequence[str] = (), credentials: Optional[Path] = None) -> Assistant:
     """extra_rasa_args go on the `rasa run` command line, e.g. ("--cors", origin) for the widget.
@@ -78,10 +88,7 @@ def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
     rasa_port, action_port = free_port(), free_port()
     consultation_db_url = f"sqlite:///{workdir / 'consultations.db'}"
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "rasa.db"}"\n'
-    )
+    endpoints.write_text(endpoints_for_test(action_port, workdir / "rasa.db"))
     env = {**os.environ, "CONSULTATION_DB_URL": consultation_db_url, "TF_CPP_MIN_LOG_LEVEL": "3",
            "PYTHONPATH": PYTHONPATH, "SANIC_HOST": "127.0.0.1", **(extra_env or {})}
     logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}

@@ -1,0 +1,196 @@
+"""A turn either completes and is stored whole, or is not stored and the patient is told.
+
+Rasa 3.6 has no setting or hook for what happens when the action server or the tracker
+store fails during a turn, and its defaults corrupt a screening (measured, docs/faults.md):
+- a custom action that cannot be reached, times out or crashes is logged and the turn goes
+  on without its events ("Bot will continue, but the actions events are lost"), and the
+  action timeout is hard-coded at 5 minutes (rasa.core.constants.DEFAULT_REQUEST_TIMEOUT);
+- a tracker store error makes the Agent's FailSafeTrackerStore fall back to memory: a new,
+  empty conversation on read, events never stored on write.
+
+So this module wraps five Rasa 3.6.21 methods, narrowly and without copying their
+bodies (tests/faults/test_fault_handling_units.py pins their source, so a Rasa upgrade fails it):
+- RemoteAction.run: gives up after the action endpoint's `timeout` (endpoints.yml,
+  default 12 s, well below the widget's 60 s and Twilio's 15 s), and notes the failure of a
+  call that could not be completed (unreachable, timed out, 5xx) for the turn;
+- MessageProcessor._run_action: when an action of this turn failed, aborts the turn
+  (raises TurnAborted) instead of continuing with the action's events lost;
+- FailSafeTrackerStore.on_tracker_store_(retrieve_)error: lets our store's
+  TrackerStoreUnavailable through instead of falling back to an in-memory store;
+- MessageProcessor.handle_message: for an aborted turn, saves nothing (the conversation
+  stays exactly as before the message), replaces the turn's replies with a short apology,
+  and logs a WARNING naming the fault (never the patient's text).
+
+Installed by serving.tracker_store.ResilientSQLTrackerStore, the one class of ours every
+Rasa server loads at start-up (endpoints.yml and endpoints.production.yml), so it covers
+every channel: the REST widget, Twilio and Telegram all go through handle_message.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import hashlib
+import logging
+from typing import Any, List, Optional
+
+import rasa
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import FailSafeTrackerStore
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.exceptions import RasaException
+
+logger = logging.getLogger(__name__)
+
+PINNED_RASA_VERSION = "3.6.21"
+DEFAULT_ACTION_TIMEOUT_SECONDS = 12.0
+
+
+class TurnAborted(RasaException):
+    """A custom action of this turn could not be completed; nothing of the turn is kept."""
+
+
+# The failures of custom-action calls made while one action of a turn runs. A list per
+# _run_action call, reached from RemoteAction.run through the asyncio task's context:
+# RemoteAction is also called from inside FormAction (validation, ask actions), where the
+# processor cannot see it.
+_action_failures: contextvars.ContextVar[Optional[List[str]]] = contextvars.ContextVar(
+    "screening_action_failures", default=None)
+
+
+def apology() -> str:
+    from clinical.clinic import load_clinic_settings  # the clinic's emergency number
+    number = load_clinic_settings().emergency_number
+    return ("Sorry, something went wrong on our side and I couldn't take that answer. Your answers "
+            "before it are saved. Please send your last message again in a minute. "
+            f"If you need urgent help, call {number}.")
+
+
+def conversation_tag(sender_id: Optional[str]) -> str:
+    """A short stand-in for the conversation id in logs: for SMS it is a phone number."""
+    return "#" + hashlib.sha256(str(sender_id).encode()).hexdigest()[:10]
+
+
+def action_timeout(action: RemoteAction) -> float:
+    configured = (action.action_endpoint.kwargs or {}).get("timeout") if action.action_endpoint else None
+    return float(configured) if configured else DEFAULT_ACTION_TIMEOUT_SECONDS
+
+
+def _wrap_remote_action_run(original):
+    @functools.wraps(original)
+    async def run(self: RemoteAction, output_channel, nlg, tracker, domain) -> List[Any]:
+        timeout = action_timeout(self)
+        try:
+            return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), timeout)
+        except ActionExecutionRejection:
+            raise  # a form's normal "not this slot" answer, not a fault
+        except asyncio.TimeoutError:
+            _note_failure(f"action '{self.name()}' did not answer within {timeout:.0f}s")
+            raise RasaException(f"Custom action '{self.name()}' timed out after {timeout:.0f}s") from None
+        except Exception as error:  # noqa: BLE001 - any failed call leaves the turn incomplete
+            _note_failure(f"action '{self.name()}' failed ({_cause(error)})")
+            raise
+    return run
+
+
+def _cause(error: BaseException) -> str:
+    cause = error.__cause__
+    if cause is not None and getattr(cause, "status", None):
+        return f"HTTP {cause.status}"
+    return "action server unreachable" if "Couldn't connect" in str(error) else type(cause or error).__name__
+
+
+def _note_failure(what: str) -> None:
+    failures = _action_failures.get()
+    if failures is not None:
+        failures.append(what)
+
+
+def _wrap_run_action(original):
+    @functools.wraps(original)
+    async def _run_action(self: MessageProcessor, action, tracker, output_channel, nlg, prediction) -> bool:
+        token = _action_failures.set([])
+        try:
+            should_continue = await original(self, action, tracker, output_channel, nlg, prediction)
+            failures = _action_failures.get()
+        finally:
+            _action_failures.reset(token)
+        if failures:
+            # Rasa has logged the action with no events; the turn must not go on as if it had
+            # run (a form would ask the next question, an outcome would be half-given).
+            raise TurnAborted("; ".join(failures))
+        return should_continue
+    return _run_action
+
+
+def _wrap_handle_message(original):
+    from serving.tracker_store import TrackerStoreUnavailable
+
+    @functools.wraps(original)
+    async def handle_message(self: MessageProcessor, message) -> Optional[List[dict]]:
+        try:
+            return await original(self, message)
+        except (TurnAborted, TrackerStoreUnavailable) as fault:
+            # Rasa saves a conversation once, at the end of the turn, so nothing of this turn
+            # is stored (for a brand-new conversation, only its opening action_listen): the
+            # stored conversation is as it was before the message.
+            logger.warning(f"Turn not completed for conversation {conversation_tag(message.sender_id)}: {fault}. "
+                           "Nothing stored for it; the patient was asked to send it again.")
+            channel = message.output_channel
+            if isinstance(channel, CollectingOutputChannel):
+                channel.messages.clear()  # replies of a turn that did not happen would mislead
+            buttons = [] if isinstance(fault, TrackerStoreUnavailable) else await _pending_buttons(self, message.sender_id)
+            await channel.send_response(message.sender_id, {"text": apology(), **({"buttons": buttons} if buttons else {})})
+            return channel.messages if isinstance(channel, CollectingOutputChannel) else None
+    return handle_message
+
+
+async def _pending_buttons(processor: MessageProcessor, sender_id: str) -> List[dict]:
+    """The buttons of the question still waiting for an answer, offered again with the
+    apology, so the patient can tap the same answer again (and SMS/Telegram keep their
+    numbered options)."""
+    try:
+        tracker = await processor.tracker_store.retrieve(sender_id)
+    except Exception:  # noqa: BLE001 - only a convenience; the apology goes out anyway
+        return []
+    for event in reversed(tracker.events if tracker else []):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
+            return list(event.data["buttons"])
+    return []
+
+
+def _wrap_failsafe_callback(original):
+    from serving.tracker_store import TrackerStoreUnavailable
+
+    @functools.wraps(original)
+    def callback(self: FailSafeTrackerStore, error: Exception) -> None:
+        if isinstance(error, TrackerStoreUnavailable):
+            raise error  # our store already retried; an in-memory stand-in would lose the turn
+        return original(self, error)
+    return callback
+
+
+_PATCHES = (
+    (RemoteAction, "run", _wrap_remote_action_run),
+    (MessageProcessor, "_run_action", _wrap_run_action),
+    (MessageProcessor, "handle_message", _wrap_handle_message),
+    (FailSafeTrackerStore, "on_tracker_store_error", _wrap_failsafe_callback),
+    (FailSafeTrackerStore, "on_tracker_store_retrieve_error", _wrap_failsafe_callback),
+)
+
+
+def install() -> None:
+    """Idempotent. Refuses to patch another Rasa version: its internals may differ."""
+    if rasa.__version__ != PINNED_RASA_VERSION:
+        raise RuntimeError(f"serving/fault_handling.py wraps Rasa {PINNED_RASA_VERSION} internals, "
+                           f"found Rasa {rasa.__version__}: re-check them and update the pin.")
+    for owner, name, wrap in _PATCHES:
+        current = getattr(owner, name)
+        if not getattr(current, "_screening_fault_handling", False):
+            patched = wrap(current)
+            patched._screening_fault_handling = True
+            setattr(owner, name, patched)

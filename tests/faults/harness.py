@@ -1,0 +1,117 @@
+"""Runs the trained assistant so a test can break its parts: the action server is reached
+through a TcpProxy (refuse, sever, delay), each process can be killed and restarted on the
+same port with the same databases, and the tracker store can be SQLite or a PostgreSQL
+database reached through another proxy.
+
+tracker_store_type="SQL" runs stock Rasa (no serving/ module loaded), to measure what Rasa
+itself does; the default is ours, as in endpoints.yml.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional
+
+import requests
+
+from tests.e2e.servers import API_TOKEN, MODEL, ROOT, VENV_BIN, free_port, wait_until_up
+from tests.faults.tcp_proxy import TcpProxy
+
+OURS = "serving.tracker_store.ResilientSQLTrackerStore"
+
+
+@dataclass
+class FaultyAssistant:
+    workdir: Path
+    tracker_store_yaml: str
+    action_timeout: Optional[float] = None
+    extra_env: Dict[str, str] = field(default_factory=dict)
+    rasa_port: int = field(default_factory=free_port)
+    action_port: int = field(default_factory=free_port)
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not MODEL.exists():
+            raise RuntimeError(f"No trained model at {MODEL}: run scripts/test.sh (it trains one) or `rasa train`.")
+        self.action_proxy = TcpProxy("127.0.0.1", self.action_port)
+        timeout = f"  timeout: {self.action_timeout}\n" if self.action_timeout else ""
+        self.endpoints = self.workdir / "endpoints.yml"
+        self.endpoints.write_text(f'action_endpoint:\n  url: "http://{self.action_proxy.address}/webhook"\n{timeout}'
+                                  f"tracker_store:\n{self.tracker_store_yaml}")
+        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+                    "CONSULTATION_DB_URL": f"sqlite:///{self.workdir / 'consultations.db'}", **self.extra_env}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def _spawn(self, name: str, args) -> None:
+        self.processes[name] = subprocess.Popen([str(VENV_BIN / "rasa"), *args], cwd=ROOT, env=self.env,
+                                                stdout=(self.workdir / f"{name}.log").open("a"),
+                                                stderr=subprocess.STDOUT)
+
+    def start_actions(self, wait: bool = True) -> None:
+        self._spawn("actions", ["run", "actions", "--port", str(self.action_port), "--actions", "actions"])
+        if wait:
+            wait_until_up(f"http://127.0.0.1:{self.action_port}/health", self.processes["actions"],
+                          self.workdir / "actions.log")
+
+    def start_rasa(self, wait: bool = True) -> None:
+        self._spawn("rasa", ["run", "--port", str(self.rasa_port), "--model", str(MODEL),
+                             "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml"),
+                             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1"])
+        if wait:
+            self.wait_rasa()
+
+    def wait_rasa(self, timeout: float = 300) -> None:
+        wait_until_up(f"{self.url}/", self.processes["rasa"], self.workdir / "rasa.log", timeout=timeout)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: a crash, not a clean shutdown."""
+        process = self.processes[name]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=20)
+
+    def wait_for_log(self, name: str, text: str, count: int = 1, timeout: float = 240) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.log(name).count(text) >= count:
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{text!r} not {count}x in {name}.log:\n{self.log(name)[-3000:]}")
+
+    def tracker(self, sender: str) -> dict:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": API_TOKEN}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.action_proxy.close()
+
+
+def sqlite_tracker_store(workdir: Path, store_type: str = OURS) -> str:
+    return f'  type: {store_type}\n  dialect: "sqlite"\n  db: "{workdir / "rasa.db"}"\n'
+
+
+def postgres_tracker_store(address: str, db_name: str, user: str, store_type: str = OURS,
+                           retry_seconds: Optional[float] = None) -> str:
+    host, port = address.rsplit(":", 1)
+    retry = f"  retry_seconds: {retry_seconds}\n" if retry_seconds else ""
+    return (f'  type: {store_type}\n  dialect: "postgresql"\n  url: "{host}"\n  port: {port}\n'
+            f'  db: "{db_name}"\n  username: "{user}"\n  password: ""\n{retry}')
