@@ -70,6 +70,26 @@ class Assistant:
         return response.json()
 
 
+# Scripted patients answer within milliseconds of each reply: a screening's ~40 messages in
+# a few seconds, faster than any person and past the per-sender limit meant for floods
+# (channels/input_limits.py). Servers for these tests get a limit no script reaches; the
+# limits themselves are tested with small values in tests/security/.
+SCRIPTED_CLIENT_LIMITS = {"sender_burst": 100_000, "sender_per_minute": 1_000_000}
+OUR_LIMITED_CHANNELS = ("channels.rest_guarded.GuardedRestInput", "channels.twilio.TwilioVerifiedInput",
+                        "channels.telegram.TelegramVerifiedInput")
+
+
+def credentials_for_scripted_clients(source: Path, workdir: Path) -> Path:
+    """The repo's credentials file with the per-sender limit raised for scripted patients."""
+    config = yaml.safe_load(source.read_text()) or {}
+    for channel in OUR_LIMITED_CHANNELS:
+        if channel in config:
+            config[channel] = {**(config[channel] or {}), **SCRIPTED_CLIENT_LIMITS}
+    target = workdir / f"scripted-{source.name}"
+    target.write_text(yaml.safe_dump(config))
+    return target
+
+
 def endpoints_for_test(action_port: int, tracker_db: Path) -> str:
     """The repo's endpoints.yml (the embedded default) with this test's action-server port
     and SQLite file, so the tests run exactly the configuration a clinic runs."""
@@ -89,6 +109,8 @@ def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
     consultation_db_url = f"sqlite:///{workdir / 'consultations.db'}"
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(endpoints_for_test(action_port, workdir / "rasa.db"))
+    if credentials is None or credentials.parent == ROOT:  # the repo's own files, not a test's
+        credentials = credentials_for_scripted_clients(credentials or ROOT / "credentials.yml", workdir)
     env = {**os.environ, "CONSULTATION_DB_URL": consultation_db_url, "TF_CPP_MIN_LOG_LEVEL": "3",
            "PYTHONPATH": PYTHONPATH, "SANIC_HOST": "127.0.0.1", **(extra_env or {})}
     logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
@@ -98,7 +120,7 @@ def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
             cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT),
         "rasa": subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "--port", str(rasa_port), "--model", str(MODEL),
-             "--endpoints", str(endpoints), "--credentials", str(credentials or ROOT / "credentials.yml"),
+             "--endpoints", str(endpoints), "--credentials", str(credentials),
              "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *LOGGING_ARGS, *extra_rasa_args],
             cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT),
     }

@@ -18,7 +18,8 @@ from typing import Dict, Optional
 
 import requests
 
-from tests.e2e.servers import API_TOKEN, MODEL, ROOT, VENV_BIN, free_port, wait_until_up
+from tests.e2e.servers import (API_TOKEN, MODEL, ROOT, VENV_BIN, credentials_for_scripted_clients, free_port,
+                               wait_until_up)
 from tests.faults.tcp_proxy import TcpProxy
 
 OURS = "serving.tracker_store.ResilientSQLTrackerStore"
@@ -66,7 +67,9 @@ class FaultyAssistant:
 
     def start_rasa(self, wait: bool = True) -> None:
         self._spawn("rasa", ["run", "--port", str(self.rasa_port), "--model", str(MODEL),
-                             "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml"),
+                             "--endpoints", str(self.endpoints),
+                             "--credentials", str(credentials_for_scripted_clients(ROOT / "credentials.yml",
+                                                                                   self.workdir)),
                              "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1"])
         if wait:
             self.wait_rasa()

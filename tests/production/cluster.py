@@ -18,7 +18,8 @@ import psycopg2
 import redis
 import requests
 
-from tests.e2e.servers import API_TOKEN, LOGGING_ARGS, MODEL, PYTHONPATH, ROOT, VENV_BIN, free_port, wait_until_up
+from tests.e2e.servers import (API_TOKEN, LOGGING_ARGS, MODEL, PYTHONPATH, ROOT, VENV_BIN,
+                               credentials_for_scripted_clients, free_port, wait_until_up)
 
 PG = dict(host=os.environ.get("TEST_PG_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_PG_PORT", "5432")),
           user=os.environ.get("TEST_PG_USER", "postgres"), dbname="postgres")
@@ -66,7 +67,8 @@ class Cluster:
         log = self.workdir / f"rasa-{index}.log"
         self.processes[f"rasa-{index}"] = subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "--port", str(port), "--model", str(MODEL),
-             "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml"),
+             "--endpoints", str(self.endpoints),
+             "--credentials", str(credentials_for_scripted_clients(ROOT / "credentials.yml", self.workdir)),
              "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *LOGGING_ARGS],
             cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
 
