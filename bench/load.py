@@ -179,6 +179,13 @@ def measure_levels(setups: Dict[str, Dict], levels: List[int], rounds: int) -> L
     both sides of a ratio alike instead of only one of them. With several rounds the
     median p95 of each setup is reported."""
     rows: List[Dict] = []
+    for name, setup in setups.items():
+        # Warm-up, not counted: a Rasa server's first turns trace TensorFlow functions
+        # and fill caches (seconds each). Two patients, so that both servers behind the
+        # balancer get theirs.
+        warm_up = run_level(setup["patient"], setup["url"], 2, **setup.get("kwargs", {}))
+        if warm_up["errors"]:
+            raise RuntimeError(f"{name}: warm-up failed ({warm_up['errors']} errors)")
     for level in levels:
         for round_number in range(rounds):
             for name, setup in setups.items():
@@ -269,8 +276,9 @@ def main() -> int:
     ours_training = None if args.skip_training else our_training_seconds()
     print(f"cold start (launch to first answer): ours {ours_cold:.1f} s"
           + (f", starter {starter['cold']:.1f} s, ratio {ours_cold / starter['cold']:.2f}" if starter else ""))
-    if ours_training is not None:
-        print(f"training from scratch: ours {ours_training:.0f} s"
+    if ours_training is not None or starter:
+        print("training from scratch: "
+              + (f"ours {ours_training:.0f} s" if ours_training is not None else "ours not measured (--skip-training)")
               + (f", starter (rasa init) {starter['training']:.0f} s" if starter else ""))
     if starter:
         print("\nratios to the starter bot at the same concurrency (p95 latency; target <= 2.0):")
