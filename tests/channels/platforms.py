@@ -23,6 +23,15 @@ TELEGRAM_SECRET = "test-telegram-webhook-secret_123"
 Request = Tuple[bytes, Dict[str, str]]
 
 
+def channels_env(api_base_url: str) -> Dict[str, str]:
+    """The environment credentials.channels.yml reads, with the throw-away test secrets
+    above, and both platforms' APIs pointed at a local stand-in."""
+    return {"TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+            "TWILIO_WEBHOOK_URL": TWILIO_WEBHOOK_URL, "TWILIO_API_BASE_URL": api_base_url,
+            "TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "TELEGRAM_API_BASE_URL": api_base_url}
+
+
 def new_message_sid() -> str:
     return "SM" + uuid.uuid4().hex
 

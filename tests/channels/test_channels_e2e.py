@@ -8,9 +8,7 @@ import re
 import pytest
 
 from actions.consultation_store import list_requests
-from tests.channels.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
-                                      TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, TelegramPatient,
-                                      TwilioPatient)
+from tests.channels.platforms import TWILIO_ACCOUNT_SID, TelegramPatient, TwilioPatient, channels_env
 from tests.channels.standin import StandIn
 from tests.channels.text_conversations import TelegramConversation, TwilioConversation
 from tests.e2e.screening import answer_questions, start
@@ -27,10 +25,7 @@ def standin():
 
 @pytest.fixture(scope="module")
 def assistant(standin, tmp_path_factory):
-    env = {"TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
-           "TWILIO_WEBHOOK_URL": TWILIO_WEBHOOK_URL, "TWILIO_API_BASE_URL": standin.url,
-           "TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-           "TELEGRAM_API_BASE_URL": standin.url}
+    env = channels_env(standin.url)
     running = start_assistant(tmp_path_factory.mktemp("channels"), env,
                               credentials=ROOT / "credentials.channels.yml")
     yield running

@@ -10,9 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.channels.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
-                                      TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, TelegramPatient,
-                                      TwilioPatient)
+from tests.channels.platforms import TelegramPatient, TwilioPatient, channels_env
 from tests.channels.standin import StandIn
 from tests.channels.text_conversations import TelegramConversation, TwilioConversation
 from tests.e2e.screening import current_question, start
@@ -32,10 +30,7 @@ def standin():
 
 @pytest.fixture(scope="module")
 def assistant(standin, tmp_path_factory):
-    env = {"TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
-           "TWILIO_WEBHOOK_URL": TWILIO_WEBHOOK_URL, "TWILIO_API_BASE_URL": standin.url,
-           "TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-           "TELEGRAM_API_BASE_URL": standin.url}
+    env = channels_env(standin.url)
     running = start_assistant(tmp_path_factory.mktemp("channel-faults"), env,
                               credentials=ROOT / "credentials.channels.yml")
     running.env = env
