@@ -45,6 +45,19 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
     raise RuntimeError(f"{url} did not come up in {timeout}s; log:\n{log.read_text()[-3000:]}")
 
 
+def stop_processes(processes) -> None:
+    """SIGTERM to every process still running, then wait; kill any that do not stop."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @dataclass
 class Assistant:
     url: str
@@ -54,14 +67,7 @@ class Assistant:
     processes: Dict[str, subprocess.Popen]
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(self.processes.values())
 
     def tracker(self, sender: str) -> dict:
         response = requests.get(f"{self.url}/conversations/{sender}/tracker",

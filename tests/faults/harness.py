@@ -19,7 +19,7 @@ from typing import Dict, Optional
 import requests
 
 from tests.e2e.servers import (API_TOKEN, MODEL, ROOT, VENV_BIN, credentials_for_scripted_clients, free_port,
-                               wait_until_up)
+                               stop_processes, wait_until_up)
 from tests.faults.tcp_proxy import TcpProxy
 
 OURS = "serving.tracker_store.ResilientSQLTrackerStore"
@@ -97,14 +97,7 @@ class FaultyAssistant:
         return response.json()
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(self.processes.values())
         self.action_proxy.close()
 
 
