@@ -18,7 +18,11 @@ logger = logging.getLogger(__name__)
 CONTACT_SLOTS = ("contact_name", "contact_details", "contact_times", "contact_consent")
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-NAME_PREFIX_RE = re.compile(r"^(?:my name is|my name's|i am|i'm|im|it's|its|this is|name:)(?:\s+|$)", re.I)
+NAME_PREFIX_RE = re.compile(
+    r"^(?:(?:hi|hello|hey|thanks|thank you|ok|okay|sure|yes|yeah)[,!.]?\s+)*"
+    r"(?:(?:my name is|my name's|name's|the name's|name is|i am|i'm|im|it's|its|this is|call me|you can call me|"
+    r"name:)(?:\s+|$))?", re.I)
+NAME_SUFFIX_RE = re.compile(r"\s+(?:here|thanks|thank you|please)[.!]*$", re.I)
 TIME_CHOICES = [("Weekday mornings", "weekday mornings"), ("Weekday afternoons", "weekday afternoons"),
                 ("Evenings", "evenings"), ("Weekends", "weekends"), ("Any time", "any time")]
 MAX_FREE_TEXT = 200
@@ -38,7 +42,7 @@ def parse_contact(text: str) -> Optional[Tuple[str, str]]:
 
 
 def parse_name(text: str) -> Optional[str]:
-    name = NAME_PREFIX_RE.sub("", (text or "").strip()).strip(" .!")
+    name = NAME_SUFFIX_RE.sub("", NAME_PREFIX_RE.sub("", (text or "").strip(), count=1)).strip(" .!,")
     if not name or len(name) > 100 or "@" in name or tu.is_payload_syntax(name):
         return None
     if not re.search(r"[^\W\d_]", name) or len(re.findall(r"\d", name)) > 0:
@@ -95,7 +99,8 @@ class ValidateConsultationForm(Action):
         slot = tracker.get_slot("requested_slot")
         if slot not in CONTACT_SLOTS or tracker.active_loop.get("name") != "consultation_form":
             return []
-        if tu.is_interruption(tracker):
+        free_text = slot in ("contact_name", "contact_details", "contact_times")
+        if tu.is_free_text_interruption(tracker) if free_text else tu.is_interruption(tracker):
             return []
         text = tu.latest_text(tracker).strip()
         choice = tu.button_value(tracker)
@@ -191,7 +196,7 @@ class BookConsultation(Action):
             return []
         if status == "completed":
             return [FollowupAction("consultation_form")]
-        if status == "awaiting_confirmation":
+        if status in ("awaiting_confirmation", "choosing_change"):
             dispatcher.utter_message(
                 text="Happy to. First, please check the summary of your answers above and choose "
                      "\"Yes, that's right\" (or change something); then I'll take your request.")

@@ -14,7 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent
 from actions import tracker_utils as tu
+from clinical.typed_answers import read_consent
 
+CONSENT_TAKEN_AS_NO = "I couldn't tell, so I'll take that as a no for now."
 FACTS_PATH = Path(__file__).resolve().parent.parent / "clinical" / "facts.yml"
 
 
@@ -61,11 +63,25 @@ class ValidateConsentForm(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         if tracker.get_slot("requested_slot") != "consent_given" or tu.is_interruption(tracker):
             return []
-        consent = tu.yes_or_no(tu.button_value(tracker), tu.effective_intent(tracker))
+        consent = self._read(tracker)
         if consent is not None:
-            return [SlotSet("consent_given", consent)]
+            return [SlotSet("consent_given", consent), SlotSet("retry_question", None)]
+        if tracker.get_slot("retry_question") == "consent_given":
+            # Asked twice and still unclear: no health questions without a clear yes.
+            dispatcher.utter_message(text=CONSENT_TAKEN_AS_NO)
+            return [SlotSet("consent_given", False), SlotSet("retry_question", None)]
         dispatcher.utter_message(text="Sorry, I need a yes or no before I ask any health questions.")
-        return [SlotSet("consent_given", None)]
+        return [SlotSet("consent_given", None), SlotSet("retry_question", "consent_given")]
+
+    @staticmethod
+    def _read(tracker: Tracker) -> Any:
+        button = tu.button_value(tracker)
+        if button is not None or tu.is_payload_syntax(tu.latest_text(tracker)):
+            return tu.yes_or_no(button, tu.effective_intent(tracker))
+        typed = read_consent(tu.latest_text(tracker))
+        if typed is not None:
+            return typed
+        return tu.yes_or_no(None, tu.effective_intent(tracker))
 
 
 class AnswerQuestion(Action):

@@ -15,6 +15,8 @@ from clinical.rules import (
     evaluate, tmd_screener_score,
 )
 
+KEPT_AS_THEY_ARE = ("I'll keep your answers as they are; the practitioner will go through them "
+                    "with you.")
 SECTION_BUTTONS = [
     ("Safety questions", "red_flags"),
     ("Symptoms", "symptoms"),
@@ -61,10 +63,13 @@ class AskWhatToChange(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(
             text="Which part would you like to change? I'll ask those questions again. "
-                 "You can also type the correct answer.",
-            buttons=[{"title": t, "payload": change_section_payload(s)} for t, s in SECTION_BUTTONS],
+                 "You can also type the correct answer, or say \"nothing\" to go back to the summary.",
+            buttons=[{"title": t, "payload": change_section_payload(s)} for t, s in SECTION_BUTTONS]
+            + [{"title": "Nothing, go back", "payload": "/deny"}],
         )
-        return []
+        # Its own status, so "no", "nothing" or "it's all fine" here go back to the summary
+        # (data/rules.yml) instead of asking this again.
+        return [SlotSet("screening_status", "choosing_change"), SlotSet("retry_question", None)]
 
 
 class ChangeSection(Action):
@@ -107,8 +112,14 @@ class ApplyCorrection(Action):
         answers = tu.answers_from(tracker)
         changes = find_corrections(questionnaire.questions, answers, tu.our_entities(tracker))
         if not changes:
-            dispatcher.utter_message(text="Sorry, I couldn't tell which answer to change.")
-            return AskWhatToChange().run(dispatcher, tracker, domain)
+            if tracker.get_slot("retry_question") == "summary":
+                # A second reply at the summary that reads as nothing: keep the answers
+                # as they are (the practitioner goes through them) rather than ask again.
+                dispatcher.utter_message(text=KEPT_AS_THEY_ARE)
+                return [SlotSet("retry_question", None), FollowupAction("action_give_outcome")]
+            dispatcher.utter_message(text="Sorry, I couldn't tell which answer to change. "
+                                          "Here is the summary again.")
+            return [SlotSet("retry_question", "summary")]
         events: List[EventType] = []
         for qid, value in changes.items():
             dispatcher.utter_message(text=tu.updated_answer_text(questionnaire.get(qid), value))
@@ -121,6 +132,27 @@ class ApplyCorrection(Action):
         return events
 
 
+def give_outcome(dispatcher: CollectingDispatcher, answers: Dict[str, Any]) -> List[EventType]:
+    """Explains the outcome of these answers and returns the slots that record it. Also
+    used by the safety net, which stops at a red flag from any point of the conversation."""
+    settings = tu.settings()
+    answers = tu.questionnaire().normalise(answers)
+    result = evaluate(answers, settings.rule_overrides, settings.emergency_advice)
+    reasons = result.explanations()
+    if result.outcome == URGENT_CARE:
+        GiveOutcome._urgent(dispatcher, result.urgent_tier, reasons)
+        status = "urgent_stop"
+    else:
+        GiveOutcome._non_urgent(dispatcher, result.outcome, reasons)
+        status = "completed"
+    return [
+        SlotSet("screening_outcome", result.outcome),
+        SlotSet("screening_reasons", result.reasons),
+        SlotSet("tmd_screener_score", tmd_screener_score(answers)),
+        SlotSet("screening_status", status),
+    ]
+
+
 class GiveOutcome(Action):
     """Works out the outcome from the answers and explains it in plain words."""
 
@@ -129,22 +161,7 @@ class GiveOutcome(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        settings = tu.settings()
-        answers = tu.questionnaire().normalise(tu.answers_from(tracker))
-        result = evaluate(answers, settings.rule_overrides, settings.emergency_advice)
-        reasons = result.explanations()
-        if result.outcome == URGENT_CARE:
-            self._urgent(dispatcher, result.urgent_tier, reasons)
-            status = "urgent_stop"
-        else:
-            self._non_urgent(dispatcher, result.outcome, reasons)
-            status = "completed"
-        return [
-            SlotSet("screening_outcome", result.outcome),
-            SlotSet("screening_reasons", result.reasons),
-            SlotSet("tmd_screener_score", tmd_screener_score(answers)),
-            SlotSet("screening_status", status),
-        ]
+        return give_outcome(dispatcher, tu.answers_from(tracker))
 
     @staticmethod
     def _urgent(dispatcher: CollectingDispatcher, tier: Any, reasons: List[str]) -> None:

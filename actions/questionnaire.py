@@ -12,10 +12,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import safety
 from actions import tracker_utils as tu
-from clinical.answers import find_corrections, interpret, uses_entity
+from actions.conversation import facts
+from clinical.answers import find_corrections, find_pre_answers, interpret, uses_entity
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
-from clinical.rules import evaluate
+from clinical.rules import EMERGENCY, SAME_DAY, evaluate, load_rulebook
 
 SECTION_INTROS = {
     "red_flags": "",
@@ -26,6 +28,8 @@ SECTION_INTROS = {
 CLARIFY = {
     "dont_know": "That's okay. If you can check, please tell me; if you're still not sure, "
                  "choose \"Not sure\" and the practitioner will go through it with you.",
+    "hedge": "Is that a yes? Please answer yes or no, or choose \"Not sure\".",
+    "vague_number": "I need an exact number for this, please (for example 42).",
     "out_of_range": "That number doesn't look right for this question.",
     "not_understood": "Sorry, I didn't quite understand. Please choose one of the options, "
                       "or answer in your own words.",
@@ -33,6 +37,9 @@ CLARIFY = {
     "out_of_scope": "I can only help with questions about jaw pain and this treatment.",
 }
 RECORDED_UNSURE = "No problem, I've noted that you're not sure. The practitioner will go through it with you."
+# A red-flag question is recorded "not sure" only with its advice shown again (reference s.2).
+RECORDED_UNSURE_RED_FLAG = ("I've noted that you're not sure. If you do have any of these signs, "
+                            "{advice}")
 
 
 def question_buttons(question: Question) -> List[Dict[str, str]]:
@@ -95,7 +102,20 @@ class ValidateScreeningForm(Action):
         events: List[EventType] = [SlotSet("screening_status", "in_progress")]
 
         if answering:
-            events += self._handle_reply(dispatcher, tracker, questionnaire.get(pending), answers)
+            question = questionnaire.get(pending)
+            # The safety net first: a red flag or distress anywhere in the reply.
+            checked = safety.check_in_form(dispatcher, tracker, question, answers)
+            events += checked.events
+            if checked.stop:
+                return events
+            if not checked.answered:
+                events += self._handle_reply(dispatcher, tracker, question, answers)
+            events += self._pre_answers(dispatcher, tracker, question, answers)
+            self._answer_their_question(dispatcher, tracker)
+            age_first = any(e.get("name") == "requested_slot" for e in checked.events)
+            events = [e for e in events if e.get("name") != "requested_slot"]
+        else:
+            age_first = False
 
         normalised = questionnaire.normalise(answers)
         # Questions that stopped or started applying (e.g. after an age correction).
@@ -109,10 +129,18 @@ class ValidateScreeningForm(Action):
                 SlotSet("requested_slot", None),
             ]
         following = questionnaire.next_question(normalised)
+        if age_first and normalised.get("patient_age") is None:
+            following = questionnaire.get("patient_age")  # an age-dependent red flag needs it now
         if following is None:
             return events + [SlotSet("screening_status", "awaiting_confirmation"),
                              SlotSet("requested_slot", None)]
         return events + [SlotSet("requested_slot", following.id)]
+
+    @staticmethod
+    def _tier_of_question(question: Question) -> str:
+        """The most serious tier a yes to this red-flag question can lead to."""
+        tiers = {r.tier for r in load_rulebook().rules if r.tier and _mentions(r.when, question.id)}
+        return EMERGENCY if EMERGENCY in tiers or not tiers else SAME_DAY
 
     @staticmethod
     def _answers_by_its_words(tracker: Tracker, question: Question) -> bool:
@@ -121,6 +149,30 @@ class ValidateScreeningForm(Action):
         like a question about side effects."""
         reading = interpret(question, "", tu.our_entities(tracker), tu.latest_text(tracker))
         return reading.understood
+
+    @staticmethod
+    def _pre_answers(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question,
+                     answers: Dict[str, Any]) -> List[EventType]:
+        """Questions this reply already answered ("warfarin" at the medicines question
+        answers the blood-thinner one): recorded, said back, and not asked again."""
+        spare = [e for e in tu.our_entities(tracker) if not uses_entity(question, e)]
+        if question.type == "medicines":
+            spare = tu.our_entities(tracker)  # the medicines named answer the follow-ups
+        events: List[EventType] = []
+        later = [q for q in tu.questionnaire().questions if q.id != question.id]
+        for qid, value in find_pre_answers(later, answers, spare).items():
+            answers[qid] = value
+            events.append(SlotSet(qid, value))
+            dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))
+        return events
+
+    @staticmethod
+    def _answer_their_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """"yes — how long does it last?": the answer was taken; the question gets its
+        answer too, then the questionnaire goes on."""
+        intent = tu.latest_intent(tracker)
+        if intent in tu.QUESTION_INTENTS and "?" in tu.latest_text(tracker) and facts().get(intent):
+            dispatcher.utter_message(text=tu.format_with_settings(facts()[intent]))
 
     def _handle_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                       question: Question, answers: Dict[str, Any]) -> List[EventType]:
@@ -156,10 +208,20 @@ class ValidateScreeningForm(Action):
             return events + [SlotSet("retry_question", None)]
         if tracker.get_slot("retry_question") == question.id:
             answers[question.id] = UNSURE
-            dispatcher.utter_message(text=RECORDED_UNSURE)
+            if question.section == "red_flags" and question.id != "patient_age":
+                dispatcher.utter_message(text=RECORDED_UNSURE_RED_FLAG.format(
+                    advice=safety.advice(self._tier_of_question(question))))
+            else:
+                dispatcher.utter_message(text=RECORDED_UNSURE)
             return [SlotSet(question.id, UNSURE), SlotSet("retry_question", None)]
         message = CLARIFY[reason]
         if reason == "out_of_range" and question.minimum is not None:
             message += f" Please give a number from {question.minimum} to {question.maximum}."
         dispatcher.utter_message(text=message)
         return [SlotSet("retry_question", question.id)]
+
+
+def _mentions(condition: Dict[str, Any], question_id: str) -> bool:
+    if "all" in condition or "any" in condition:
+        return any(_mentions(c, question_id) for c in condition.get("all", condition.get("any", [])))
+    return condition.get("question") == question_id

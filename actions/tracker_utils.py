@@ -19,8 +19,16 @@ BUTTON_INTENT = "inform"
 # and the rule runs instead.
 QUESTION_INTENTS = ("ask_how_it_works", "ask_duration", "ask_procedure", "ask_side_effects",
                     "ask_cost", "ask_alternatives", "ask_consultation", "ask_who_injects")
-INTERRUPTION_INTENTS = QUESTION_INTENTS + ("bot_challenge", "stop", "start_over")
-SCREENING_INTERRUPTION_INTENTS = INTERRUPTION_INTENTS + ("change_answer", "book_consultation")
+# The safety net's intent (medical_nlu/safety_component.py) interrupts the consent and
+# consultation forms for the rules; during the questionnaire its validation acts on it
+# itself, so the same reply can also answer the pending question.
+SAFETY_INTENT = "safety_concern"
+INTERRUPTION_INTENTS = QUESTION_INTENTS + ("bot_challenge", "stop", "start_over", SAFETY_INTENT)
+SCREENING_INTERRUPTION_INTENTS = tuple(i for i in INTERRUPTION_INTENTS if i != SAFETY_INTENT) + (
+    "change_answer", "book_consultation")
+# Words that make a reply a question rather than a name or a time ("can I talk to a person?").
+QUESTION_START = ("what", "how", "when", "why", "who", "where", "which", "can", "could", "is", "are",
+                  "do", "does", "will", "would", "should", "may")
 BUTTON_ENTITY = "option"
 
 
@@ -106,6 +114,21 @@ def is_interruption(tracker: Tracker, intents=INTERRUPTION_INTENTS) -> bool:
     return not is_payload_syntax(latest_text(tracker)) and latest_intent(tracker) in intents
 
 
+def looks_like_a_question(text: str) -> bool:
+    words = text.strip().lower().split()
+    return "?" in text or bool(words and words[0] in QUESTION_START)
+
+
+def is_free_text_interruption(tracker: Tracker) -> bool:
+    """For a free-text answer (a name, preferred times): only the safety net, a command
+    or something phrased as a question interrupts; "Dana Testperson" is a name even if
+    the intent classifier thinks it sounds like "are you a bot"."""
+    if not is_interruption(tracker):
+        return False
+    intent = latest_intent(tracker)
+    return intent in (SAFETY_INTENT, "stop", "start_over") or looks_like_a_question(latest_text(tracker))
+
+
 def effective_intent(tracker: Tracker) -> str:
     """The intent, except that a typed payload the bot didn't offer means nothing."""
     return "" if is_forged_payload(tracker) else latest_intent(tracker)
@@ -140,3 +163,7 @@ def updated_answer_text(question, value) -> str:
 
 def bullet_list(lines: Sequence[str]) -> str:
     return "\n".join(f"• {line}" for line in lines)
+
+
+def noted_answer_text(question, value) -> str:
+    return f"I've noted that from what you said: {question.summary}: {question.label_for(value)}."

@@ -14,7 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
-from clinical.questionnaire import UNSURE, Question
+from clinical.questionnaire import UNSURE, Question, condition_holds
+from clinical.safety_net import compile_patterns, load_safety_net, sentence_matches, sentences
+from clinical.typed_answers import (fuzzy_medicines, is_hedged, leading_yes_no, medicine_context_words, normalised,
+                                    not_now, phrase_span, read_number, says_none, says_some)
 
 AFFIRM, DENY, DONT_KNOW = "affirm", "deny", "dont_know"
 
@@ -33,7 +36,7 @@ _MEDICINE_FILLER = set(
 @dataclass(frozen=True)
 class Interpretation:
     value: Any = None          # the answer, or None when unclear
-    unclear_reason: str = ""   # "dont_know", "out_of_range", "not_understood"
+    unclear_reason: str = ""   # "dont_know", "hedge", "vague_number", "out_of_range", "not_understood"
 
     @property
     def understood(self) -> bool:
@@ -68,10 +71,23 @@ def interpret(question: Question, intent: str, entities: Sequence[Mapping[str, A
               text: str = "", button_value: Optional[str] = None) -> Interpretation:
     if button_value is not None:
         return _from_button(question, button_value)
+    entities = own_entities(entities, text)
+    if question.about_now and not_now(text):
+        # "I get cold sores, but none at the moment": the question is about now.
+        return Interpretation("no" if question.type == "yes_no" else question.no_means)
+    if question.type == "choice" and not question.duration_options:
+        # Option words first: "might be pregnant" is an answer, not uncertainty.
+        by_words = _option_by_words(question, text)
+        if by_words:
+            return Interpretation(by_words)
     uncertain = intent == DONT_KNOW or bool(UNCERTAIN_RE.search(text or ""))
     if uncertain and not any(not e.get("negated") for e in entities):
         # Uncertainty wins over a negation cue: never read "not sure if ..." as "no".
         return Interpretation(None, "dont_know")
+    if question.type in ("yes_no", "choice") and is_hedged(text) and \
+            not any(not e.get("negated") for e in entities):
+        # "I think so", "kind of": asked once more ("Is that a yes?"), never read as no.
+        return Interpretation(None, "hedge")
     handler = {
         "yes_no": _yes_no,
         "choice": _choice,
@@ -85,6 +101,28 @@ def interpret(question: Question, intent: str, entities: Sequence[Mapping[str, A
     if intent == DONT_KNOW:
         return Interpretation(None, "dont_know")
     return result
+
+
+def own_entities(entities: Sequence[Mapping[str, Any]], text: str) -> List[Mapping[str, Any]]:
+    """Entities from sentences about the person, not about someone else ("my dad had a
+    heart attack" says nothing about the person's own heart)."""
+    net = load_safety_net()
+    lowered = normalised(text)
+    others = [s for s in sentences(text) if net.about_someone_else(s)]
+    if not others:
+        return list(entities)
+    kept = []
+    for e in entities:
+        words = str(e.get("text") or "").lower()
+        if not any(words and words in s for s in others):
+            kept.append(e)
+    return kept if lowered else list(entities)
+
+
+def _patterns_say(patterns, text: str) -> bool:
+    compiled = compile_patterns(patterns)
+    net = load_safety_net()
+    return any(sentence_matches(p, s) for s in sentences(text) if not net.about_someone_else(s) for p in compiled)
 
 
 def _from_button(question: Question, value: str) -> Interpretation:
@@ -113,6 +151,17 @@ def _yes_no(question: Question, intent: str, entities, text: str) -> Interpretat
     if _values(entities, question.denied_by, negated=False):
         # "I have allergies" names something, but not the thing asked about: ask again.
         return Interpretation(None, "not_understood")
+    # "yup, every morning", "nah not really": the first words answer, whatever follows
+    # (and whatever intent DIET guessed for the rest).
+    leading = leading_yes_no(text)
+    if leading:
+        return Interpretation(leading)
+    if question.no_patterns and _patterns_say(question.no_patterns, text):
+        return Interpretation("no")
+    if question.yes_patterns and _patterns_say(question.yes_patterns, text):
+        return Interpretation("yes")  # "I came out in hives after Dysport"
+    if not question.safety and says_some(text):
+        return Interpretation("yes")  # "a bit", "sometimes": some of it is a yes
     if intent == AFFIRM:
         return Interpretation("yes")
     if intent == DENY:
@@ -133,6 +182,9 @@ def _choice(question: Question, intent: str, entities, text: str) -> Interpretat
     by_duration = _from_duration(question, entities)
     if by_duration:
         return Interpretation(by_duration)
+    by_words = _option_by_words(question, text)
+    if by_words:
+        return Interpretation(by_words)
     for option in question.options:
         if _values(entities, option.recognises_negated, negated=True):
             return Interpretation(option.value)
@@ -142,11 +194,42 @@ def _choice(question: Question, intent: str, entities, text: str) -> Interpretat
     by_text = _option_by_text(question, text)
     if by_text:
         return Interpretation(by_text)
+    leading = leading_yes_no(text)
+    if leading == "yes" and question.yes_means:
+        return Interpretation(question.yes_means)
+    if leading == "no" and question.no_means:
+        return Interpretation(question.no_means)
     if intent == AFFIRM and question.yes_means:
         return Interpretation(question.yes_means)
     if intent == DENY and question.no_means:
         return Interpretation(question.no_means)
     return Interpretation(None, "not_understood")
+
+
+def _option_by_words(question: Question, text: str) -> Optional[str]:
+    """The option whose ``says`` phrases the reply uses ("mostly at night" -> night).
+    A phrase inside a longer one of another option gives way ("might be pregnant" is
+    possibly pregnant, not pregnant); two options at once mean "both" where the question
+    has it, else the reply is unclear."""
+    spans = {o.value: phrase_span(text, o.says) for o in question.options if o.says}
+    spans = {value: span for value, span in spans.items() if span}
+    matched = [v for v, (s, e) in spans.items()
+               if not any(o != v and os <= s and e <= oe and (os, oe) != (s, e) for o, (os, oe) in spans.items())]
+    if len(matched) > 1 and question.no_means in matched:
+        # "not pregnant but breastfeeding": a condition named wins over "does not apply".
+        matched.remove(question.no_means)
+    if "both" in matched:
+        return "both"
+    if len(matched) == 1:
+        return matched[0]
+    if len(matched) > 1 and question.option("both"):
+        return "both"
+    if len(matched) > 1:
+        # "a lot, I can barely eat steak": the answer comes first.
+        first = min(matched, key=lambda v: spans[v][0])
+        if len(normalised(text)[:spans[first][0]].split()) <= 2:
+            return first
+    return None
 
 
 def _from_duration(question: Question, entities) -> Optional[str]:
@@ -162,10 +245,11 @@ def _from_duration(question: Question, entities) -> Optional[str]:
 
 
 def _number(question: Question, intent: str, entities, text: str) -> Interpretation:
-    candidates = _present(entities, "age") + _present(entities, "number")
-    if not candidates:
-        return Interpretation(None, "not_understood")
-    value = int(candidates[0]["value"])
+    # Read from the words, not the extractor's first number: "forty two" is 42, never 40,
+    # and "in my forties" or "6-7" is asked again, never guessed.
+    value, problem = read_number(text, question.id)
+    if value is None:
+        return Interpretation(None, "vague_number" if problem in ("vague", "several") else "not_understood")
     low = question.minimum if question.minimum is not None else float("-inf")
     high = question.maximum if question.maximum is not None else float("inf")
     if not low <= value <= high:
@@ -175,7 +259,13 @@ def _number(question: Question, intent: str, entities, text: str) -> Interpretat
 
 def _medicines(question: Question, intent: str, entities, text: str) -> Interpretation:
     named = _unique(str(e["value"]) for e in _present(entities, "medicine") if not e.get("negated"))
-    unrecognised = _has_unrecognised_words(text, entities)
+    leftover = _unrecognised_words(text, entities)
+    misspelt = fuzzy_medicines(leftover)  # "ibuprofin", "warfrin"
+    named = _unique(named + [medicine for _, medicine in misspelt])
+    leftover = [w for w in leftover if w not in {word for word, _ in misspelt}]
+    if not named and says_none(text):
+        return Interpretation([])  # "nothing", "I don't take anything", "no meds"
+    unrecognised = bool(leftover)
     if named or (unrecognised and intent not in (DENY, DONT_KNOW)):
         return Interpretation(named + (["unknown"] if unrecognised else []))
     if intent == DENY or _option_by_text(question, text) == "none":
@@ -184,15 +274,16 @@ def _medicines(question: Question, intent: str, entities, text: str) -> Interpre
     return Interpretation(None, "not_understood")
 
 
-def _has_unrecognised_words(text: str, entities) -> bool:
-    """True when the message names something that may be a medicine we don't know."""
+def _unrecognised_words(text: str, entities) -> List[str]:
+    """Words of the message that may name a medicine we don't know."""
     remaining = text or ""
     for e in sorted(entities, key=lambda e: e.get("start", 0), reverse=True):
         if "start" in e and "end" in e:
             remaining = remaining[: e["start"]] + " " + remaining[e["end"]:]
-    words = re.findall(r"[a-zA-Z][a-zA-Z'-]{3,}", remaining.lower())
+    words = re.findall(r"[a-zA-Z][a-zA-Z'-]{3,}", normalised(remaining))
     cues = {"none", "nothing", "dont", "don't", "know", "sure", "remember", "not", "nope"}
-    return any(w not in _MEDICINE_FILLER and w not in cues for w in words)
+    context = medicine_context_words()
+    return [w for w in words if w not in _MEDICINE_FILLER and w not in cues and w not in context]
 
 
 def _treatments(question: Question, intent: str, entities, text: str) -> Interpretation:
@@ -202,9 +293,9 @@ def _treatments(question: Question, intent: str, entities, text: str) -> Interpr
     by_text = _option_by_text(question, text)
     if by_text:
         return Interpretation([by_text])
-    if intent == DENY or _present(entities, "treatment"):
+    if intent == DENY or _present(entities, "treatment") or says_none(text):
         return Interpretation(["nothing"])
-    if intent == "inform" and text.strip():
+    if intent == "inform" and text.strip() and "?" not in text:
         return Interpretation(["other"])  # something we don't recognise; staff read the transcript
     return Interpretation(None, "not_understood")
 
@@ -276,3 +367,25 @@ def uses_entity(question: Question, entity: Mapping[str, Any]) -> bool:
     for option in question.options:
         ids |= set(option.recognises) | set(option.recognises_negated)
     return value in ids
+
+
+def find_pre_answers(questions: Sequence[Question], answers: Mapping[str, Any],
+                     entities: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+    """Questions not yet asked that this message already answers, so they are not asked
+    again: "I take warfarin" answers the blood-thinner question. Only a clear, positive
+    mention counts (never a "no" from a negation: "no chest pain" does not answer a
+    question about several signs); red-flag questions are left to the safety net, which
+    knows when a mention is not a red flag ("my jaw gets stuck sometimes")."""
+    found: Dict[str, Any] = {}
+    for question in questions:
+        if answers.get(question.id) is not None or question.section == "red_flags":
+            continue
+        if question.ask_if and not condition_holds(question.ask_if, answers):
+            continue
+        if question.type == "yes_no" and _values(entities, question.recognises, negated=False):
+            found[question.id] = "yes"
+        elif question.type == "choice":
+            option = next((o for o in question.options if _values(entities, o.recognises, negated=False)), None)
+            if option is not None:
+                found[question.id] = option.value
+    return found

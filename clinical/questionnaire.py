@@ -24,6 +24,7 @@ class Option:
     label: str
     recognises: tuple = ()
     recognises_negated: tuple = ()
+    says: tuple = ()  # typed phrases (regular expressions) that mean this option
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class Question:
     maximum: Optional[int] = None
     ask_if: Optional[Mapping[str, Any]] = None
     duration_options: Optional[Mapping[str, Any]] = None
+    # typed answers: patterns (safety.yml's format) that mean yes / no, and whether the
+    # question is about right now ("none at the moment" then means no)
+    yes_patterns: tuple = ()
+    no_patterns: tuple = ()
+    about_now: bool = False
 
     def option(self, value: Any) -> Optional[Option]:
         return next((o for o in self.options if o.value == value), None)
@@ -164,6 +170,7 @@ def _question_from_dict(raw: Mapping[str, Any]) -> Question:
             label=str(o["label"]),
             recognises=tuple(o.get("recognises", ())),
             recognises_negated=tuple(o.get("recognises_negated", ())),
+            says=tuple(o.get("says", ())),
         )
         for o in raw.get("options", ())
     )
@@ -183,6 +190,9 @@ def _question_from_dict(raw: Mapping[str, Any]) -> Question:
         maximum=raw.get("max"),
         ask_if=raw.get("ask_if"),
         duration_options=raw.get("duration_options"),
+        yes_patterns=tuple(tuple(p) for p in raw.get("yes_patterns", ())),
+        no_patterns=tuple(tuple(p) for p in raw.get("no_patterns", ())),
+        about_now=bool(raw.get("about_now", False)),
     )
 
 

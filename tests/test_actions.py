@@ -50,7 +50,9 @@ from actions.outcome import (
     ShowSummary,
     change_section_payload,
 )
-from actions.questionnaire import CLARIFY, RECORDED_UNSURE, SECTION_INTROS, AskQuestionAction, ValidateScreeningForm
+from actions import safety
+from actions.questionnaire import (CLARIFY, RECORDED_UNSURE_RED_FLAG, SECTION_INTROS, AskQuestionAction,
+                                   ValidateScreeningForm)
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import NOT_ASKED, UNSURE, load_questionnaire
 from medical_nlu.pipeline import EXTRACTOR_NAME, extract
@@ -278,7 +280,9 @@ def test_unclear_answer_is_asked_once_more_then_recorded_unsure():
     assert slots["rf_locked_jaw"] == UNSURE
     assert slots["retry_question"] is None
     assert slots["requested_slot"] == "rf_abscess"  # an unsure answer is for review, not urgent
-    assert texts(dispatcher) == [RECORDED_UNSURE]
+    # a red-flag question is recorded "not sure" only with its advice shown again
+    assert texts(dispatcher) == [RECORDED_UNSURE_RED_FLAG.format(advice=safety.advice("same_day"))]
+    assert "doctor or an emergency dentist today" in texts(dispatcher)[0]
 
 
 def test_dont_know_gets_its_own_clarification():
@@ -720,11 +724,16 @@ def test_apply_correction_adds_a_medicine_and_updates_the_related_question():
     assert len(dispatcher.messages) == 2
 
 
-def test_apply_correction_without_a_recognisable_change_asks_what_to_change():
+def test_apply_correction_without_a_recognisable_change_shows_the_summary_then_keeps_the_answers():
+    # The rule shows the summary again after this action; a second reply that changes
+    # nothing keeps the answers as they are and gives the outcome (no loop).
     events, dispatcher = run(ApplyCorrection(), make_tracker("something is wrong", INFORM, slots=CLEAR_ANSWERS))
-    assert events == []
-    assert texts(dispatcher)[0] == "Sorry, I couldn't tell which answer to change."
-    assert [b["payload"] for b in all_buttons(dispatcher)] == [change_section_payload(s) for _, s in SECTION_BUTTONS]
+    assert slot_values(events) == {"retry_question": "summary"}
+    assert texts(dispatcher)[0].startswith("Sorry, I couldn't tell which answer to change.")
+    events, dispatcher = run(ApplyCorrection(), make_tracker(
+        "nothing, it's all correct", INFORM, slots={**CLEAR_ANSWERS, "retry_question": "summary"}))
+    assert slot_values(events) == {"retry_question": None}
+    assert {"event": "followup", "timestamp": None, "name": "action_give_outcome"} in events
 
 
 def test_age_correction_at_the_summary_goes_back_to_the_gca_question():
@@ -766,8 +775,9 @@ def test_unsure_age_still_asks_the_gca_question():
 
 def test_ask_what_to_change_offers_the_sections():
     events, dispatcher = run(AskWhatToChange(), make_tracker("/change_answer", "change_answer"))
-    assert events == []
-    assert [b["title"] for b in all_buttons(dispatcher)] == [t for t, _ in SECTION_BUTTONS]
+    # its own status, so "nothing" goes back to the summary (data/rules.yml)
+    assert slot_values(events) == {"screening_status": "choosing_change", "retry_question": None}
+    assert [b["title"] for b in all_buttons(dispatcher)] == [t for t, _ in SECTION_BUTTONS] + ["Nothing, go back"]
 
 
 @pytest.mark.parametrize("section", [s for _, s in SECTION_BUTTONS])
@@ -794,15 +804,16 @@ def test_change_section_payload_not_offered_changes_nothing():
     _, summary = run(ShowSummary(), make_tracker("no", DENY, slots=CLEAR_ANSWERS))
     tracker = make_tracker(change_section_payload("pregnancy"), slots=CLEAR_ANSWERS, bot=summary.messages)
     events, dispatcher = run(ChangeSection(), tracker)
-    assert slot_events(events) == []
-    assert [b["payload"] for b in all_buttons(dispatcher)] == [change_section_payload(s) for _, s in SECTION_BUTTONS]
+    assert not set(slot_values(events)) & set(QUESTIONNAIRE.ids)  # no answer cleared
+    assert [b["payload"] for b in all_buttons(dispatcher)] == \
+        [change_section_payload(s) for _, s in SECTION_BUTTONS] + ["/deny"]
 
 
 def test_change_section_unknown_section_changes_nothing():
     forged = "/change_answer" + json.dumps({"section": "everything"})
     _, offered = run(AskWhatToChange(), make_tracker("no", DENY))
     events, _ = run(ChangeSection(), make_tracker(forged, slots=CLEAR_ANSWERS, bot=offered.messages))
-    assert slot_events(events) == []
+    assert not set(slot_values(events)) & set(QUESTIONNAIRE.ids)  # no answer cleared
 
 
 # ---------------------------------------------------------------------------
@@ -824,21 +835,41 @@ def consent_tracker(text, intent=None, *, offered=True, **kwargs):
 ])
 def test_consent_by_button_or_typed(text, intent, expected):
     events, dispatcher = run(ValidateConsentForm(), consent_tracker(text, intent))
-    assert events == [{"event": "slot", "timestamp": None, "name": "consent_given", "value": expected}]
+    assert events == [{"event": "slot", "timestamp": None, "name": "consent_given", "value": expected},
+                      {"event": "slot", "timestamp": None, "name": "retry_question", "value": None}]
     assert dispatcher.messages == []
 
 
 @pytest.mark.parametrize("text", [tu.option_payload("yes"), "/affirm", '/inform{"option": "maybe"}'])
 def test_consent_forged_payload_is_asked_again(text):
     events, dispatcher = run(ValidateConsentForm(), consent_tracker(text, offered=False))
-    assert events == [{"event": "slot", "timestamp": None, "name": "consent_given", "value": None}]
+    assert events == [{"event": "slot", "timestamp": None, "name": "consent_given", "value": None},
+                      {"event": "slot", "timestamp": None, "name": "retry_question", "value": "consent_given"}]
     assert "yes or no" in all_text(dispatcher)
 
 
-def test_consent_unclear_is_asked_again():
+def test_consent_unclear_is_asked_again_then_taken_as_no():
     events, dispatcher = run(ValidateConsentForm(), consent_tracker("what?", INFORM))
-    assert slot_values(events) == {"consent_given": None}
+    assert slot_values(events) == {"consent_given": None, "retry_question": "consent_given"}
     assert "yes or no" in all_text(dispatcher)
+    # Still unclear the second time: no health questions without a clear yes, and no loop.
+    bot = run(AskConsent(), make_tracker("hi", "greet"))[1].messages
+    events, dispatcher = run(ValidateConsentForm(), make_tracker(
+        "what?", INFORM, slots={"requested_slot": "consent_given", "retry_question": "consent_given"},
+        bot=bot, loop="consent_form"))
+    assert slot_values(events) == {"consent_given": False, "retry_question": None}
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("no, I'd rather not share health details", "out_of_scope", False),
+    ("I'd prefer not to", "nlu_fallback", False),
+    ("sure, go ahead", "nlu_fallback", True),
+    ("ok but I don't want you to keep my answers", "affirm", False),
+    ("no problem, fire away", "deny", True),
+])
+def test_consent_in_a_sentence_whatever_the_intent(text, intent, expected):
+    events, _ = run(ValidateConsentForm(), consent_tracker(text, intent))
+    assert slot_values(events)["consent_given"] is expected
 
 
 def test_consent_question_interruption_is_left_to_the_rules():

@@ -110,10 +110,11 @@ def test_dont_know_is_unclear_with_reason_dont_know(answer, question_id, text):
     assert result.unclear_reason == "dont_know"
 
 
-def test_not_sure_if_pregnant_is_unclear_not_does_not_apply(answer):
+def test_not_sure_if_pregnant_is_possibly_pregnant_not_does_not_apply(answer):
+    # Not knowing whether one is pregnant is what "possibly pregnant" means (it defers
+    # treatment, like pregnancy); it must never become "does not apply".
     result = answer("pregnancy", "I'm not sure if I'm pregnant", DONT_KNOW)
-    assert result.value is None
-    assert result.unclear_reason == "dont_know"
+    assert result.value == "possibly_pregnant"
 
 
 def test_not_sure_if_allergic_to_botox_is_unclear_not_no(answer):

@@ -280,7 +280,9 @@ def test_every_ask_intent_has_rules_in_and_out_of_every_form():
         for rule in answering:
             if intent in intents_of(rule):
                 loops |= {c["active_loop"] for c in rule.get("condition", []) if "active_loop" in c}
-        assert {None, *DOMAIN_FORMS} <= loops, (intent, loops)
+        # safety_check_form ("Are you safe right now?") never hands a reply to the rules: a
+        # person asked that gets an answer to it, not a detour (actions/safety.py).
+        assert {None, *DOMAIN_FORMS} - {"safety_check_form"} <= loops, (intent, loops)
 
 
 @pytest.mark.parametrize("intent", sorted(FACTS))

@@ -1,0 +1,328 @@
+"""The safety net at every point of the conversation (clinical reference sections 2 and 8).
+
+clinical/safety_net.py finds red flags and distress in a message; this module decides
+what happens:
+- distress: a warm reply with the clinic's crisis contacts at once, the conversation
+  flagged for staff, any form paused, and "Are you safe right now?" (safety_check_form);
+- a red flag that needs care now: recorded as the answer to its red-flag question (the
+  person's words kept in ``safety_flags``) and the urgent advice given at once, which
+  ends the questionnaire; an uncertain match is confirmed once, with the advice shown in
+  the same message;
+- a refer-tier red flag: recorded and acknowledged; the questionnaire goes on.
+
+During the questionnaire, validate_screening_form calls ``check_in_form`` first, so the
+same message can also answer the pending question. Everywhere else the NLU marks the
+message ``safety_concern`` (medical_nlu/safety_component.py) and data/rules.yml sends it
+to ``action_safety_net``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import tracker_utils as tu
+from actions.outcome import give_outcome
+from clinical.answers import leading_yes_no
+from clinical.questionnaire import NOT_ASKED, UNSURE, Question
+from clinical.rules import EMERGENCY, SAME_DAY, URGENT_CARE, evaluate
+from clinical.safety_net import DISTRESS, RED_FLAG, Finding, load_safety_net, safety_messages, scan
+
+LOOPS = ("consent_form", "screening_form", "consultation_form")
+CHECK_DISTRESS, CHECK_RED_FLAG, CHECK_HANDLED = "distress", "red_flag", "handled"
+
+
+# ---------------------------------------------------------------------------------------
+# Wording
+# ---------------------------------------------------------------------------------------
+
+def message(key: str, **values: Any) -> str:
+    s = tu.settings()
+    template = safety_messages()[key]
+    return template.format(emergency_number=s.emergency_number, clinic_name=s.clinic_name,
+                           contacts=s.crisis_contacts_text(), **values).strip()
+
+
+def advice(tier: Optional[str]) -> str:
+    template = safety_messages()["advice"][EMERGENCY if tier == EMERGENCY else SAME_DAY]
+    return template.format(emergency_number=tu.settings().emergency_number)
+
+
+def yes_no_buttons(labels_key: str) -> List[Dict[str, str]]:
+    labels = safety_messages()[labels_key]
+    return [tu.button(labels["yes"], "yes"), tu.button(labels["no"], "no")]
+
+
+# ---------------------------------------------------------------------------------------
+# Reading findings
+# ---------------------------------------------------------------------------------------
+
+def tier(finding: Finding, answers: Dict[str, Any]) -> Optional[str]:
+    """emergency / same_day / None (refer tier, or an age-dependent flag under 50)."""
+    if finding.kind != RED_FLAG:
+        return None
+    trial = {finding.question: finding.value}
+    if finding.needs_age:
+        age = answers.get("patient_age")
+        trial["patient_age"] = age if isinstance(age, (int, float)) else 99  # unknown: assume it applies
+    result = evaluate(trial)
+    return result.urgent_tier if result.outcome == URGENT_CARE else None
+
+
+def findings_for(tracker: Tracker, at: Optional[str], answers: Dict[str, Any]) -> List[Finding]:
+    """What the latest typed message says that the safety net must act on: never from a
+    tapped button, never a flag the person already said they don't have, never a flag
+    already recorded with the same answer."""
+    text = tu.latest_text(tracker)
+    if tu.is_payload_syntax(text):
+        return []
+    dismissed = set(tracker.get_slot("dismissed_flags") or [])
+    return [f for f in scan(text, at, answers)
+            if f.kind == DISTRESS or (f.flag not in dismissed and answers.get(f.question) != f.value)]
+
+
+def flag_record(finding: Finding) -> Dict[str, Any]:
+    return {"kind": finding.kind, "flag": finding.flag, "question": finding.question,
+            "value": finding.value, "words": finding.words, "certain": finding.certain}
+
+
+def with_flags(tracker: Tracker, findings: Sequence[Finding]) -> List[EventType]:
+    """The ``safety_flags`` slot with these findings added (staff see them in the portal)."""
+    flags = list(tracker.get_slot("safety_flags") or [])
+    flags += [flag_record(f) for f in findings if flag_record(f) not in flags]
+    events: List[EventType] = [SlotSet("safety_flags", flags)]
+    if any(f.kind == DISTRESS for f in findings):
+        events.append(SlotSet("distress_flagged", True))
+    return events
+
+
+def respond_to_distress(dispatcher: CollectingDispatcher, tracker: Tracker,
+                        finding: Finding) -> List[EventType]:
+    """The reply, the crisis contacts, the flag; safety_check_form then asks if they're safe."""
+    dispatcher.utter_message(text=message("distress"))
+    dispatcher.utter_message(text=message("crisis_contacts"))
+    return with_flags(tracker, [finding]) + [SlotSet("safety_check", CHECK_DISTRESS),
+                                             SlotSet("safety_answer", None)]
+
+
+def ask_to_confirm(tracker: Tracker, finding: Finding) -> List[EventType]:
+    return with_flags(tracker, [finding]) + [
+        SlotSet("safety_check", CHECK_RED_FLAG), SlotSet("safety_check_flag", finding.flag),
+        SlotSet("safety_answer", None)]
+
+
+def record(finding: Finding, answers: Dict[str, Any]) -> List[EventType]:
+    """The red flag as the answer to its question (``answers`` updated in place)."""
+    answers[finding.question] = finding.value
+    return [SlotSet(finding.question, finding.value)]
+
+
+@dataclass
+class InFormResult:
+    events: List[EventType] = field(default_factory=list)
+    stop: bool = False            # end the screening form now (distress, a flag to confirm)
+    answered: bool = False        # the pending question got its answer from a red flag
+
+
+def check_in_form(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question,
+                  answers: Dict[str, Any]) -> InFormResult:
+    """The safety net on a reply during the questionnaire, before it is read as an answer."""
+    found = findings_for(tracker, question.id, answers)
+    result = InFormResult()
+    distress = next((f for f in found if f.kind == DISTRESS), None)
+    if distress:
+        result.events = respond_to_distress(dispatcher, tracker, distress) + [
+            SlotSet("safety_interrupted", "screening_form"), SlotSet("requested_slot", None)]
+        result.stop = True
+        return result
+    urgent = [f for f in found if tier(f, answers)]
+    uncertain = [f for f in urgent if not f.certain]
+    certain = [f for f in urgent if f.certain]
+    if uncertain and not certain:
+        result.events = ask_to_confirm(tracker, uncertain[0]) + [
+            SlotSet("safety_interrupted", "screening_form"), SlotSet("requested_slot", None)]
+        result.stop = True
+        return result
+    to_record = certain + [f for f in found if f.kind == RED_FLAG and not tier(f, answers)
+                           and not (f.needs_age and isinstance(answers.get("patient_age"), (int, float)))]
+    recorded_questions = set()
+    for finding in to_record:
+        if finding.question in recorded_questions:
+            continue  # the first (most serious) finding for a question wins
+        recorded_questions.add(finding.question)
+        result.events += record(finding, answers)
+        if finding not in certain and finding.question != question.id:
+            # refer tier: acknowledged; the urgent ones end the questionnaire at once.
+            q = tu.questionnaire().get(finding.question)
+            dispatcher.utter_message(text=message("flag_noted", summary=q.summary.lower()))
+    if to_record:
+        result.events += with_flags(tracker, to_record)
+    result.answered = question.id in recorded_questions
+    if any(f.needs_age for f in certain) and answers.get("patient_age") is None:
+        result.events.append(SlotSet("requested_slot", "patient_age"))  # the flag depends on it
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Actions
+# ---------------------------------------------------------------------------------------
+
+class SafetyNet(Action):
+    """A red flag or distress outside the questionnaire (consent, summary, booking...)."""
+
+    def name(self) -> Text:
+        return "action_safety_net"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        answers = tu.answers_from(tracker)
+        loop = tracker.active_loop.get("name")
+        events: List[EventType] = [SlotSet("requested_slot", None),
+                                   SlotSet("safety_interrupted", loop if loop in LOOPS else None)]
+        if loop:
+            events.insert(0, ActiveLoop(None))
+        found = findings_for(tracker, None, answers)
+        distress = next((f for f in found if f.kind == DISTRESS), None)
+        if distress:
+            return events + respond_to_distress(dispatcher, tracker, distress)
+        urgent = [f for f in found if tier(f, answers) and not f.needs_age]
+        certain = [f for f in urgent if f.certain]
+        if certain:
+            for finding in certain:
+                if answers.get(finding.question) != finding.value:
+                    events += record(finding, answers)
+            return events + with_flags(tracker, certain) + give_outcome(dispatcher, answers) + [
+                SlotSet("safety_check", CHECK_HANDLED), SlotSet("safety_interrupted", None)]
+        if urgent:
+            return events + ask_to_confirm(tracker, urgent[0])
+        # Nothing left to act on (a flag the person already said they don't have): back
+        # to where they were.
+        dispatcher.utter_message(text=message("ask_again"))
+        events.append(SlotSet("safety_check", CHECK_HANDLED))
+        return events + ([FollowupAction(loop)] if loop in LOOPS else [])
+
+
+class AskSafetyAnswer(Action):
+    """safety_check_form's one question: "Are you safe right now?" or a flag to confirm."""
+
+    def name(self) -> Text:
+        return "action_ask_safety_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("safety_check") == CHECK_RED_FLAG:
+            finding = _checked_finding(tracker)
+            dispatcher.utter_message(
+                text=message("confirm_flag", description=safety_messages()["descriptions"][finding.flag],
+                             advice=advice(tier(finding, tu.answers_from(tracker)))),
+                buttons=tu.yes_no_buttons())
+        else:
+            dispatcher.utter_message(text=message("ask_safe"), buttons=yes_no_buttons("safe_buttons"))
+        return []
+
+
+class ValidateSafetyCheckForm(Action):
+    """Reads yes / no; an unclear reply is asked once more, then recorded "unsure".
+    Never rejects the message: a person asked whether they are safe gets an answer, not
+    a detour into another topic."""
+
+    def name(self) -> Text:
+        return "validate_safety_check_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("requested_slot") != "safety_answer":
+            return []
+        answer = self._read(tracker)
+        if answer is not None:
+            return [SlotSet("safety_answer", answer), SlotSet("retry_question", None)]
+        if tracker.get_slot("retry_question") == "safety_answer":
+            return [SlotSet("safety_answer", UNSURE), SlotSet("retry_question", None)]
+        dispatcher.utter_message(text=message("ask_again"))
+        return [SlotSet("safety_answer", None), SlotSet("retry_question", "safety_answer")]
+
+    @staticmethod
+    def _read(tracker: Tracker) -> Optional[str]:
+        choice = tu.button_value(tracker)
+        if choice in ("yes", "no", UNSURE):
+            return choice
+        if tu.is_payload_syntax(tu.latest_text(tracker)):
+            return None
+        text = tu.latest_text(tracker)
+        checking_distress = tracker.get_slot("safety_check") != CHECK_RED_FLAG
+        found = scan(text)
+        if checking_distress and any(f.kind == DISTRESS for f in found):
+            return "no"  # more words of wanting to die: not safe
+        if not checking_distress and any(f.flag == tracker.get_slot("safety_check_flag") and f.certain
+                                         for f in found):
+            return "yes"
+        words = leading_yes_no(text)
+        if words:
+            return words
+        answer = tu.yes_or_no(None, tu.latest_intent(tracker))
+        return None if answer is None else ("yes" if answer else "no")
+
+
+class AfterSafetyCheck(Action):
+    """Acts on the answer to safety_check_form's question."""
+
+    def name(self) -> Text:
+        return "action_after_safety_check"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        answer = tracker.get_slot("safety_answer")
+        interrupted = tracker.get_slot("safety_interrupted")
+        reset = [SlotSet(k, None) for k in ("safety_check", "safety_check_flag", "safety_answer",
+                                             "safety_interrupted", "retry_question")]
+        if tracker.get_slot("safety_check") == CHECK_RED_FLAG:
+            return reset + self._after_flag_check(dispatcher, tracker, answer, interrupted)
+        key = {"yes": "safe_reply", "no": "not_safe_reply"}.get(answer, "unclear_safe_reply")
+        dispatcher.utter_message(text=message(key))
+        buttons = []
+        if interrupted in LOOPS:
+            labels = safety_messages()["carry_on_buttons"]
+            carry_on = "/book_consultation" if interrupted == "consultation_form" else "/affirm"
+            buttons = [{"title": labels["carry_on"], "payload": carry_on},
+                       {"title": labels["stop"], "payload": "/stop"}]
+        dispatcher.utter_message(text=message("carry_on"), buttons=buttons)
+        return reset
+
+    @staticmethod
+    def _after_flag_check(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Any,
+                          interrupted: Optional[str]) -> List[EventType]:
+        finding = _checked_finding(tracker)
+        answers = tu.answers_from(tracker)
+        resume = [FollowupAction(interrupted)] if interrupted in LOOPS else []
+        if answer == "yes":
+            confirmed = Finding(RED_FLAG, finding.flag, finding.words, True, finding.question,
+                                finding.value, finding.needs_age)
+            return record(confirmed, answers) + with_flags(tracker, [confirmed]) + give_outcome(dispatcher, answers)
+        if answer == "no":
+            dispatcher.utter_message(text=message("flag_denied"))
+            dismissed = list(tracker.get_slot("dismissed_flags") or []) + [finding.flag]
+            return [SlotSet("dismissed_flags", dismissed)] + resume
+        # Still unclear: recorded "not sure" only with the advice shown again (reference s.2).
+        dispatcher.utter_message(text=message("flag_unsure", advice=advice(tier(finding, answers))))
+        events: List[EventType] = []
+        if answers.get(finding.question) in (None, NOT_ASKED):
+            events.append(SlotSet(finding.question, UNSURE))
+        dismissed = list(tracker.get_slot("dismissed_flags") or []) + [finding.flag]
+        return events + [SlotSet("dismissed_flags", dismissed)] + resume
+
+
+def _checked_finding(tracker: Tracker) -> Finding:
+    """The flag under confirmation, rebuilt from safety_flags (its words and answer)."""
+    flag = tracker.get_slot("safety_check_flag")
+    for record_ in reversed(tracker.get_slot("safety_flags") or []):
+        if record_.get("flag") == flag:
+            return Finding(RED_FLAG, flag, record_.get("words", ""), False, record_.get("question"),
+                           record_.get("value"), flag in _age_dependent_flags())
+    raise ValueError(f"no recorded safety flag {flag!r} to confirm")
+
+
+def _age_dependent_flags() -> set:
+    return {f.id for f in load_safety_net().flags if f.needs_age}

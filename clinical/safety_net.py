@@ -1,0 +1,194 @@
+"""The safety net: red flags and distress in a patient's own words, on every message.
+
+Pure Python (no Rasa, no spaCy), driven by ``safety.yml``, so the NLU pipeline, the input
+guard in front of it and the actions all read a message the same way, and the clinic's
+medical lead reviews data, not code.
+
+    >>> [f.flag for f in scan("my chest feels heavy and the ache goes into my arm")]
+    ['chest']
+    >>> scan("no chest pain or anything like that")
+    []
+
+A pattern is a set of terms that must all occur in one sentence, none negated in its
+clause. Negation is deliberately simple and conservative: a cue word before a term in the
+same clause ("no", "not", "never", "n't", "without"...). Words inside a matched term are
+not cues, so "I can't breathe" is a flag and "I don't have trouble breathing" is not.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
+
+import yaml
+
+SAFETY_PATH = Path(__file__).with_name("safety.yml")
+
+RED_FLAG = "red_flag"
+DISTRESS = "distress"
+
+# Sentences end at . ! ? ; and new lines; clauses also at commas and these words.
+_SENTENCE_SPLIT = re.compile(r"[.!?;\n]+")
+_CLAUSE_BREAK = re.compile(r",|\b(?:but|however|although|though|except|apart from|and|then|because|so)\b")
+_NEGATION_CUE = re.compile(
+    r"\b(?:no|not|never|none|nothing|without|neither|nor|denies|deny|free of|"
+    r"dont|didnt|doesnt|havent|hasnt|isnt|wasnt|arent|werent|cant|cannot|couldnt|wont|wouldnt|shouldnt|aint)\b|n't\b")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str                      # RED_FLAG or DISTRESS
+    flag: str                      # id in safety.yml ("chest", "locked_jaw", "distress")
+    words: str                     # the sentence it was found in, for staff
+    certain: bool = True           # False: ask the person once to confirm
+    question: Optional[str] = None  # red flags: the question this answers...
+    value: Optional[str] = None     # ...and the answer it records
+    needs_age: bool = False
+
+
+@dataclass(frozen=True)
+class _Flag:
+    id: str
+    question: str
+    value: str
+    patterns: Tuple[Tuple[re.Pattern, ...], ...]
+    confirm_patterns: Tuple[Tuple[re.Pattern, ...], ...]
+    confirm_at: Tuple[str, ...]
+    unless: Tuple[re.Pattern, ...]
+    needs_age: bool
+    skip_when_answered: bool
+
+
+@dataclass(frozen=True)
+class SafetyNet:
+    flags: Tuple[_Flag, ...]
+    distress: Tuple[Tuple[re.Pattern, ...], ...]
+    not_distress: Tuple[re.Pattern, ...]
+    hedges: Tuple[re.Pattern, ...]
+    about_others: Tuple[re.Pattern, ...] = ()
+
+    def scan(self, text: str, at: Optional[str] = None,
+             answers: Optional[Mapping[str, Any]] = None) -> List[Finding]:
+        """Every red flag and distress sign in ``text``: distress first, then red flags
+        in safety.yml's order (most serious first). ``at`` is the question being asked,
+        ``answers`` the answers so far (both optional: the NLU knows neither)."""
+        answers = answers or {}
+        findings: List[Finding] = []
+        for sentence in _sentences(text):
+            if any(_matches(p, sentence) for p in self.distress) and \
+                    not any(p.search(sentence) for p in self.not_distress):
+                findings.append(Finding(DISTRESS, DISTRESS, sentence))
+                break
+        for flag in self.flags:
+            if flag.skip_when_answered and answers.get(flag.question) not in (None, "not_asked"):
+                continue
+            found = self._scan_flag(flag, text, at)
+            if found:
+                findings.append(found)
+        return findings
+
+    def _scan_flag(self, flag: _Flag, text: str, at: Optional[str]) -> Optional[Finding]:
+        best: Optional[Finding] = None
+        for sentence in _sentences(text):
+            if any(p.search(sentence) for p in flag.unless + self.about_others):
+                continue
+            strong = any(_matches(p, sentence) for p in flag.patterns)
+            weak = not strong and any(_matches(p, sentence) for p in flag.confirm_patterns)
+            if not (strong or weak):
+                continue
+            certain = strong and at not in flag.confirm_at and not any(h.search(sentence) for h in self.hedges)
+            finding = Finding(RED_FLAG, flag.id, sentence, certain, flag.question, flag.value, flag.needs_age)
+            if certain:
+                return finding
+            best = best or finding
+        return best
+
+    def flag_ids(self) -> List[str]:
+        return [f.id for f in self.flags]
+
+    def about_someone_else(self, sentence: str) -> bool:
+        return any(p.search(sentence) for p in self.about_others)
+
+
+def sentences(text: str) -> List[str]:
+    """The message's sentences, lower case, with curly apostrophes made straight."""
+    return _sentences(text)
+
+
+def compile_patterns(raw) -> Tuple[Tuple[re.Pattern, ...], ...]:
+    """safety.yml's pattern format (terms that must all occur in one sentence), for other
+    data files that use it (questionnaire.yml's yes_patterns)."""
+    return _patterns(raw)
+
+
+def sentence_matches(pattern: Sequence[re.Pattern], sentence: str) -> bool:
+    """All terms of the pattern occur in the sentence, none negated in its clause."""
+    return _matches(pattern, sentence)
+
+
+def _sentences(text: str) -> List[str]:
+    lowered = (text or "").translate(_APOSTROPHES).lower()
+    return [s.strip() for s in _SENTENCE_SPLIT.split(lowered) if s.strip()]
+
+
+def _matches(terms: Sequence[re.Pattern], sentence: str) -> bool:
+    """All terms occur in the sentence and none is negated in its clause."""
+    spans = []
+    for term in terms:
+        match = term.search(sentence)
+        if match is None:
+            return False
+        spans.append(match.span())
+    return not any(_is_negated(sentence, start, spans) for start, _ in spans)
+
+
+def _is_negated(sentence: str, start: int, term_spans) -> bool:
+    clause_start = 0
+    for brk in _CLAUSE_BREAK.finditer(sentence, 0, start):
+        clause_start = brk.end()
+    before = list(sentence[clause_start:start])
+    for s, e in term_spans:  # words inside matched terms are never cues
+        for i in range(max(s, clause_start), min(e, start)):
+            before[i - clause_start] = " "
+    return bool(_NEGATION_CUE.search("".join(before)))
+
+
+def _compile(term: str) -> re.Pattern:
+    # Terms match at the start of a word: "arm" never inside "harm" or "alarm".
+    return re.compile(r"(?<![a-z])(?:" + term + ")")
+
+
+def _patterns(raw) -> Tuple[Tuple[re.Pattern, ...], ...]:
+    return tuple(tuple(_compile(t) for t in pattern) for pattern in raw or ())
+
+
+@lru_cache(maxsize=4)
+def load_safety_net(path: Path = SAFETY_PATH) -> SafetyNet:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    flags = tuple(
+        _Flag(id=f["id"], question=f["question"], value=str(f["value"]),
+              patterns=_patterns(f.get("patterns")), confirm_patterns=_patterns(f.get("confirm_patterns")),
+              confirm_at=tuple(f.get("confirm_at") or ()), unless=tuple(_compile(u) for u in f.get("unless") or ()),
+              needs_age=bool(f.get("needs_age")), skip_when_answered=bool(f.get("skip_when_answered")))
+        for f in raw["red_flags"])
+    ids = [f.id for f in flags]
+    if len(ids) != len(set(ids)):
+        raise ValueError("Duplicate red-flag ids in safety.yml")
+    distress = raw["distress"]
+    return SafetyNet(flags=flags, distress=_patterns(distress["patterns"]),
+                     not_distress=tuple(_compile(p) for p in distress.get("not_distress") or ()),
+                     hedges=tuple(_compile(h) for h in raw.get("hedges") or ()),
+                     about_others=tuple(_compile(p) for p in raw.get("about_others") or ()))
+
+
+def scan(text: str, at: Optional[str] = None, answers: Optional[Mapping[str, Any]] = None) -> List[Finding]:
+    return load_safety_net().scan(text, at, answers)
+
+
+@lru_cache(maxsize=4)
+def safety_messages(path: Path = SAFETY_PATH) -> Mapping[str, Any]:
+    """The safety net's patient-facing wording (safety.yml ``messages``)."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["messages"]

@@ -1,0 +1,205 @@
+"""Reading answers as people type them: "yup", "nah not really", "I think so", "forty-two",
+"in my forties", "mostly at night", "nothing", "ibuprofin". Pure Python.
+
+The vocabulary is data (``answer_words.yml`` and each option's ``says`` in
+questionnaire.yml); this module only applies it. Everything here errs towards asking
+again: a value it is not sure of is never returned (a wrong value is worse than a re-ask).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, List, Optional, Tuple
+
+import yaml
+from rapidfuzz import fuzz, process
+from text_to_num import alpha2digit
+
+from clinical.lexicon import load_lexicon
+
+WORDS_PATH = Path(__file__).with_name("answer_words.yml")
+HEDGE_WINDOW_WORDS = 4  # a hedge counts only near the start of a reply
+FUZZY_MEDICINE_SCORE = 85  # rapidfuzz ratio; measured on misspellings in tests/test_typed_answers.py
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+
+
+def _alternation(terms: Iterable[str]) -> str:
+    return "|".join(f"(?:{t})" for t in terms)
+
+
+@dataclass(frozen=True)
+class AnswerWords:
+    leading_yes: re.Pattern
+    leading_no: re.Pattern
+    hedge: re.Pattern
+    some: re.Pattern
+    none: re.Pattern
+    vague_number: re.Pattern
+    approximate_ok_for: Tuple[str, ...]
+    filler: re.Pattern
+    trailing_yes: re.Pattern
+    trailing_no: re.Pattern
+    not_now: re.Pattern
+    medicine_context: frozenset
+    consent_yes: re.Pattern
+    consent_no: re.Pattern
+
+
+@lru_cache(maxsize=2)
+def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    fillers = _alternation(raw["fillers"])
+    # An answer word at the start (after fillers), then the end, punctuation or a space.
+    leading = r"^(?:(?:{f})[\s,.!-]+)*(?:{w})(?=$|[\s,.!?;:)-])"
+    return AnswerWords(
+        leading_yes=re.compile(leading.format(f=fillers, w=_alternation(raw["yes_words"]))),
+        leading_no=re.compile(leading.format(f=fillers, w=_alternation(raw["no_words"]))),
+        hedge=re.compile(r"(?<![a-z])(?:" + _alternation(raw["hedges"]) + ")"),
+        some=re.compile(r"(?<![a-z])(?:" + _alternation(raw["some"]) + ")"),
+        none=re.compile(r"(?<![a-z])(?:" + _alternation(raw["none"]) + ")"),
+        vague_number=re.compile(r"(?<![a-z])(?:" + _alternation(raw["vague_number"]) + ")"),
+        approximate_ok_for=tuple(raw.get("approximate_ok_for") or ()),
+        filler=re.compile(fillers),
+        # "I don't chew gum and I don't clench, so no", "I grind yeah"
+        trailing_yes=re.compile(r"(?:^|[\s,.;-])(?:so |then )?(?:yes|yeah|yep|yup|yh)[\s.!]*$"),
+        trailing_no=re.compile(r"(?:^|[\s,.;-])(?:so |then )(?:no|nope|nah)[\s.!]*$"),
+        not_now=re.compile(r"(?<![a-z])(?:" + _alternation(raw["not_now"]) + ")"),
+        medicine_context=frozenset(raw["medicine_context"]),
+        consent_yes=re.compile(r"(?<![a-z])(?:" + _alternation(raw["consent_yes"]) + ")"),
+        consent_no=re.compile(r"(?<![a-z])(?:" + _alternation(raw["consent_no"]) + ")"),
+    )
+
+
+def normalised(text: str) -> str:
+    return re.sub(r"\s+", " ", (text or "").translate(_APOSTROPHES).lower()).strip()
+
+
+def leading_yes_no(text: str) -> Optional[str]:
+    """"yes" / "no" when the reply starts with an answer word ("yup, every morning",
+    "nah not really"), else None. "yes and no" and "no idea" are not answers."""
+    t = normalised(text)
+    words = answer_words()
+    if is_hedged(t):
+        return None
+    if words.leading_yes.search(t):
+        return "yes"
+    if words.leading_no.search(t):
+        return "no"
+    if words.trailing_no.search(t):
+        return "no"
+    if words.trailing_yes.search(t):
+        return "yes"
+    return None
+
+
+def not_now(text: str) -> bool:
+    """"none at the moment", "not now", "cleared up": for questions about right now."""
+    return bool(answer_words().not_now.search(normalised(text)))
+
+
+def medicine_context_words() -> frozenset:
+    """Words around medicines that name none ("for my back", "at night", "5mg")."""
+    return answer_words().medicine_context
+
+
+def is_hedged(text: str) -> bool:
+    """"I think so", "maybe", "kind of": a hedge within the first few words."""
+    t = normalised(text)
+    head = " ".join(t.split()[:HEDGE_WINDOW_WORDS + 2])
+    match = answer_words().hedge.search(head)
+    return bool(match) and len(head[:match.start()].split()) <= HEDGE_WINDOW_WORDS
+
+
+def says_some(text: str) -> bool:
+    """"a bit", "sometimes", "mostly": some of it, i.e. yes (symptom questions only)."""
+    return bool(answer_words().some.search(normalised(text)))
+
+
+def says_none(text: str) -> bool:
+    return bool(answer_words().none.search(normalised(text)))
+
+
+def read_number(text: str, question_id: str) -> Tuple[Optional[int], str]:
+    """(the number, "") or (None, why): "vague" for "in my forties" / "6-7", "none" when
+    there is no number, "several" when two different numbers could be the answer."""
+    t = alpha2digit(normalised(text), "en", threshold=0)
+    t = re.sub(r"(\d+)\s*(?:/|out of|outta|over)\s*10\b", r"\1", t)  # "7/10", "seven out of ten"
+    words = answer_words()
+    if words.vague_number.search(t):
+        approximate = re.search(r"(?<![a-z])(?:about|around|roughly|approx\w*|nearly|almost)\s*\d", t)
+        if not (approximate and question_id in words.approximate_ok_for and not _several(t)):
+            return None, "vague"
+    numbers = [int(n) for n in re.findall(r"(?<![\d.,])\d{1,3}(?![\d.,]?\d)", t)]
+    if not numbers:
+        return None, "none"
+    if len(set(numbers)) > 1:
+        age = re.search(r"\b(?:i'?m|i am|im|aged?|age is)\s*(\d{1,3})\b|\b(\d{1,3})\s*(?:years?|yrs?|y/?o)\s*old\b", t)
+        if question_id == "patient_age" and age:
+            return int(age.group(1) or age.group(2)), ""
+        return None, "several"
+    return numbers[0], ""
+
+
+def _several(t: str) -> bool:
+    return len(set(re.findall(r"\d+", t))) > 1 or bool(re.search(r"\d+\s*(?:-|to|or)\s*\d+", t))
+
+
+_NEGATION_CUE = re.compile(r"(?<![a-z])(?:no|not|never|without|n't|dont|didnt|doesnt|havent|isnt)(?![a-z])")
+_CLAUSE_BREAK = re.compile(r",|;|(?<![a-z])(?:but|and|though|although)(?![a-z])")
+
+
+def phrase_span(text: str, phrases: Iterable[str]) -> Optional[Tuple[int, int]]:
+    """Where the reply uses one of the phrases, not negated in its clause ("my vision is
+    fine, no blurring" does not say "blurred"); the longest such use, or None."""
+    t = normalised(text)
+    best = None
+    for phrase in phrases:
+        for match in re.finditer(r"(?<![a-z])(?:" + phrase + ")", t):
+            clause_start = max([b.end() for b in _CLAUSE_BREAK.finditer(t, 0, match.start())], default=0)
+            if _NEGATION_CUE.search(t, clause_start, match.start()):
+                continue
+            if best is None or match.end() - match.start() > best[1] - best[0]:
+                best = match.span()
+    return best
+
+
+def matches_any(text: str, phrases: Iterable[str]) -> bool:
+    return phrase_span(text, phrases) is not None
+
+
+@lru_cache(maxsize=1)
+def _medicine_words() -> Tuple[Tuple[str, str], ...]:
+    """(single-word term, canonical id) for every medicine in the lexicon, 5+ letters."""
+    lexicon = load_lexicon()
+    return tuple((term, canonical) for (label, canonical), terms in lexicon.terms.items()
+                 if label == "medicine" for term in terms if " " not in term and len(term) >= 5)
+
+
+def fuzzy_medicines(words: Iterable[str]) -> List[Tuple[str, str]]:
+    """(word, medicine id) for misspelt medicine names ("ibuprofin", "warfrin")."""
+    choices = [t for t, _ in _medicine_words()]
+    canonical = dict(_medicine_words())
+    found = []
+    for word in words:
+        if len(word) < 5:
+            continue
+        best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_MEDICINE_SCORE)
+        if best and best[0][0] == word[0]:
+            found.append((word, canonical[best[0]]))
+    return found
+
+
+def read_consent(text: str) -> Optional[bool]:
+    """True / False for a typed reply to the consent question, None when unclear.
+    A no anywhere wins over a yes ("ok but I'd rather not"): consent must be clear."""
+    t = normalised(text)
+    words = answer_words()
+    if words.consent_no.search(t) or leading_yes_no(t) == "no":
+        return False
+    if is_hedged(t):
+        return None
+    if leading_yes_no(t) == "yes" or words.consent_yes.search(t):
+        return True
+    return None
