@@ -12,6 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent, consultation_store
 from actions import tracker_utils as tu
+from actions.safety_findings import mentioned_flags
+from clinical.rules import evaluate
+from clinical.typed_answers import leading_yes_no
 
 logger = logging.getLogger(__name__)
 
@@ -107,10 +110,31 @@ class ValidateConsultationForm(Action):
         if tu.is_forged_payload(tracker):
             dispatcher.utter_message(text="Please type your answer, or choose one of the options shown.")
             return [SlotSet(slot, None)]
+        mentioned = self._red_flags_mentioned(dispatcher, tracker)
+        if mentioned:
+            # The red flag is recorded for the practitioner; the detail is asked again on
+            # its own, so a name or a time is never stored with health words in it.
+            return mentioned + [SlotSet(slot, None)]
         value, problem = getattr(self, f"_{slot}")(text, choice, tu.effective_intent(tracker))
         if value is None:
             dispatcher.utter_message(text=problem)
         return [SlotSet(slot, value)]
+
+    @staticmethod
+    def _red_flags_mentioned(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """A refer-tier red flag mentioned while booking ("it's Sam, my lip has gone numb"):
+        recorded and acknowledged like anywhere else (the urgent ones never get here: the
+        NLU sends them to the safety net)."""
+        found = mentioned_flags(tracker, tu.answers_from(tracker))
+        events: List[EventType] = []
+        for qid, value in found.answers.items():
+            events.append(SlotSet(qid, value))
+            dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))
+        if events:
+            answers = tu.questionnaire().normalise({**tu.answers_from(tracker), **found.answers})
+            result = evaluate(answers, tu.settings().rule_overrides)
+            events += [SlotSet("screening_outcome", result.outcome), SlotSet("screening_reasons", result.reasons)]
+        return events + (found.events if events else [])
 
     @staticmethod
     def _contact_name(text: str, choice: Optional[str], intent: str):
@@ -196,6 +220,8 @@ class BookConsultation(Action):
             return []
         if status == "completed":
             return [FollowupAction("consultation_form")]
+        if status == "awaiting_confirmation" and leading_yes_no(tu.latest_text(tracker)) == "yes":
+            return [FollowupAction("action_give_outcome")]  # "yes, send me the booking link"
         if status in ("awaiting_confirmation", "choosing_change"):
             dispatcher.utter_message(
                 text="Happy to. First, please check the summary of your answers above and choose "

@@ -8,13 +8,14 @@ from typing import Any, Dict, List, Text
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import (ActionExecuted, ActiveLoop, AllSlotsReset, EventType, SessionStarted, SlotSet,
-                             UserUtteranceReverted)
+from rasa_sdk.events import (ActionExecuted, ActiveLoop, AllSlotsReset, EventType, FollowupAction, SessionStarted,
+                             SlotSet, UserUtteranceReverted)
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent
 from actions import tracker_utils as tu
-from clinical.typed_answers import read_consent
+from actions.safety_findings import mentioned_flags
+from clinical.typed_answers import leading_yes_no, read_consent
 
 CONSENT_TAKEN_AS_NO = "I couldn't tell, so I'll take that as a no for now."
 FACTS_PATH = Path(__file__).resolve().parent.parent / "clinical" / "facts.yml"
@@ -61,17 +62,38 @@ class ValidateConsentForm(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot("requested_slot") != "consent_given" or tu.is_interruption(tracker):
+        if tracker.get_slot("requested_slot") != "consent_given":
             return []
+        # The words first: "no, I'd rather not share health details" is a no even if it
+        # sounds like "stop"; "yes - who sees my answers?" is a yes and gets its answer.
         consent = self._read(tracker)
+        if consent is None and tu.is_interruption(tracker):
+            return []  # a question or command for the rules; consent is asked again after
+        if tu.latest_intent(tracker) == tu.SAFETY_INTENT:
+            return []  # the safety net's rules act first
         if consent is not None:
-            return [SlotSet("consent_given", consent), SlotSet("retry_question", None)]
+            events = [SlotSet("consent_given", consent), SlotSet("retry_question", None)]
+            if consent:
+                events += self._mentions(dispatcher, tracker)
+                AnswerQuestion.answer_if_asked(dispatcher, tracker)
+            return events
         if tracker.get_slot("retry_question") == "consent_given":
             # Asked twice and still unclear: no health questions without a clear yes.
             dispatcher.utter_message(text=CONSENT_TAKEN_AS_NO)
             return [SlotSet("consent_given", False), SlotSet("retry_question", None)]
         dispatcher.utter_message(text="Sorry, I need a yes or no before I ask any health questions.")
         return [SlotSet("consent_given", None), SlotSet("retry_question", "consent_given")]
+
+    @staticmethod
+    def _mentions(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """A red flag mentioned with the yes ("sure. btw I've had loads of nosebleeds"):
+        recorded now that there is consent, so it is not asked again."""
+        found = mentioned_flags(tracker, tu.answers_from(tracker))
+        events: List[EventType] = []
+        for qid, value in found.answers.items():
+            events.append(SlotSet(qid, value))
+            dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))
+        return events + found.events
 
     @staticmethod
     def _read(tracker: Tracker) -> Any:
@@ -96,7 +118,19 @@ class AnswerQuestion(Action):
         if answer is None:
             return CoreFallback().run(dispatcher, tracker, domain)
         dispatcher.utter_message(text=tu.format_with_settings(answer))
+        if tracker.get_slot("screening_status") == "awaiting_confirmation" and \
+                leading_yes_no(tu.latest_text(tracker)) == "yes":
+            # "yes - how long does it last?" at the summary: answered, and confirmed.
+            return [FollowupAction("action_give_outcome")]
         return []
+
+    @staticmethod
+    def answer_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """An answer that also asks something ("yes - who sees my answers?"): the question
+        gets its answer too."""
+        intent = tu.latest_intent(tracker)
+        if intent in tu.QUESTION_INTENTS and "?" in tu.latest_text(tracker) and facts().get(intent):
+            dispatcher.utter_message(text=tu.format_with_settings(facts()[intent]))
 
 
 class StopScreening(Action):

@@ -9,7 +9,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
+from actions.safety_findings import mentioned_flags
 from clinical.answers import find_corrections
+from clinical.typed_answers import read_summary_reply
 from clinical.rules import (
     ELIGIBLE_FOR_CONSULTATION, EMERGENCY, NEEDS_MEDICAL_REVIEW, NOT_ELIGIBLE_NOW, URGENT_CARE,
     evaluate, tmd_screener_score,
@@ -34,9 +36,12 @@ def change_section_payload(section: str) -> str:
 
 
 # Typed choices of a section ("redo the symptom questions").
-SECTION_WORDS = [("red_flags", ("safety", "red flag", "warning")), ("symptoms", ("symptom",)),
+SECTION_WORDS = [("red_flags", ("safety", "red flag", "warning", "age", "emergency", "how old")),
+                 ("symptoms", ("symptom", "pain", "grind", "clench", "click", "lock", "how long", "stiff", "chew",
+                               "headache", "tried", "splint", "guard")),
                  ("pregnancy", ("pregnan", "breastfeed", "breast feed")),
-                 ("medical_history", ("health", "medic", "history", "allerg"))]
+                 ("medical_history", ("health", "medic", "history", "allerg", "inhaler", "tablet", "pill", "heart",
+                                      "surgery", "botox", "blood", "asthma", "drug"))]
 
 
 class ShowSummary(Action):
@@ -44,8 +49,8 @@ class ShowSummary(Action):
         return "action_show_summary"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
-        lines = tu.questionnaire().summary_lines(tu.answers_from(tracker))
+            domain: Dict[Text, Any], answers: Dict[str, Any] = None) -> List[EventType]:
+        lines = tu.questionnaire().summary_lines(answers if answers is not None else tu.answers_from(tracker))
         dispatcher.utter_message(text="Here is a summary of your answers:\n" + "\n".join(lines))
         dispatcher.utter_message(
             text="Is this all correct? If something is wrong, choose \"Change something\" "
@@ -82,10 +87,17 @@ class ChangeSection(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         section = self._chosen_section(tracker)
         if section is None:
-            return AskWhatToChange().run(dispatcher, tracker, domain)
-        cleared = [SlotSet(q.id, None) for q in tu.questionnaire().questions if q.section == section]
+            # The rule goes on to the questionnaire, which has nothing to ask and shows
+            # the summary again: a way on, not the same question again.
+            dispatcher.utter_message(text="Sorry, I couldn't tell which part to change.")
+            return []
         # screening_status stays as it is until the form takes over: the rule that
         # brought us here continues with the form only while the status is unchanged.
+        return self.clear(section)
+
+    @staticmethod
+    def clear(section: str) -> List[EventType]:
+        cleared = [SlotSet(q.id, None) for q in tu.questionnaire().questions if q.section == section]
         return cleared + [SlotSet("retry_question", None),
                           SlotSet("screening_outcome", None), SlotSet("screening_reasons", None)]
 
@@ -101,7 +113,10 @@ class ChangeSection(Action):
 
 
 class ApplyCorrection(Action):
-    """A typed correction at the summary ("actually I'm breastfeeding")."""
+    """A typed reply at the summary or at "which part would you like to change?": a
+    correction ("actually I'm breastfeeding", a red flag mentioned now), a yes ("looks
+    good"), a wish to change something ("the age is wrong"), a section, or nothing
+    readable. Every branch moves on: data/rules.yml lists where each one goes."""
 
     def name(self) -> Text:
         return "action_apply_correction"
@@ -111,15 +126,33 @@ class ApplyCorrection(Action):
         questionnaire = tu.questionnaire()
         answers = tu.answers_from(tracker)
         changes = find_corrections(questionnaire.questions, answers, tu.our_entities(tracker))
-        if not changes:
-            if tracker.get_slot("retry_question") == "summary":
-                # A second reply at the summary that reads as nothing: keep the answers
-                # as they are (the practitioner goes through them) rather than ask again.
-                dispatcher.utter_message(text=KEPT_AS_THEY_ARE)
-                return [SlotSet("retry_question", None), FollowupAction("action_give_outcome")]
-            dispatcher.utter_message(text="Sorry, I couldn't tell which answer to change. "
-                                          "Here is the summary again.")
-            return [SlotSet("retry_question", "summary")]
+        flags = mentioned_flags(tracker, answers)
+        changes.update(flags.answers)
+        if changes:
+            return self._apply(dispatcher, tracker, domain, changes, answers) + flags.events
+        if tracker.get_slot("screening_status") == "choosing_change":
+            section = ChangeSection._chosen_section(tracker)
+            if section:
+                return ChangeSection.clear(section) + [FollowupAction("screening_form")]
+            dispatcher.utter_message(text="Okay, nothing changed. Here is the summary again.")
+            return ShowSummary().run(dispatcher, tracker, domain)
+        reading = read_summary_reply(tu.latest_text(tracker))
+        if reading == "confirm":
+            return [SlotSet("retry_question", None), FollowupAction("action_give_outcome")]
+        if reading == "change":  # the rule asks which part
+            return [SlotSet("retry_question", None), SlotSet("screening_status", "choosing_change")]
+        if tracker.get_slot("retry_question") == "summary":
+            # A second reply at the summary that reads as nothing: keep the answers
+            # as they are (the practitioner goes through them) rather than ask again.
+            dispatcher.utter_message(text=KEPT_AS_THEY_ARE)
+            return [SlotSet("retry_question", None), FollowupAction("action_give_outcome")]
+        dispatcher.utter_message(text="Sorry, I couldn't tell which answer to change. "
+                                      "Here is the summary again.")
+        return [SlotSet("retry_question", "summary")] + ShowSummary().run(dispatcher, tracker, domain)
+
+    @staticmethod
+    def _apply(dispatcher, tracker, domain, changes: Dict[str, Any], answers: Dict[str, Any]) -> List[EventType]:
+        questionnaire = tu.questionnaire()
         events: List[EventType] = []
         for qid, value in changes.items():
             dispatcher.utter_message(text=tu.updated_answer_text(questionnaire.get(qid), value))
@@ -128,8 +161,9 @@ class ApplyCorrection(Action):
         if questionnaire.next_question(updated) or evaluate(updated, tu.settings().rule_overrides).stops_questionnaire:
             # The correction opened a question (a new age makes the over-50 question apply)
             # or raised a red flag: back to the questionnaire, which asks or stops at once.
-            events.append(FollowupAction("screening_form"))
-        return events
+            return events + [FollowupAction("screening_form")]
+        return events + [SlotSet("retry_question", None)] + ShowSummary().run(
+            dispatcher, tracker, domain, answers=updated)
 
 
 def give_outcome(dispatcher: CollectingDispatcher, answers: Dict[str, Any]) -> List[EventType]:

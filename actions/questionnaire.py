@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import safety
 from actions import tracker_utils as tu
-from actions.conversation import facts
+from actions.conversation import AnswerQuestion
 from clinical.answers import find_corrections, find_pre_answers, interpret, uses_entity
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import EMERGENCY, SAME_DAY, evaluate, load_rulebook
@@ -109,7 +109,7 @@ class ValidateScreeningForm(Action):
             if checked.stop:
                 return events
             if not checked.answered:
-                events += self._handle_reply(dispatcher, tracker, question, answers)
+                events += self._handle_reply(dispatcher, tracker, question, answers, protected=checked.recorded)
             events += self._pre_answers(dispatcher, tracker, question, answers)
             self._answer_their_question(dispatcher, tracker)
             age_first = any(e.get("name") == "requested_slot" for e in checked.events)
@@ -129,7 +129,7 @@ class ValidateScreeningForm(Action):
                 SlotSet("requested_slot", None),
             ]
         following = questionnaire.next_question(normalised)
-        if age_first and normalised.get("patient_age") is None:
+        if (age_first or normalised.get("rf_gca") not in (None, NOT_ASKED)) and normalised.get("patient_age") is None:
             following = questionnaire.get("patient_age")  # an age-dependent red flag needs it now
         if following is None:
             return events + [SlotSet("screening_status", "awaiting_confirmation"),
@@ -170,12 +170,10 @@ class ValidateScreeningForm(Action):
     def _answer_their_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         """"yes — how long does it last?": the answer was taken; the question gets its
         answer too, then the questionnaire goes on."""
-        intent = tu.latest_intent(tracker)
-        if intent in tu.QUESTION_INTENTS and "?" in tu.latest_text(tracker) and facts().get(intent):
-            dispatcher.utter_message(text=tu.format_with_settings(facts()[intent]))
+        AnswerQuestion.answer_if_asked(dispatcher, tracker)
 
     def _handle_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                      question: Question, answers: Dict[str, Any]) -> List[EventType]:
+                      question: Question, answers: Dict[str, Any], protected=()) -> List[EventType]:
         """Updates ``answers`` in place and returns the slot events for this reply."""
         entities = tu.our_entities(tracker)
         intent = tu.effective_intent(tracker)
@@ -196,6 +194,8 @@ class ValidateScreeningForm(Action):
         others = [q for q in tu.questionnaire().questions if q.id != question.id]
         spare = [e for e in entities if not uses_entity(question, e)]
         for qid, value in find_corrections(others, answers, spare).items():
+            if qid in protected:
+                continue  # the safety net's reading of a red flag is more specific
             answers[qid] = value
             events.append(SlotSet(qid, value))
             dispatcher.utter_message(text=tu.updated_answer_text(tu.questionnaire().get(qid), value))

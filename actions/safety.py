@@ -26,10 +26,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
 from actions.outcome import give_outcome
-from clinical.answers import leading_yes_no
+from actions.safety_findings import findings_for, tier, with_flags
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
-from clinical.rules import EMERGENCY, SAME_DAY, URGENT_CARE, evaluate
+from clinical.rules import EMERGENCY, SAME_DAY
 from clinical.safety_net import DISTRESS, RED_FLAG, Finding, load_safety_net, safety_messages, scan
+from clinical.typed_answers import leading_yes_no
 
 LOOPS = ("consent_form", "screening_form", "consultation_form")
 CHECK_DISTRESS, CHECK_RED_FLAG, CHECK_HANDLED = "distress", "red_flag", "handled"
@@ -46,8 +47,9 @@ def message(key: str, **values: Any) -> str:
                            contacts=s.crisis_contacts_text(), **values).strip()
 
 
-def advice(tier: Optional[str]) -> str:
-    template = safety_messages()["advice"][EMERGENCY if tier == EMERGENCY else SAME_DAY]
+def advice(level: Optional[str]) -> str:
+    """What to do now for a tier (emergency / same_day)."""
+    template = safety_messages()["advice"][EMERGENCY if level == EMERGENCY else SAME_DAY]
     return template.format(emergency_number=tu.settings().emergency_number)
 
 
@@ -57,47 +59,8 @@ def yes_no_buttons(labels_key: str) -> List[Dict[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------
-# Reading findings
+# Responding to findings
 # ---------------------------------------------------------------------------------------
-
-def tier(finding: Finding, answers: Dict[str, Any]) -> Optional[str]:
-    """emergency / same_day / None (refer tier, or an age-dependent flag under 50)."""
-    if finding.kind != RED_FLAG:
-        return None
-    trial = {finding.question: finding.value}
-    if finding.needs_age:
-        age = answers.get("patient_age")
-        trial["patient_age"] = age if isinstance(age, (int, float)) else 99  # unknown: assume it applies
-    result = evaluate(trial)
-    return result.urgent_tier if result.outcome == URGENT_CARE else None
-
-
-def findings_for(tracker: Tracker, at: Optional[str], answers: Dict[str, Any]) -> List[Finding]:
-    """What the latest typed message says that the safety net must act on: never from a
-    tapped button, never a flag the person already said they don't have, never a flag
-    already recorded with the same answer."""
-    text = tu.latest_text(tracker)
-    if tu.is_payload_syntax(text):
-        return []
-    dismissed = set(tracker.get_slot("dismissed_flags") or [])
-    return [f for f in scan(text, at, answers)
-            if f.kind == DISTRESS or (f.flag not in dismissed and answers.get(f.question) != f.value)]
-
-
-def flag_record(finding: Finding) -> Dict[str, Any]:
-    return {"kind": finding.kind, "flag": finding.flag, "question": finding.question,
-            "value": finding.value, "words": finding.words, "certain": finding.certain}
-
-
-def with_flags(tracker: Tracker, findings: Sequence[Finding]) -> List[EventType]:
-    """The ``safety_flags`` slot with these findings added (staff see them in the portal)."""
-    flags = list(tracker.get_slot("safety_flags") or [])
-    flags += [flag_record(f) for f in findings if flag_record(f) not in flags]
-    events: List[EventType] = [SlotSet("safety_flags", flags)]
-    if any(f.kind == DISTRESS for f in findings):
-        events.append(SlotSet("distress_flagged", True))
-    return events
-
 
 def respond_to_distress(dispatcher: CollectingDispatcher, tracker: Tracker,
                         finding: Finding) -> List[EventType]:
@@ -125,6 +88,7 @@ class InFormResult:
     events: List[EventType] = field(default_factory=list)
     stop: bool = False            # end the screening form now (distress, a flag to confirm)
     answered: bool = False        # the pending question got its answer from a red flag
+    recorded: set = field(default_factory=set)  # questions answered by a red flag
 
 
 def check_in_form(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question,
@@ -146,8 +110,11 @@ def check_in_form(dispatcher: CollectingDispatcher, tracker: Tracker, question: 
             SlotSet("safety_interrupted", "screening_form"), SlotSet("requested_slot", None)]
         result.stop = True
         return result
+    # Refer-tier flags are recorded and the questionnaire goes on; a hedged one at its own
+    # question is that question's hedge ("I think my hearing might be worse?"): asked again.
     to_record = certain + [f for f in found if f.kind == RED_FLAG and not tier(f, answers)
-                           and not (f.needs_age and isinstance(answers.get("patient_age"), (int, float)))]
+                           and not (f.needs_age and isinstance(answers.get("patient_age"), (int, float)))
+                           and not (f.question == question.id and not f.certain)]
     recorded_questions = set()
     for finding in to_record:
         if finding.question in recorded_questions:
@@ -161,6 +128,7 @@ def check_in_form(dispatcher: CollectingDispatcher, tracker: Tracker, question: 
     if to_record:
         result.events += with_flags(tracker, to_record)
     result.answered = question.id in recorded_questions
+    result.recorded = recorded_questions
     if any(f.needs_age for f in certain) and answers.get("patient_age") is None:
         result.events.append(SlotSet("requested_slot", "patient_age"))  # the flag depends on it
     return result

@@ -3,6 +3,7 @@ bot offered. Shared by every action module."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Dict, List, Optional, Sequence
 
 from rasa_sdk import Tracker
@@ -26,6 +27,7 @@ SAFETY_INTENT = "safety_concern"
 INTERRUPTION_INTENTS = QUESTION_INTENTS + ("bot_challenge", "stop", "start_over", SAFETY_INTENT)
 SCREENING_INTERRUPTION_INTENTS = tuple(i for i in INTERRUPTION_INTENTS if i != SAFETY_INTENT) + (
     "change_answer", "book_consultation")
+COMMAND_WORDS = re.compile(r"\b(?:stop|quit|cancel|end|exit|enough|start (?:over|again)|restart|begin again|reset)\b")
 # Words that make a reply a question rather than a name or a time ("can I talk to a person?").
 QUESTION_START = ("what", "how", "when", "why", "who", "where", "which", "can", "could", "is", "are",
                   "do", "does", "will", "would", "should", "may")
@@ -125,8 +127,11 @@ def is_free_text_interruption(tracker: Tracker) -> bool:
     the intent classifier thinks it sounds like "are you a bot"."""
     if not is_interruption(tracker):
         return False
-    intent = latest_intent(tracker)
-    return intent in (SAFETY_INTENT, "stop", "start_over") or looks_like_a_question(latest_text(tracker))
+    intent, text = latest_intent(tracker), latest_text(tracker)
+    if intent in ("stop", "start_over"):
+        # "Ivy Stone" can sound like "stop" to the classifier; a command says so in words.
+        return bool(COMMAND_WORDS.search(text.lower()))
+    return intent == SAFETY_INTENT or looks_like_a_question(text)
 
 
 def effective_intent(tracker: Tracker) -> str:

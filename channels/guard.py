@@ -10,7 +10,9 @@ What it does, in order:
   NFC, so lookalike encodings of the same text are one text for the NLU and the transcript;
 - empty or whitespace-only -> asks for an answer;
 - longer than `max_chars` -> asks to keep it short; the text is not processed or stored
-  (screening answers are a few words; a 10,000-character paste is not an answer);
+  (screening answers are a few words; a 10,000-character paste is not an answer), unless
+  the safety net (clinical/safety_net.py) finds a red flag or distress in it: then the
+  sentences that say so are passed on, so nobody's emergency is refused for its length;
 - text that looks like a command or payload ("/restart", "/eligible") whose intent no
   button of this assistant carries -> says to use words or the buttons. Rasa would run
   its built-in intents (/restart, /session_start, /back) straight away. Payloads with this
@@ -18,7 +20,8 @@ What it does, in order:
   it is exactly a button just offered (actions/tracker_utils.py: button_value);
 - no letter or digit at all (emoji, punctuation only) -> asks for words: the English NLU
   never saw these and, measured on the trained model, read "😀😀😀" as "yes";
-- clearly another language -> says, politely, that only English is supported for now:
+- clearly another language (and no red flag or distress in English words in it) -> says,
+  politely, that only English is supported for now:
   not one Latin letter (Arabic, Cyrillic, CJK... only: the NLU guesses at those too), or
   mostly another script, or several function words of another language and few English
   ones. Short English replies ("no", "ok", "12", "ibuprofen") never count.
@@ -34,6 +37,8 @@ from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, Optional
 
 import yaml
+
+from clinical.safety_net import safety_excerpt
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -185,6 +190,10 @@ def screen(raw: str, max_chars: int = DEFAULT_MAX_CHARS,
     if not text:
         return Screened(reply=EMPTY_REPLY, reason="empty")
     if len(text) > max_chars:
+        # The safety net reads every message first, however long (clinical reference s.2, s.8).
+        excerpt = safety_excerpt(text, max_chars)
+        if excerpt:
+            return Screened(text=excerpt, reason="too_long_safety")
         return Screened(reply=TOO_LONG_REPLY.format(length=f"{len(text):,}", limit=f"{max_chars:,}"),
                         reason="too_long")
     if is_foreign_command(text, domain_intents() if intents is None else intents):
@@ -193,6 +202,6 @@ def screen(raw: str, max_chars: int = DEFAULT_MAX_CHARS,
     # model it read "😀😀😀" as "yes" (to the emergency question!). Ask for words.
     if not any(ch.isalnum() for ch in text):
         return Screened(reply=NO_WORDS_REPLY, reason="no_words")
-    if not text.startswith("/") and other_language(text):
+    if not text.startswith("/") and other_language(text) and not safety_excerpt(text, max_chars):
         return Screened(reply=NOT_ENGLISH_REPLY, reason="not_english")
     return Screened(text=text)

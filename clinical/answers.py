@@ -20,6 +20,8 @@ from clinical.typed_answers import (fuzzy_medicines, is_hedged, leading_yes_no, 
                                     not_now, phrase_span, read_number, says_none, says_some)
 
 AFFIRM, DENY, DONT_KNOW = "affirm", "deny", "dont_know"
+_QUESTION_LIKE = ("ask_how_it_works", "ask_duration", "ask_procedure", "ask_side_effects", "ask_cost",
+                  "ask_alternatives", "ask_consultation", "ask_who_injects", "bot_challenge")
 
 # Words that can surround a list of medicines without naming one.
 _MEDICINE_FILLER = set(
@@ -281,13 +283,17 @@ def _unrecognised_words(text: str, entities) -> List[str]:
         if "start" in e and "end" in e:
             remaining = remaining[: e["start"]] + " " + remaining[e["end"]:]
     words = re.findall(r"[a-zA-Z][a-zA-Z'-]{3,}", normalised(remaining))
-    cues = {"none", "nothing", "dont", "don't", "know", "sure", "remember", "not", "nope"}
+    cues = {"none", "nothing", "dont", "don't", "know", "sure", "remember", "not", "nope", "cant", "can't", "cannot"}
     context = medicine_context_words()
     return [w for w in words if w not in _MEDICINE_FILLER and w not in cues and w not in context]
 
 
 def _treatments(question: Question, intent: str, entities, text: str) -> Interpretation:
     named = _unique(str(e["value"]) for e in _present(entities, "treatment") if not e.get("negated"))
+    # Something we don't recognise ("acupuncture", "a massage gun") is "other": staff read
+    # the person's words in the transcript. Never for a question or "I don't know".
+    something_else = "?" not in text and intent not in (DONT_KNOW,) + _QUESTION_LIKE and \
+        bool(_unrecognised_words(text, entities)) and not says_none(text)
     if named:
         return Interpretation(named)
     by_text = _option_by_text(question, text)
@@ -295,7 +301,7 @@ def _treatments(question: Question, intent: str, entities, text: str) -> Interpr
         return Interpretation([by_text])
     if intent == DENY or _present(entities, "treatment") or says_none(text):
         return Interpretation(["nothing"])
-    if intent == "inform" and text.strip() and "?" not in text:
+    if something_else:
         return Interpretation(["other"])  # something we don't recognise; staff read the transcript
     return Interpretation(None, "not_understood")
 

@@ -105,10 +105,14 @@ class Questionnaire:
 
     def normalise(self, answers: Mapping[str, Any]) -> Dict[str, Any]:
         """Mark questions that no longer apply as not asked, and re-open questions
-        that now apply (e.g. after the patient corrects their age)."""
+        that now apply (e.g. after the patient corrects their age). A question whose
+        condition can't be decided yet (the age is not known) keeps what it has: a red
+        flag mentioned before the age ("a new headache at my temples") waits for it."""
         result = dict(answers)
         for q in self.questions:
             applicable = self.is_applicable(q, result)
+            if not applicable and not condition_known(q.ask_if, result):
+                continue
             if not applicable:
                 result[q.id] = NOT_ASKED
             elif result.get(q.id) == NOT_ASKED:
@@ -125,6 +129,15 @@ class Questionnaire:
             for q in self.questions
             if answers.get(q.id) not in (None, NOT_ASKED)
         ]
+
+
+def condition_known(condition: Optional[Mapping[str, Any]], answers: Mapping[str, Any]) -> bool:
+    """Whether every question the condition looks at has been answered."""
+    if not condition:
+        return True
+    if "all" in condition or "any" in condition:
+        return all(condition_known(c, answers) for c in condition.get("all", condition.get("any", [])))
+    return answers.get(condition["question"]) is not None
 
 
 def condition_holds(condition: Mapping[str, Any], answers: Mapping[str, Any],

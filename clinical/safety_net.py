@@ -26,7 +26,10 @@ import yaml
 
 SAFETY_PATH = Path(__file__).with_name("safety.yml")
 
+SCAN_LIMIT = 20_000  # characters of an over-long message the input guard has read
 RED_FLAG = "red_flag"
+# Red-flag questions about right now (emergency and same-day signs), for ``resolved``.
+_NOW_QUESTIONS = ("rf_emergency", "rf_gca", "rf_locked_jaw", "rf_abscess")
 DISTRESS = "distress"
 
 # Sentences end at . ! ? ; and new lines; clauses also at commas and these words.
@@ -57,9 +60,10 @@ class _Flag:
     patterns: Tuple[Tuple[re.Pattern, ...], ...]
     confirm_patterns: Tuple[Tuple[re.Pattern, ...], ...]
     confirm_at: Tuple[str, ...]
+    certain_at: Tuple[str, ...]
     unless: Tuple[re.Pattern, ...]
     needs_age: bool
-    skip_when_answered: bool
+    skip_at: Tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class SafetyNet:
     not_distress: Tuple[re.Pattern, ...]
     hedges: Tuple[re.Pattern, ...]
     about_others: Tuple[re.Pattern, ...] = ()
+    resolved: Tuple[re.Pattern, ...] = ()
 
     def scan(self, text: str, at: Optional[str] = None,
              answers: Optional[Mapping[str, Any]] = None) -> List[Finding]:
@@ -83,28 +88,39 @@ class SafetyNet:
                 findings.append(Finding(DISTRESS, DISTRESS, sentence))
                 break
         for flag in self.flags:
-            if flag.skip_when_answered and answers.get(flag.question) not in (None, "not_asked"):
+            if at in flag.skip_at:
                 continue
             found = self._scan_flag(flag, text, at)
+            if found and self._over_now(found, flag):
+                continue
             if found:
                 findings.append(found)
         return findings
 
     def _scan_flag(self, flag: _Flag, text: str, at: Optional[str]) -> Optional[Finding]:
         best: Optional[Finding] = None
+        # A hedge anywhere ("maybe? there's a bad taste") makes every match uncertain.
+        hedged = any(h.search(s) for s in _sentences(text) for h in self.hedges)
         for sentence in _sentences(text):
             if any(p.search(sentence) for p in flag.unless + self.about_others):
                 continue
-            strong = any(_matches(p, sentence) for p in flag.patterns)
+            # At the flag's own question (or where safety.yml says so) a weaker sign is the
+            # person's answer to exactly that question, not something to confirm.
+            weak_is_enough = at in flag.certain_at or at == flag.question
+            strong = any(_matches(p, sentence) for p in flag.patterns + (flag.confirm_patterns if weak_is_enough else ()))
             weak = not strong and any(_matches(p, sentence) for p in flag.confirm_patterns)
             if not (strong or weak):
                 continue
-            certain = strong and at not in flag.confirm_at and not any(h.search(sentence) for h in self.hedges)
+            certain = strong and at not in flag.confirm_at and not hedged
             finding = Finding(RED_FLAG, flag.id, sentence, certain, flag.question, flag.value, flag.needs_age)
             if certain:
                 return finding
             best = best or finding
         return best
+
+    def _over_now(self, finding: Finding, flag: "_Flag") -> bool:
+        """"my face isn't swollen any more": a sign about right now that is over."""
+        return flag.question in _NOW_QUESTIONS and any(p.search(finding.words) for p in self.resolved)
 
     def flag_ids(self) -> List[str]:
         return [f.id for f in self.flags]
@@ -171,8 +187,8 @@ def load_safety_net(path: Path = SAFETY_PATH) -> SafetyNet:
     flags = tuple(
         _Flag(id=f["id"], question=f["question"], value=str(f["value"]),
               patterns=_patterns(f.get("patterns")), confirm_patterns=_patterns(f.get("confirm_patterns")),
-              confirm_at=tuple(f.get("confirm_at") or ()), unless=tuple(_compile(u) for u in f.get("unless") or ()),
-              needs_age=bool(f.get("needs_age")), skip_when_answered=bool(f.get("skip_when_answered")))
+              confirm_at=tuple(f.get("confirm_at") or ()), certain_at=tuple(f.get("certain_at") or ()), unless=tuple(_compile(u) for u in f.get("unless") or ()),
+              needs_age=bool(f.get("needs_age")), skip_at=tuple(f.get("skip_at") or ()))
         for f in raw["red_flags"])
     ids = [f.id for f in flags]
     if len(ids) != len(set(ids)):
@@ -181,11 +197,23 @@ def load_safety_net(path: Path = SAFETY_PATH) -> SafetyNet:
     return SafetyNet(flags=flags, distress=_patterns(distress["patterns"]),
                      not_distress=tuple(_compile(p) for p in distress.get("not_distress") or ()),
                      hedges=tuple(_compile(h) for h in raw.get("hedges") or ()),
-                     about_others=tuple(_compile(p) for p in raw.get("about_others") or ()))
+                     about_others=tuple(_compile(p) for p in raw.get("about_others") or ()),
+                     resolved=tuple(_compile(p) for p in raw.get("resolved") or ()))
 
 
 def scan(text: str, at: Optional[str] = None, answers: Optional[Mapping[str, Any]] = None) -> List[Finding]:
     return load_safety_net().scan(text, at, answers)
+
+
+def safety_excerpt(text: str, max_chars: int) -> str:
+    """The sentences of ``text`` in which the safety net finds something (any red flag or
+    distress), joined and cut to ``max_chars``; "" when it finds nothing. Lets the input
+    guard pass on what matters from a message it would otherwise refuse. Reads the first
+    SCAN_LIMIT characters: far more than anyone types, and a bound on the work a huge
+    paste can cause."""
+    net = load_safety_net()
+    kept = [s for s in _SENTENCE_SPLIT.split((text or "")[:SCAN_LIMIT]) if s.strip() and net.scan(s)]
+    return ". ".join(s.strip() for s in kept)[:max_chars]
 
 
 @lru_cache(maxsize=4)

@@ -45,6 +45,8 @@ class AnswerWords:
     medicine_context: frozenset
     consent_yes: re.Pattern
     consent_no: re.Pattern
+    summary_yes: re.Pattern
+    summary_change: re.Pattern
 
 
 @lru_cache(maxsize=2)
@@ -69,6 +71,8 @@ def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
         medicine_context=frozenset(raw["medicine_context"]),
         consent_yes=re.compile(r"(?<![a-z])(?:" + _alternation(raw["consent_yes"]) + ")"),
         consent_no=re.compile(r"(?<![a-z])(?:" + _alternation(raw["consent_no"]) + ")"),
+        summary_yes=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_yes"]) + ")"),
+        summary_change=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_change"]) + ")"),
     )
 
 
@@ -202,4 +206,16 @@ def read_consent(text: str) -> Optional[bool]:
         return None
     if leading_yes_no(t) == "yes" or words.consent_yes.search(t):
         return True
+    return None
+
+
+def read_summary_reply(text: str) -> Optional[str]:
+    """"confirm" / "change" for a typed reply to "Is this all correct?", else None.
+    Wanting a change wins ("looks fine but the age is wrong")."""
+    t = normalised(text)
+    words = answer_words()
+    if words.summary_change.search(t) or leading_yes_no(t) == "no" and not words.summary_yes.search(t):
+        return "change"
+    if leading_yes_no(t) == "yes" or words.summary_yes.search(t):
+        return "confirm"
     return None

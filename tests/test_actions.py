@@ -711,27 +711,31 @@ def test_show_summary_reads_back_unsure_and_unrecognised_medicines():
 def test_apply_correction_updates_the_answer(text, current, expected):
     slots = {**CLEAR_ANSWERS, "pregnancy": current, "screening_status": "awaiting_confirmation"}
     events, dispatcher = run(ApplyCorrection(), make_tracker(text, INFORM, slots=slots))
-    assert events == [{"event": "slot", "timestamp": None, "name": "pregnancy", "value": expected}]
+    assert slot_values(events) == {"pregnancy": expected, "retry_question": None,
+                                   "screening_status": "awaiting_confirmation"}
     label = QUESTIONNAIRE.get("pregnancy").label_for(expected)
-    assert texts(dispatcher) == [f"Thanks, I've updated your answer: Pregnancy or breastfeeding: {label}."]
+    assert texts(dispatcher)[0] == f"Thanks, I've updated your answer: Pregnancy or breastfeeding: {label}."
+    # the summary again, with the new answer in it
+    assert f"Pregnancy or breastfeeding: {label}" in texts(dispatcher)[1]
 
 
 def test_apply_correction_adds_a_medicine_and_updates_the_related_question():
     slots = {**CLEAR_ANSWERS, "medicines": ["ibuprofen"]}
     events, dispatcher = run(ApplyCorrection(), make_tracker("I also take warfarin", INFORM, slots=slots))
     # warfarin is a blood thinner, which the bleeding question also asks about
-    assert slot_values(events) == {"medicines": ["ibuprofen", "warfarin"], "bleeding": "yes"}
-    assert len(dispatcher.messages) == 2
+    assert slot_values(events) == {"medicines": ["ibuprofen", "warfarin"], "bleeding": "yes", "retry_question": None,
+                                   "screening_status": "awaiting_confirmation"}
+    assert len(dispatcher.messages) == 4  # two updates, then the summary and its question
 
 
 def test_apply_correction_without_a_recognisable_change_shows_the_summary_then_keeps_the_answers():
     # The rule shows the summary again after this action; a second reply that changes
     # nothing keeps the answers as they are and gives the outcome (no loop).
-    events, dispatcher = run(ApplyCorrection(), make_tracker("something is wrong", INFORM, slots=CLEAR_ANSWERS))
-    assert slot_values(events) == {"retry_question": "summary"}
+    events, dispatcher = run(ApplyCorrection(), make_tracker("purple elephants", INFORM, slots=CLEAR_ANSWERS))
+    assert slot_values(events) == {"retry_question": "summary", "screening_status": "awaiting_confirmation"}
     assert texts(dispatcher)[0].startswith("Sorry, I couldn't tell which answer to change.")
     events, dispatcher = run(ApplyCorrection(), make_tracker(
-        "nothing, it's all correct", INFORM, slots={**CLEAR_ANSWERS, "retry_question": "summary"}))
+        "purple elephants", INFORM, slots={**CLEAR_ANSWERS, "retry_question": "summary"}))
     assert slot_values(events) == {"retry_question": None}
     assert {"event": "followup", "timestamp": None, "name": "action_give_outcome"} in events
 
@@ -805,8 +809,8 @@ def test_change_section_payload_not_offered_changes_nothing():
     tracker = make_tracker(change_section_payload("pregnancy"), slots=CLEAR_ANSWERS, bot=summary.messages)
     events, dispatcher = run(ChangeSection(), tracker)
     assert not set(slot_values(events)) & set(QUESTIONNAIRE.ids)  # no answer cleared
-    assert [b["payload"] for b in all_buttons(dispatcher)] == \
-        [change_section_payload(s) for _, s in SECTION_BUTTONS] + ["/deny"]
+    # the rule goes on to the questionnaire, which shows the summary again: a way on
+    assert texts(dispatcher) == ["Sorry, I couldn't tell which part to change."]
 
 
 def test_change_section_unknown_section_changes_nothing():
@@ -1142,3 +1146,17 @@ def test_answer_question_without_a_fact_falls_back():
     events, dispatcher = run(AnswerQuestion(), make_tracker("hello", "greet"))
     assert events == [{"event": "rewind", "timestamp": None}]
     assert "Sorry, I can't help with that" in all_text(dispatcher)
+
+
+@pytest.mark.parametrize("text, status, expected", [
+    ("looks good", "awaiting_confirmation", {"followup": "action_give_outcome"}),
+    ("nope, I put the wrong pain score", "awaiting_confirmation", {"screening_status": "choosing_change"}),
+    ("nothing, it's all correct", "choosing_change", {"screening_status": "awaiting_confirmation"}),
+    ("my age is wrong", "choosing_change", {"followup": "screening_form"}),
+])
+def test_typed_replies_at_the_summary_and_what_to_change_always_move_on(text, status, expected):
+    events, _ = run(ApplyCorrection(), make_tracker(text, INFORM, slots={**CLEAR_ANSWERS, "screening_status": status}))
+    if "followup" in expected:
+        assert {"event": "followup", "timestamp": None, "name": expected["followup"]} in events
+    else:
+        assert slot_values(events)["screening_status"] == expected["screening_status"]

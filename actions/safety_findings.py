@@ -1,0 +1,80 @@
+"""What the safety net found in the latest message, in the terms the actions need: which
+findings apply (not from a button, not a flag the person already said they don't have),
+their tier, and the events that record them for staff. Shared by actions/safety.py and by
+the actions that read typed replies outside the questionnaire (consent, the summary, the
+consultation request)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+
+from actions import tracker_utils as tu
+from clinical.rules import URGENT_CARE, evaluate
+from clinical.safety_net import DISTRESS, RED_FLAG, Finding, scan
+
+
+def tier(finding: Finding, answers: Dict[str, Any]) -> Optional[str]:
+    """emergency / same_day / None (refer tier, or an age-dependent flag under 50)."""
+    if finding.kind != RED_FLAG:
+        return None
+    trial = {finding.question: finding.value}
+    if finding.needs_age:
+        age = answers.get("patient_age")
+        trial["patient_age"] = age if isinstance(age, (int, float)) else 99  # unknown: assume it applies
+    result = evaluate(trial)
+    return result.urgent_tier if result.outcome == URGENT_CARE else None
+
+
+def findings_for(tracker: Tracker, at: Optional[str], answers: Dict[str, Any]) -> List[Finding]:
+    """What the latest typed message says that the safety net must act on: never from a
+    tapped button, never a flag the person already said they don't have, never a flag
+    already recorded with the same answer."""
+    text = tu.latest_text(tracker)
+    if tu.is_payload_syntax(text):
+        return []
+    dismissed = set(tracker.get_slot("dismissed_flags") or [])
+    return [f for f in scan(text, at, answers)
+            if f.kind == DISTRESS or (f.flag not in dismissed and answers.get(f.question) != f.value)]
+
+
+def flag_record(finding: Finding) -> Dict[str, Any]:
+    return {"kind": finding.kind, "flag": finding.flag, "question": finding.question,
+            "value": finding.value, "words": finding.words, "certain": finding.certain}
+
+
+def with_flags(tracker: Tracker, findings: Sequence[Finding]) -> List[EventType]:
+    """The ``safety_flags`` slot with these findings added (staff see them in the portal)."""
+    flags = list(tracker.get_slot("safety_flags") or [])
+    flags += [flag_record(f) for f in findings if flag_record(f) not in flags]
+    events: List[EventType] = [SlotSet("safety_flags", flags)]
+    if any(f.kind == DISTRESS for f in findings):
+        events.append(SlotSet("distress_flagged", True))
+    return events
+
+
+@dataclass
+class Mentions:
+    answers: Dict[str, Any] = field(default_factory=dict)  # question id -> value to record
+    events: List[EventType] = field(default_factory=list)  # safety_flags for staff
+
+
+def mentioned_flags(tracker: Tracker, answers: Dict[str, Any], at: Optional[str] = None) -> Mentions:
+    """Red flags mentioned in passing outside the questionnaire ("sure. btw I've had loads
+    of nosebleeds"), to record as answers. Distress and uncertain urgent flags are not
+    here: the NLU sends those to the safety net's own action."""
+    found = []
+    for finding in findings_for(tracker, at, answers):
+        if finding.kind != RED_FLAG or (tier(finding, answers) and not finding.certain):
+            continue
+        age = answers.get("patient_age")
+        if finding.needs_age and isinstance(age, (int, float)) and age <= 50:
+            continue
+        if finding.question in {f.question for f in found}:
+            continue  # the first (most serious) finding for a question wins
+        found.append(finding)
+    if not found:
+        return Mentions()
+    return Mentions({f.question: f.value for f in found}, with_flags(tracker, found))

@@ -1,0 +1,133 @@
+"""No dead ends: hundreds of randomised conversations through the trained assistant.
+
+Each conversation answers with a random mix of tapped buttons, typed answers from the
+development corpus for the question being asked, plain and casual yes/no, hedges,
+questions about the treatment, nonsense and corrections. Every conversation must reach an
+end (consent declined, an urgent stop, a stop, a distress pause, or the consultation offer
+answered) within MAX_TURNS, and no question may be asked three times in a row unless the
+person asked something or changed an answer in between.
+"""
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from tests.understanding.corpus import load_cases
+
+pytestmark = pytest.mark.understanding
+
+CONVERSATIONS = 200
+MAX_TURNS = 160
+QUESTIONS = ["how much does it cost?", "what are the side effects?", "how long does it last?",
+             "are you a real person?", "what happens at the consultation?", "who does the injections?"]
+NONSENSE = ["asdfgh", "purple elephants", "hmm", "ok", "lol", "banana", "?", "12345", "the"]
+TYPED = ["yes", "no", "not sure", "yup", "nah", "I think so", "maybe", "yeah definitely", "nope never",
+         "i dont know", "kind of"]
+CORRECTIONS = ["actually I'm breastfeeding", "actually I'm 62", "I also take warfarin", "sorry, I'm 35"]
+CONTACT_DETAILS = ["+44 7700 900123", "sam@example.org", "my number is 07700 900 456", "dunno", "call me maybe"]
+
+
+def typed_pool() -> Dict[str, List[str]]:
+    """Typed answers from the development corpus by point, without red flags or distress
+    (those end a conversation at once; the corpus test covers them)."""
+    pool: Dict[str, List[str]] = defaultdict(list)
+    for case in load_cases("development"):
+        if not case.get("red_flag") and not case.get("distress"):
+            pool[case["at"]].append(case["text"])
+    return pool
+
+
+def point(slots: Dict[str, Any], loop: Optional[str]) -> str:
+    if loop == "consent_form":
+        return "consent"
+    if loop in ("screening_form", "consultation_form"):
+        return slots.get("requested_slot") or ""
+    status = slots.get("screening_status")
+    return {"awaiting_confirmation": "summary", "choosing_change": "change_what"}.get(status, status or "")
+
+
+def ended(slots: Dict[str, Any]) -> Optional[str]:
+    if slots.get("consent_given") is False:
+        return "consent declined"
+    if slots.get("screening_status") in ("urgent_stop", "stopped"):
+        return slots["screening_status"]
+    if slots.get("consultation_requested") is not None:
+        return "consultation offer answered"
+    if slots.get("distress_flagged"):
+        return "distress pause"
+    return None
+
+
+def choose(rng: random.Random, replies: List[Dict[str, Any]], at: str, pool) -> tuple:
+    """(message, kind): kind "question" and "correction" reset the repetition count."""
+    buttons = [b["payload"] for r in replies for b in (r.get("buttons") or [])]
+    roll = rng.random()
+    if buttons and roll < 0.5:
+        return rng.choice(buttons), "button"
+    if roll < 0.72 and pool.get(at):
+        return rng.choice(pool[at]), "typed"
+    if at == "contact_details" and roll < 0.8:
+        return rng.choice(CONTACT_DETAILS), "typed"
+    if roll < 0.84:
+        return rng.choice(TYPED), "typed"
+    if roll < 0.91:
+        return rng.choice(QUESTIONS), "question"
+    if roll < 0.97:
+        return rng.choice(NONSENSE), "nonsense"
+    return rng.choice(CORRECTIONS), "correction"
+
+
+def asked(replies: List[Dict[str, Any]]) -> str:
+    """The question the bot ended its turn with (its last message)."""
+    return (replies[-1].get("text") or "") if replies else ""
+
+
+def run_conversation(assistant, seed: int, pool) -> Dict[str, Any]:
+    rng = random.Random(seed)
+    sender = f"random-{seed}"
+    replies = assistant.say(sender, rng.choice(["hi", "hello", "I have jaw pain", "can you help me?"]))
+    transcript = []
+    last_question, repeats = None, 0
+    for turn in range(1, MAX_TURNS + 1):
+        tracker = assistant.tracker(sender)
+        slots = tracker.current_slot_values()
+        why = ended(slots)
+        if why:
+            return {"ended": why, "turns": turn, "transcript": transcript}
+        at = point(slots, tracker.active_loop_name)
+        answers_before = {k: v for k, v in slots.items() if k not in ("retry_question", "requested_slot")}
+        message, kind = choose(rng, replies, at, pool)
+        replies = assistant.say(sender, message)
+        transcript.append(f"USER({kind}, at {at}): {message}")
+        transcript += [f"BOT: {r.get('text', '')}" for r in replies]
+        assert replies, f"seed {seed}: no reply to {message!r}\n" + "\n".join(transcript[-20:])
+        slots_after = assistant.slots(sender)
+        progressed = {k: v for k, v in slots_after.items()
+                      if k not in ("retry_question", "requested_slot")} != answers_before
+        question = asked(replies)
+        if kind in ("question", "correction") or progressed or question != last_question:
+            last_question, repeats = question, 1
+        else:
+            repeats += 1
+        assert repeats < 3, (f"seed {seed}: asked three times in a row: {question!r}\n"
+                             + "\n".join(transcript[-24:]))
+    why = ended(assistant.slots(sender))
+    assert why, f"seed {seed}: no end within {MAX_TURNS} turns\n" + "\n".join(transcript[-30:])
+    return {"ended": why, "turns": MAX_TURNS, "transcript": transcript}
+
+
+def test_randomised_conversations_always_reach_an_end(assistant, capsys):
+    pool = typed_pool()
+    results = [run_conversation(assistant, seed, pool) for seed in range(CONVERSATIONS)]
+    endings: Dict[str, int] = defaultdict(int)
+    for r in results:
+        endings[r["ended"]] += 1
+    turns = sorted(r["turns"] for r in results)
+    with capsys.disabled():
+        print(f"\n== {CONVERSATIONS} randomised conversations: every one reached an end ==")
+        print("  ends: " + ", ".join(f"{k} {v}" for k, v in sorted(endings.items())))
+        print(f"  turns: median {turns[len(turns) // 2]}, max {turns[-1]} (limit {MAX_TURNS})")
+    assert len(results) == CONVERSATIONS
