@@ -29,6 +29,7 @@ NAME_SUFFIX_RE = re.compile(r"\s+(?:here|thanks|thank you|please)[.!]*$", re.I)
 TIME_CHOICES = [("Weekday mornings", "weekday mornings"), ("Weekday afternoons", "weekday afternoons"),
                 ("Evenings", "evenings"), ("Weekends", "weekends"), ("Any time", "any time")]
 MAX_FREE_TEXT = 200
+GIVE_UP_TEXT = "Sorry, I still couldn't read that, so I'll stop the request here."
 
 
 def parse_contact(text: str) -> Optional[Tuple[str, str]]:
@@ -116,9 +117,15 @@ class ValidateConsultationForm(Action):
             # its own, so a name or a time is never stored with health words in it.
             return mentioned + [SlotSet(slot, None)]
         value, problem = getattr(self, f"_{slot}")(text, choice, tu.effective_intent(tracker))
-        if value is None:
-            dispatcher.utter_message(text=problem)
-        return [SlotSet(slot, value)]
+        if value is not None:
+            return [SlotSet(slot, value), SlotSet("retry_question", None)]
+        if tracker.get_slot("retry_question") == slot:
+            # Asked twice: no loop. The request stops here, with the clinic's own booking
+            # details (action_submit_consultation saves nothing without consent).
+            dispatcher.utter_message(text=GIVE_UP_TEXT)
+            return [SlotSet(slot, None), SlotSet("retry_question", None), SlotSet("requested_slot", None)]
+        dispatcher.utter_message(text=problem)
+        return [SlotSet(slot, None), SlotSet("retry_question", slot)]
 
     @staticmethod
     def _red_flags_mentioned(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -203,6 +210,27 @@ class DeclineConsultation(Action):
         dispatcher.utter_message(
             text=f"That's fine. If you change your mind: {s.booking_instructions} Take care.")
         return [SlotSet("consultation_requested", False)]
+
+
+class OfferConsultation(Action):
+    """The consultation offer again, after a reply that was neither yes nor no; a second
+    such reply is taken as "not now" (the offer stays open: booking instructions given)."""
+
+    def name(self) -> Text:
+        return "action_offer_consultation"
+
+    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        if tracker.get_slot("consultation_requested") is not None:
+            return DeclineConsultation().run(dispatcher, tracker, domain)
+        if tracker.get_slot("retry_question") == "consultation_offer":
+            s = tu.settings()
+            dispatcher.utter_message(
+                text=f"I'll take that as a no for now. If you change your mind: {s.booking_instructions}")
+            return [SlotSet("consultation_requested", False), SlotSet("retry_question", None)]
+        dispatcher.utter_message(text="Would you like to request a consultation? Please answer yes or no.",
+                                 buttons=[{"title": "Yes, please", "payload": "/affirm"},
+                                          {"title": "No, thanks", "payload": "/deny"}])
+        return [SlotSet("retry_question", "consultation_offer")]
 
 
 class BookConsultation(Action):

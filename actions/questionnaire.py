@@ -136,6 +136,16 @@ class ValidateScreeningForm(Action):
                              SlotSet("requested_slot", None)]
         return events + [SlotSet("requested_slot", following.id)]
 
+    def _record_unsure(self, dispatcher: CollectingDispatcher, question: Question,
+                       answers: Dict[str, Any]) -> List[EventType]:
+        answers[question.id] = UNSURE
+        if question.section == "red_flags" and question.id != "patient_age":
+            dispatcher.utter_message(text=RECORDED_UNSURE_RED_FLAG.format(
+                advice=safety.advice(self._tier_of_question(question))))
+        else:
+            dispatcher.utter_message(text=RECORDED_UNSURE)
+        return [SlotSet(question.id, UNSURE), SlotSet("retry_question", None)]
+
     @staticmethod
     def _tier_of_question(question: Question) -> str:
         """The most serious tier a yes to this red-flag question can lead to."""
@@ -200,6 +210,8 @@ class ValidateScreeningForm(Action):
             events.append(SlotSet(qid, value))
             dispatcher.utter_message(text=tu.updated_answer_text(tu.questionnaire().get(qid), value))
 
+        if reading == UNSURE:
+            return events + self._record_unsure(dispatcher, question, answers)
         if reading is not None:
             answers[question.id] = reading
             return events + [SlotSet(question.id, reading), SlotSet("retry_question", None)]
@@ -207,13 +219,7 @@ class ValidateScreeningForm(Action):
             # The message corrected an earlier answer; ask the pending question again.
             return events + [SlotSet("retry_question", None)]
         if tracker.get_slot("retry_question") == question.id:
-            answers[question.id] = UNSURE
-            if question.section == "red_flags" and question.id != "patient_age":
-                dispatcher.utter_message(text=RECORDED_UNSURE_RED_FLAG.format(
-                    advice=safety.advice(self._tier_of_question(question))))
-            else:
-                dispatcher.utter_message(text=RECORDED_UNSURE)
-            return [SlotSet(question.id, UNSURE), SlotSet("retry_question", None)]
+            return self._record_unsure(dispatcher, question, answers)
         message = CLARIFY[reason]
         if reason == "out_of_range" and question.minimum is not None:
             message += f" Please give a number from {question.minimum} to {question.maximum}."

@@ -89,7 +89,8 @@ def interpret(question: Question, intent: str, entities: Sequence[Mapping[str, A
     if question.type in ("yes_no", "choice") and is_hedged(text) and \
             not any(not e.get("negated") for e in entities):
         # "I think so", "kind of": asked once more ("Is that a yes?"), never read as no.
-        return Interpretation(None, "hedge")
+        asks_yes_no = question.type == "yes_no" or question.yes_means is not None
+        return Interpretation(None, "hedge" if asks_yes_no else "dont_know")
     handler = {
         "yes_no": _yes_no,
         "choice": _choice,
@@ -129,7 +130,9 @@ def _patterns_say(patterns, text: str) -> bool:
 
 def _from_button(question: Question, value: str) -> Interpretation:
     if value == UNSURE:
-        return Interpretation(None, "dont_know")
+        # A tapped "Not sure" is the person's answer: recorded at once (a typed "I don't
+        # know" is asked once more). Never "no": an unsure safety answer goes to review.
+        return Interpretation(UNSURE)
     if question.type == "yes_no" and value in ("yes", "no"):
         return Interpretation(value)
     if question.type in ("medicines", "treatments"):

@@ -293,16 +293,17 @@ def test_dont_know_gets_its_own_clarification():
     assert texts(dispatcher) == [CLARIFY["dont_know"]]
 
 
-def test_not_sure_button_twice_records_unsure_never_no():
+def test_not_sure_button_records_unsure_at_once_with_the_advice_never_no():
+    # The person chose "Not sure" after reading the question: recorded, not asked again;
+    # on a red-flag question the advice is shown again (clinical reference s.2).
     answers = answers_until("rf_abscess")
     bot = asked("rf_abscess", answers)
     not_sure = tu.option_payload(UNSURE)
     assert not_sure in [b["payload"] for m in bot for b in m["buttons"]]
     events, dispatcher = screening(not_sure, pending="rf_abscess", answers=answers, bot=bot)
-    assert "rf_abscess" not in slot_values(events)
-    assert slot_values(events)["retry_question"] == "rf_abscess"
-    events, _ = screening(not_sure, pending="rf_abscess", answers=answers, bot=bot, retry="rf_abscess")
     assert slot_values(events)["rf_abscess"] == UNSURE
+    assert slot_values(events)["requested_slot"] == "rf_systemic"
+    assert "emergency dentist today" in all_text(dispatcher)
 
 
 def test_number_out_of_range_says_the_range():
@@ -885,6 +886,11 @@ def test_consent_question_interruption_is_left_to_the_rules():
 # Consultation request
 # ---------------------------------------------------------------------------
 
+def contact_slots(events):
+    """The consultation slots an answer set (the retry counter is bookkeeping)."""
+    return {k: v for k, v in slot_values(events).items() if k != "retry_question"}
+
+
 def consultation_tracker(slot, text, intent=None, *, bot=None, slots=None, **kwargs):
     return make_tracker(text, intent, slots={"requested_slot": slot, "screening_status": "completed",
                                              **(slots or {})},
@@ -900,14 +906,14 @@ def consultation_tracker(slot, text, intent=None, *, bot=None, slots=None, **kwa
 ])
 def test_consultation_valid_names(text, expected):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_name", text))
-    assert slot_values(events) == {"contact_name": expected}
+    assert contact_slots(events) == {"contact_name": expected}
     assert dispatcher.messages == []
 
 
 @pytest.mark.parametrize("text", ["07700 900123", "sam@example.org", "12345", "...", "R2D2", "x" * 101])
 def test_consultation_invalid_names_are_asked_again(text):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_name", text))
-    assert slot_values(events) == {"contact_name": None}
+    assert contact_slots(events) == {"contact_name": None}
     assert "your name" in all_text(dispatcher)
 
 
@@ -920,14 +926,14 @@ def test_consultation_invalid_names_are_asked_again(text):
 ])
 def test_consultation_valid_contact_details(text, expected):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_details", text))
-    assert slot_values(events) == {"contact_details": expected}
+    assert contact_slots(events) == {"contact_details": expected}
     assert dispatcher.messages == []
 
 
 @pytest.mark.parametrize("text", ["call me", "12345", "1234567890123456", "sam@example", "sam at example dot org"])
 def test_consultation_invalid_contact_details_are_asked_again(text):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_details", text))
-    assert slot_values(events) == {"contact_details": None}
+    assert contact_slots(events) == {"contact_details": None}
     assert "phone number or email" in all_text(dispatcher)
 
 
@@ -935,17 +941,17 @@ def test_consultation_times_by_button_or_typed():
     _, asked_times = run(AskContactTimes(), make_tracker("x"))
     events, _ = run(ValidateConsultationForm(), consultation_tracker(
         "contact_times", tu.option_payload("evenings"), bot=asked_times.messages))
-    assert slot_values(events) == {"contact_times": "evenings"}
+    assert contact_slots(events) == {"contact_times": "evenings"}
     events, _ = run(ValidateConsultationForm(), consultation_tracker("contact_times", "Tuesdays after 4pm"))
-    assert slot_values(events) == {"contact_times": "Tuesdays after 4pm"}
+    assert contact_slots(events) == {"contact_times": "Tuesdays after 4pm"}
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_times", "x" * 201))
-    assert slot_values(events) == {"contact_times": None}
+    assert contact_slots(events) == {"contact_times": None}
 
 
 def test_consultation_forged_payload_is_rejected():
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker(
         "contact_times", tu.option_payload("evenings")))
-    assert slot_values(events) == {"contact_times": None}
+    assert contact_slots(events) == {"contact_times": None}
     assert "choose one of the options" in all_text(dispatcher)
 
 
@@ -962,7 +968,7 @@ def test_consultation_consent(text, intent, expected):
     assert "07700900123" in all_text(asked_consent)
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker(
         "contact_consent", text, intent, bot=asked_consent.messages, slots=slots))
-    assert slot_values(events) == {"contact_consent": expected}
+    assert contact_slots(events) == {"contact_consent": expected}
     assert (dispatcher.messages == []) == (expected is not None)
 
 
@@ -1012,7 +1018,7 @@ def test_submit_consultation_without_consent_stores_nothing(db_url, consent):
     tracker = make_tracker("no", DENY, slots={**CONTACT, "contact_consent": consent})
     events, dispatcher = run(SubmitConsultation(), tracker)
     assert consultation_store.list_requests(db_url) == []
-    assert slot_values(events) == {"contact_name": None, "contact_details": None, "contact_times": None,
+    assert contact_slots(events) == {"contact_name": None, "contact_details": None, "contact_times": None,
                                    "contact_consent": None, "consultation_requested": False}
     assert "haven't saved your contact details" in all_text(dispatcher)
     assert SETTINGS.booking_instructions in all_text(dispatcher)

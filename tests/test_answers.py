@@ -330,10 +330,9 @@ def test_invalid_button_value_is_not_understood(question_id, button):
     assert result.unclear_reason == "not_understood"
 
 
-def test_unsure_button_is_dont_know():
+def test_unsure_button_is_recorded_unsure_never_no():
     result = interpret(QUESTIONNAIRE.get("heart"), INFORM, [], "", button_value=UNSURE)
-    assert result.value is None
-    assert result.unclear_reason == "dont_know"
+    assert result.value == UNSURE
 
 
 def test_button_value_wins_over_text_entities(extract):

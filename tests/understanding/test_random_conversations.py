@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from actions.questionnaire import CLARIFY
 from tests.understanding.corpus import load_cases
 
 pytestmark = pytest.mark.understanding
@@ -27,6 +28,7 @@ NONSENSE = ["asdfgh", "purple elephants", "hmm", "ok", "lol", "banana", "?", "12
 TYPED = ["yes", "no", "not sure", "yup", "nah", "I think so", "maybe", "yeah definitely", "nope never",
          "i dont know", "kind of"]
 CORRECTIONS = ["actually I'm breastfeeding", "actually I'm 62", "I also take warfarin", "sorry, I'm 35"]
+WAY_ON = ("Yes, that's okay", "None of these", "No", "Yes, I'm safe right now", "Yes, please")
 CONTACT_DETAILS = ["+44 7700 900123", "sam@example.org", "my number is 07700 900 456", "dunno", "call me maybe"]
 
 
@@ -35,8 +37,12 @@ def typed_pool() -> Dict[str, List[str]]:
     (those end a conversation at once; the corpus test covers them)."""
     pool: Dict[str, List[str]] = defaultdict(list)
     for case in load_cases("development"):
+        if case.get("red_flag") or case.get("distress"):
+            pool["safety"].append(case["text"])
         if not case.get("red_flag") and not case.get("distress"):
             pool[case["at"]].append(case["text"])
+            if str(case.get("expect")) in ("yes", "none", "no") and (case["at"] == "consent") == (case.get("expect") == "yes"):
+                pool["carry_on:" + case["at"]].append(case["text"])
     return pool
 
 
@@ -56,28 +62,52 @@ def ended(slots: Dict[str, Any]) -> Optional[str]:
         return slots["screening_status"]
     if slots.get("consultation_requested") is not None:
         return "consultation offer answered"
-    if slots.get("distress_flagged"):
+    if slots.get("distress_flagged") and not tracker_active_safety_check(slots):
         return "distress pause"
     return None
 
 
+def tracker_active_safety_check(slots: Dict[str, Any]) -> bool:
+    return slots.get("safety_check") is not None
+
+
 def choose(rng: random.Random, replies: List[Dict[str, Any]], at: str, pool) -> tuple:
     """(message, kind): kind "question" and "correction" reset the repetition count."""
-    buttons = [b["payload"] for r in replies for b in (r.get("buttons") or [])]
+    buttons = [b for r in replies for b in (r.get("buttons") or [])]
     roll = rng.random()
     if buttons and roll < 0.5:
-        return rng.choice(buttons), "button"
+        # Mostly the way on at consent and the red-flag questions, so that most
+        # conversations go the whole way (the corpus test covers the red flags).
+        way_on = [b for b in buttons if b["title"] in WAY_ON]
+        if way_on and rng.random() < 0.85:
+            return way_on[0]["payload"], "button"
+        return rng.choice(buttons)["payload"], "button"
     if roll < 0.72 and pool.get(at):
+        if at == "consent" or at.startswith("rf_"):
+            # mostly typed answers that carry on (the red flags ended above)
+            carry_on = [t for t in pool[at] if t in pool["carry_on:" + at]] or pool[at]
+            return rng.choice(carry_on if rng.random() < 0.8 else pool[at]), "typed"
         return rng.choice(pool[at]), "typed"
     if at == "contact_details" and roll < 0.8:
         return rng.choice(CONTACT_DETAILS), "typed"
     if roll < 0.84:
         return rng.choice(TYPED), "typed"
-    if roll < 0.91:
+    if roll < 0.90:
         return rng.choice(QUESTIONS), "question"
+    if roll < 0.92 and pool.get("safety"):
+        return rng.choice(pool["safety"]), "typed"  # distress or a red flag, in people's words
     if roll < 0.97:
         return rng.choice(NONSENSE), "nonsense"
     return rng.choice(CORRECTIONS), "correction"
+
+
+def answered_something(replies: List[Dict[str, Any]]) -> bool:
+    """The bot responded to what the person said (answered a question, explained how to
+    change an answer...) before repeating the pending question: expected, not a loop.
+    Only "I didn't understand"-type clarifications and the question itself don't count."""
+    not_a_response = set(CLARIFY.values()) | {asked(replies)}
+    return any(r.get("text") and r["text"] not in not_a_response and not r["text"].startswith(CLARIFY["out_of_range"])
+               for r in replies)
 
 
 def asked(replies: List[Dict[str, Any]]) -> str:
@@ -91,8 +121,8 @@ def run_conversation(assistant, seed: int, pool) -> Dict[str, Any]:
     replies = assistant.say(sender, rng.choice(["hi", "hello", "I have jaw pain", "can you help me?"]))
     transcript = []
     last_question, repeats = None, 0
+    tracker = assistant.tracker(sender)
     for turn in range(1, MAX_TURNS + 1):
-        tracker = assistant.tracker(sender)
         slots = tracker.current_slot_values()
         why = ended(slots)
         if why:
@@ -104,17 +134,19 @@ def run_conversation(assistant, seed: int, pool) -> Dict[str, Any]:
         transcript.append(f"USER({kind}, at {at}): {message}")
         transcript += [f"BOT: {r.get('text', '')}" for r in replies]
         assert replies, f"seed {seed}: no reply to {message!r}\n" + "\n".join(transcript[-20:])
-        slots_after = assistant.slots(sender)
+        tracker = assistant.tracker(sender)
+        slots_after = tracker.current_slot_values()
         progressed = {k: v for k, v in slots_after.items()
                       if k not in ("retry_question", "requested_slot")} != answers_before
         question = asked(replies)
-        if kind in ("question", "correction") or progressed or question != last_question:
+        if kind in ("question", "correction") or progressed or question != last_question \
+                or answered_something(replies):
             last_question, repeats = question, 1
         else:
             repeats += 1
         assert repeats < 3, (f"seed {seed}: asked three times in a row: {question!r}\n"
                              + "\n".join(transcript[-24:]))
-    why = ended(assistant.slots(sender))
+    why = ended(tracker.current_slot_values())
     assert why, f"seed {seed}: no end within {MAX_TURNS} turns\n" + "\n".join(transcript[-30:])
     return {"ended": why, "turns": MAX_TURNS, "transcript": transcript}
 
