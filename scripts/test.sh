@@ -2,7 +2,8 @@
 # Sets up and runs every test. This is the README's test command and what CI runs.
 #   bash scripts/test.sh
 # Steps: install pinned deps -> validate Rasa data -> unit tests -> dependency audit -> train (timed) ->
-# conversation test stories -> held-out NLU evaluation -> end-to-end conversations.
+# conversation test stories -> held-out NLU evaluation -> patient phrasings and randomised
+# conversations (in process) -> end-to-end conversations -> browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
@@ -22,7 +23,7 @@ $RASA data validate --fail-on-warnings > results/validate.log 2>&1 \
 echo "no warnings"
 
 step "Unit tests: rules, answers, NLU pipeline, actions, domain"
-$PY -m pytest -m "not e2e and not browser" -q -p no:cacheprovider
+$PY -m pytest -m "not e2e and not browser and not understanding" -q -p no:cacheprovider
 
 step "Dependency audit (pip-audit/OSV when reachable, else the offline snapshot; security/accepted-vulnerabilities.yml)"
 $PY scripts/audit_dependencies.py || fail "dependency audit: triage each finding (fix, or accept it with a reason)"
@@ -44,6 +45,10 @@ step "Held-out NLU test set (intent and entity precision / recall / F1)"
 $RASA test nlu --nlu tests/nlu/heldout_nlu.yml --model models/screening.tar.gz --out results/nlu \
   > results/nlu.log 2>&1 || { tail -20 results/nlu.log; fail "NLU evaluation"; }
 $PY scripts/nlu_report.py results/nlu
+
+step "Patient phrasings (tests/corpus: development and sealed) and 200 randomised conversations, in process"
+$PY -m pytest -m understanding -q -p no:cacheprovider -p no:logging \
+  || fail "patient phrasings / randomised conversations (a missed red flag, missed distress, a dead end, or accuracy under the gate)"
 
 step "End-to-end conversations (one server; and the production topology: 2 Rasa servers, PostgreSQL, Redis, nginx)"
 bash scripts/install_nginx.sh
