@@ -84,6 +84,16 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
     (2, "index the audit log by conversation", [
         "CREATE INDEX ix_portal_audit_conversation ON portal_audit (conversation_id)",
     ]),
+    # The assistant's safety net (portal/safety.py). Rows indexed before this version never
+    # looked at those slots, so the index is emptied and rebuilt from the tracker store on
+    # the next refresh (start-up does one), exactly as `rebuild-index` would.
+    (3, "distress and safety-net flags in the inbox index", [
+        "ALTER TABLE portal_summaries ADD COLUMN distress INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE portal_summaries ADD COLUMN safety_net_flags TEXT NOT NULL DEFAULT '[]'",
+        "CREATE INDEX ix_portal_summaries_distress ON portal_summaries (distress)",
+        "DELETE FROM portal_summaries",
+        "UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1",
+    ]),
 ]
 
 ID_COLUMN = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}

@@ -17,7 +17,8 @@ TAG_MAX = 40
 # The export's columns, in order. Documented in docs/staff-portal.md; add new columns at the
 # end only, so spreadsheets and scripts built on the export keep working.
 CSV_COLUMNS = ("conversation_id", "started_at_utc", "last_activity_utc", "channel", "outcome",
-               "reasons", "red_flags", "consultation_requested", "reviewed", "tags")
+               "reasons", "red_flags", "consultation_requested", "reviewed", "tags", "distress",
+               "safety_net_flags")
 
 
 class FilterError(ValueError):
@@ -35,12 +36,13 @@ class Filters:
     tag: str = ""
     q: str = ""
     page: int = 1
+    distress: str = ""  # after page: the fields before it are also passed by position
     errors: Tuple[str, ...] = field(default_factory=tuple)
 
     def query_args(self, **change: Any) -> Dict[str, Any]:
         """The non-empty filter values, for links that keep the filters (paging, export)."""
         values = {k: getattr(self, k) for k in ("outcome", "date_from", "date_to", "channel",
-                                               "reviewed", "consultation", "tag", "q")}
+                                               "reviewed", "consultation", "tag", "q", "distress")}
         values.update(change)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
@@ -56,9 +58,10 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     """Reads the inbox's query string; raises FilterError with a readable message."""
     get = lambda k: (args.get(k) or "").strip()  # noqa: E731
     outcome, reviewed, consultation = get("outcome"), get("reviewed"), get("consultation")
+    distress = get("distress")
     if outcome and outcome not in OUTCOMES + (NO_OUTCOME,):
         raise FilterError(f"outcome must be one of {', '.join(OUTCOMES + (NO_OUTCOME,))}")
-    for name, value in (("reviewed", reviewed), ("consultation", consultation)):
+    for name, value in (("reviewed", reviewed), ("consultation", consultation), ("distress", distress)):
         if value and value not in ("yes", "no"):
             raise FilterError(f"{name} must be yes or no")
     date_from, date_to = get("date_from"), get("date_to")
@@ -73,7 +76,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     if len(q) > 200:
         raise FilterError("search text is limited to 200 characters")
     return Filters(outcome, date_from, date_to, get("channel")[:64], reviewed, consultation,
-                   get("tag")[:TAG_MAX], q, int(page_raw))
+                   get("tag")[:TAG_MAX], q, int(page_raw), distress=distress)
 
 
 def _like_pattern(text: str) -> str:
@@ -104,6 +107,9 @@ def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
     if filters.consultation:
         clauses.append("s.consultation_requested = :consultation")
         params["consultation"] = 1 if filters.consultation == "yes" else 0
+    if filters.distress:
+        clauses.append("s.distress = :distress")
+        params["distress"] = 1 if filters.distress == "yes" else 0
     if filters.tag:
         clauses.append("EXISTS (SELECT 1 FROM portal_tags t WHERE t.conversation_id = s.conversation_id "
                        "AND t.tag = :tag)")
@@ -116,13 +122,15 @@ def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
 
 FROM = "FROM portal_summaries s LEFT JOIN portal_reviews r ON r.conversation_id = s.conversation_id"
 COLUMNS = ("s.conversation_id, s.started_at, s.last_event_at, s.channel, s.outcome, s.reasons, "
-           "s.red_flags, s.consultation_requested, COALESCE(r.reviewed, 0) AS reviewed")
+           "s.red_flags, s.consultation_requested, COALESCE(r.reviewed, 0) AS reviewed, s.distress, "
+           "s.safety_net_flags")
 
 
 def _decode(row) -> Dict[str, Any]:
     out = dict(row._mapping)
     out["reasons"] = json.loads(out["reasons"] or "[]")
     out["red_flags"] = json.loads(out["red_flags"] or "[]")
+    out["safety_net_flags"] = json.loads(out["safety_net_flags"] or "[]")
     return out
 
 
@@ -187,5 +195,5 @@ def to_csv(rows: List[Dict[str, Any]]) -> str:
             r["conversation_id"], iso_utc(r["started_at"]), iso_utc(r["last_event_at"]),
             r["channel"] or "", r["outcome"] or "", ";".join(r["reasons"]), ";".join(r["red_flags"]),
             "yes" if r["consultation_requested"] else "no", "yes" if r["reviewed"] else "no",
-            ";".join(r["tags"]))])
+            ";".join(r["tags"]), "yes" if r["distress"] else "no", ";".join(r["safety_net_flags"]))])
     return out.getvalue()

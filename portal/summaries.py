@@ -11,6 +11,11 @@ What a row holds, and why:
   but not this row, so a conversation keeps showing the last outcome it reached.
 - red_flags: every ``rf_`` reason the conversation ever had, even if a later screening had
   none: a red flag is what staff must never miss.
+- distress / safety_net_flags: from the assistant's safety net (portal/safety.py). Like
+  red_flags they only ever grow: once the person said they want to die or harm themselves,
+  or a safety-net red flag was raised, the row keeps it after a start over cleared the
+  slots. safety_net_flags holds flag ids only (e.g. "chest"); the person's words stay in
+  the tracker store and are read from there by the conversation page.
 - search_text: the person's own typed messages, lower-cased (button payloads are skipped;
   the bot's wording is the same in every conversation and would make every search match).
 """
@@ -21,11 +26,13 @@ from typing import Any, Dict, Iterable, Optional
 
 import sqlalchemy as sa
 
+from portal.safety import DISTRESS, DISTRESS_SLOT, SAFETY_FLAGS_SLOT, SafetyNet
+
 BATCH_IDS = 20000  # events per read; bounds memory on a first run over a large store
 DECODED_TYPES = ("user", "slot")  # the only events whose JSON the index needs
 SUMMARY_COLUMNS = ("conversation_id", "started_at", "last_event_at", "channel", "outcome",
                    "reasons", "red_flags", "consultation_requested", "user_messages",
-                   "search_text")
+                   "search_text", "distress", "safety_net_flags")
 
 
 def tracker_has_events(tracker: sa.engine.Engine) -> bool:
@@ -63,12 +70,25 @@ def apply_event(row: Dict[str, Any], type_name: str, timestamp: float, data: Dic
             row["red_flags"] = json.dumps(sorted(flags))
         elif name == "consultation_requested" and value is True:
             row["consultation_requested"] = 1
+        elif name in (SAFETY_FLAGS_SLOT, DISTRESS_SLOT):
+            _apply_safety_net(row, name, value)
+
+
+def _apply_safety_net(row: Dict[str, Any], name: str, value: Any) -> None:
+    net = SafetyNet()
+    net.fold_slot(name, value)
+    if net.distress:
+        row["distress"] = 1
+    ids = {f.index_id for f in net.flags if f.kind != DISTRESS}
+    if ids:
+        row["safety_net_flags"] = json.dumps(sorted(set(json.loads(row["safety_net_flags"])) | ids))
 
 
 def _empty_row(conversation_id: str) -> Dict[str, Any]:
     return {"conversation_id": conversation_id, "started_at": None, "last_event_at": None,
             "channel": None, "outcome": None, "reasons": "[]", "red_flags": "[]",
-            "consultation_requested": 0, "user_messages": 0, "search_text": ""}
+            "consultation_requested": 0, "user_messages": 0, "search_text": "",
+            "distress": 0, "safety_net_flags": "[]"}
 
 
 def _load_rows(conn, ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:

@@ -15,6 +15,7 @@ from actions import consent
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import NOT_ASKED, load_questionnaire
 from clinical.rules import load_rulebook
+from portal.safety import SafetyFlag, SafetyNet
 
 SLOT_RESET_EVENTS = ("reset_slots", "restart")
 CONSENT_SLOTS = ("consent_given", "contact_consent")
@@ -45,6 +46,9 @@ class Conversation:
     turns: List[Turn]
     slots: Dict[str, Any]
     consents: List[ConsentAnswer] = field(default_factory=list)
+    # Every safety-net flag and distress the conversation ever had, kept across start-overs
+    # (``slots`` holds only the values since the last one).
+    safety_net: SafetyNet = field(default_factory=SafetyNet)
 
     @property
     def started_at(self) -> Optional[float]:
@@ -74,6 +78,7 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
     offered: Dict[str, str] = {}  # payload -> title of the buttons the bot offered last
     consents: List[ConsentAnswer] = []
     last_bot: Dict[str, Any] = {}
+    safety_net = SafetyNet()
     for type_name, timestamp, raw in events:
         if type_name in SLOT_RESET_EVENTS:
             slots = {}
@@ -83,6 +88,7 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
         data = json.loads(raw or "{}")
         if type_name == "slot":
             slots[data.get("name")] = data.get("value")
+            safety_net.fold_slot(data.get("name"), data.get("value"), timestamp)
             if data.get("name") in CONSENT_SLOTS and isinstance(data.get("value"), bool):
                 consents.append(_consent_answer(data, timestamp, last_bot))
         elif type_name == "bot":
@@ -96,7 +102,7 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
             # The REST channel sends a tapped button as its payload; show which button it was.
             turns.append(Turn("user", timestamp, text, chosen_button=offered.get(text)))
             offered = {}
-    return Conversation(conversation_id, turns, slots, consents)
+    return Conversation(conversation_id, turns, slots, consents, safety_net)
 
 
 def _consent_answer(slot_event: Dict[str, Any], timestamp: float, question: Dict[str, Any]) -> ConsentAnswer:
@@ -124,6 +130,26 @@ def screening_summary(slots: Dict[str, Any]) -> Dict[str, Any]:
         "status": slots.get("screening_status"),
         "reasons": [{"id": r, "text": reason_text(r)} for r in (slots.get("screening_reasons") or [])],
     }
+
+
+def safety_items(net: SafetyNet) -> List[Dict[str, Any]]:
+    """The safety-net flags with the question's and the answer's wording, for staff."""
+    questionnaire = load_questionnaire()
+    return [_safety_item(flag, questionnaire) for flag in net.flags]
+
+
+def _safety_item(flag: SafetyFlag, questionnaire) -> Dict[str, Any]:
+    item = {"kind": flag.kind, "flag": flag.flag, "question_id": flag.question, "question": None,
+            "answer": flag.value, "words": flag.words, "certain": flag.certain, "at": flag.at}
+    if flag.question:
+        try:
+            question = questionnaire.get(flag.question)
+        except KeyError:  # renamed or removed since the conversation: show the id only
+            return item
+        item["question"] = question.summary
+        if flag.value is not None:
+            item["answer"] = question.label_for(flag.value)
+    return item
 
 
 def reason_text(rule_id: str) -> str:

@@ -12,7 +12,7 @@ from sanic import response
 
 from actions.consultation_store import consultation_requests
 from portal import accounts, audit, erasure, inbox, summaries
-from portal.transcript import conversation_exists, load_conversation, screening_summary
+from portal.transcript import conversation_exists, load_conversation, safety_items, screening_summary
 from portal.web import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, error_page, new_login_token,
                         render, set_cookie, staff_only)
 
@@ -149,6 +149,7 @@ def register(app) -> None:  # noqa: C901 - one place listing every route reads b
                                          "WHERE conversation_id = :c ORDER BY id"), {"c": conversation_id}).fetchall()
             tags = inbox.tags_for(conn, [conversation_id]).get(conversation_id, [])
         return {"conversation": conversation, "summary": screening_summary(conversation.slots),
+                "safety": safety_items(conversation.safety_net),
                 "review": review, "notes": notes, "tags": tags,
                 "consultations": _consultations(conversation_id)}
 

@@ -21,8 +21,8 @@ import pytest
 import requests
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, AllSlotsReset, BotUttered, SessionStarted, SlotSet,
-                                     UserUttered)
+from rasa.shared.core.events import (ActionExecuted, AllSlotsReset, BotUttered, Restarted, SessionStarted,
+                                     SlotSet, UserUttered)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from portal import db
@@ -211,3 +211,37 @@ def login(base: str, username: str, password: str, expect: int = 303) -> request
 
 def page_csrf(http: requests.Session, base: str) -> str:
     return csrf_from(http.get(f"{base}/inbox").text)
+
+
+# ---- the assistant's safety net (slots safety_flags and distress_flagged) ----------
+
+CHEST_FLAG = {"kind": "red_flag", "flag": "chest", "question": "rf_emergency", "value": "chest",
+              "words": "my chest feels heavy and the ache goes into my arm", "certain": True}
+DISTRESS_FLAG = {"kind": "distress", "flag": "distress", "question": None, "value": None,
+                 "words": "i want to die", "certain": True}
+
+
+def safety_net(start: float, flags: List[dict], channel: str = "rest") -> List:
+    """The person says each flag's words; after each the assistant sets ``safety_flags`` to
+    the whole list so far (as it does), and ``distress_flagged`` after a distress flag."""
+    events, t = [], start
+    for i, flag in enumerate(flags):
+        events += [UserUttered(flag["words"], {"name": "inform", "confidence": 1.0}, input_channel=channel,
+                               timestamp=t),
+                   SlotSet("safety_flags", [dict(f) for f in flags[:i + 1]], timestamp=t + 1)]
+        if flag["kind"] == "distress":
+            events += [SlotSet("distress_flagged", True, timestamp=t + 2),
+                       BotUttered("I'm so sorry you're feeling like this. Please call 999 or Samaritans "
+                                  "on 116 123 now.", timestamp=t + 3)]
+        t += 10
+    return events
+
+
+def start_over(at: float, channel: str = "rest", restarted: bool = False) -> List:
+    """"Start over": Rasa clears every slot (a ``reset_slots`` event, or ``restart`` when
+    restarted), then the assistant sets the safety slots empty."""
+    return [UserUttered("start over", {"name": "restart", "confidence": 1.0}, input_channel=channel,
+                        timestamp=at),
+            Restarted(timestamp=at + 1) if restarted else AllSlotsReset(timestamp=at + 1),
+            SlotSet("safety_flags", [], timestamp=at + 2),
+            SlotSet("distress_flagged", False, timestamp=at + 3)]
