@@ -3,7 +3,8 @@
     .venv/bin/python scripts/nlu_report.py results/nlu [--markdown]
 
 Prints the figures and whether the intent target (weighted F1 >= 0.95) is met. Exits
-non-zero only below the regression floor (0.90), so a broken model or data set fails
+non-zero only below the regression floor (0.85; the held-out set has shared no example with
+the training data since issue 10, and the patient-phrasing corpus gates behaviour), so a broken model or data set fails
 the build while the target itself is reported, not asserted.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 TARGET = 0.95
-FLOOR = 0.90
+FLOOR = 0.85
 
 
 def row(name: str, r: dict) -> str:

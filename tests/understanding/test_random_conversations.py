@@ -94,7 +94,7 @@ def choose(rng: random.Random, replies: List[Dict[str, Any]], at: str, pool) -> 
         return rng.choice(TYPED), "typed"
     if roll < 0.90:
         return rng.choice(QUESTIONS), "question"
-    if roll < 0.92 and pool.get("safety"):
+    if roll < 0.905 and pool.get("safety"):
         return rng.choice(pool["safety"]), "typed"  # distress or a red flag, in people's words
     if roll < 0.97:
         return rng.choice(NONSENSE), "nonsense"
