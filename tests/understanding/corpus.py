@@ -210,6 +210,10 @@ class Report:
     def accuracy(self) -> Dict[str, float]:
         return {t: sum(o.answer_ok and not o.false_alarm for o in os_) / len(os_) for t, os_ in self.by_type().items()}
 
+    def overall_accuracy(self) -> float:
+        scored = [o.answer_ok and not o.false_alarm for o in self.outcomes if o.answer_ok is not None]
+        return sum(scored) / max(1, len(scored))
+
     def missed_red_flags(self) -> List[Outcome]:
         return [o for o in self.outcomes if o.red_flag_caught is False]
 
@@ -233,8 +237,7 @@ class Report:
                    f"  (as that very rule: {sum(bool(o.exact_rule) for o in flags)})")
         out.append(f"  distress caught           {sum(o.distress_caught for o in distress)}/{len(distress)}")
         out.append(f"  false alarms              {len(self.false_alarms())}")
-        overall = [o.answer_ok and not o.false_alarm for o in self.outcomes if o.answer_ok is not None]
-        out.append(f"  answer accuracy overall   {sum(overall) / max(1, len(overall)):6.1%}")
+        out.append(f"  answer accuracy overall   {self.overall_accuracy():6.1%}")
         for o in [o for o in self.outcomes if not o.passed]:
             text = f" {o.case['text']!r}" if show_text else ""
             out.append(f"  FAIL {o.case['id']} at={o.case['at']} expect={o.case.get('expect')!r} got={o.got!r} "
