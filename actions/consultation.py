@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent, consultation_store
 from actions import tracker_utils as tu
-from actions.safety_findings import mentioned_flags
+from actions.safety_findings import record_mentions
 from clinical.rules import evaluate
 from clinical.typed_answers import leading_yes_no
 
@@ -132,16 +132,13 @@ class ValidateConsultationForm(Action):
         """A refer-tier red flag mentioned while booking ("it's Sam, my lip has gone numb"):
         recorded and acknowledged like anywhere else (the urgent ones never get here: the
         NLU sends them to the safety net)."""
-        found = mentioned_flags(tracker, tu.answers_from(tracker))
-        events: List[EventType] = []
-        for qid, value in found.answers.items():
-            events.append(SlotSet(qid, value))
-            dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))
-        if events:
-            answers = tu.questionnaire().normalise({**tu.answers_from(tracker), **found.answers})
-            result = evaluate(answers, tu.settings().rule_overrides)
-            events += [SlotSet("screening_outcome", result.outcome), SlotSet("screening_reasons", result.reasons)]
-        return events + (found.events if events else [])
+        events = record_mentions(dispatcher, tracker)
+        if not events:
+            return []
+        recorded = {e["name"]: e["value"] for e in events if e.get("name") in tu.questionnaire().ids}
+        answers = tu.questionnaire().normalise({**tu.answers_from(tracker), **recorded})
+        result = evaluate(answers, tu.settings().rule_overrides)
+        return events + [SlotSet("screening_outcome", result.outcome), SlotSet("screening_reasons", result.reasons)]
 
     @staticmethod
     def _contact_name(text: str, choice: Optional[str], intent: str):

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent
 from actions import tracker_utils as tu
-from actions.safety_findings import mentioned_flags
+from actions.safety_findings import record_mentions
 from clinical.typed_answers import leading_yes_no, read_consent
 
 CONSENT_TAKEN_AS_NO = "I couldn't tell, so I'll take that as a no for now."
@@ -74,7 +74,9 @@ class ValidateConsentForm(Action):
         if consent is not None:
             events = [SlotSet("consent_given", consent), SlotSet("retry_question", None)]
             if consent:
-                events += self._mentions(dispatcher, tracker)
+                # A red flag mentioned with the yes ("sure. btw I've had loads of
+                # nosebleeds"): recorded now that there is consent, not asked again.
+                events += record_mentions(dispatcher, tracker)
                 AnswerQuestion.answer_if_asked(dispatcher, tracker)
             return events
         if tracker.get_slot("retry_question") == "consent_given":
@@ -83,17 +85,6 @@ class ValidateConsentForm(Action):
             return [SlotSet("consent_given", False), SlotSet("retry_question", None)]
         dispatcher.utter_message(text="Sorry, I need a yes or no before I ask any health questions.")
         return [SlotSet("consent_given", None), SlotSet("retry_question", "consent_given")]
-
-    @staticmethod
-    def _mentions(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        """A red flag mentioned with the yes ("sure. btw I've had loads of nosebleeds"):
-        recorded now that there is consent, so it is not asked again."""
-        found = mentioned_flags(tracker, tu.answers_from(tracker))
-        events: List[EventType] = []
-        for qid, value in found.answers.items():
-            events.append(SlotSet(qid, value))
-            dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))
-        return events + found.events
 
     @staticmethod
     def _read(tracker: Tracker) -> Any:

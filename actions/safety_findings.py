@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.events import EventType, SlotSet
 
 from actions import tracker_utils as tu
@@ -78,3 +79,14 @@ def mentioned_flags(tracker: Tracker, answers: Dict[str, Any], at: Optional[str]
     if not found:
         return Mentions()
     return Mentions({f.question: f.value for f in found}, with_flags(tracker, found))
+
+
+def record_mentions(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """Records the red flags mentioned in passing (``mentioned_flags``) as answers, and
+    says so ("I've noted that from what you said: ...")."""
+    found = mentioned_flags(tracker, tu.answers_from(tracker))
+    events: List[EventType] = []
+    for qid, value in found.answers.items():
+        events.append(SlotSet(qid, value))
+        dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))
+    return events + (found.events if events else [])

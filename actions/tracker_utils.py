@@ -117,8 +117,10 @@ def is_interruption(tracker: Tracker, intents=INTERRUPTION_INTENTS) -> bool:
 
 
 def looks_like_a_question(text: str) -> bool:
+    """A "?" or a question word in front of a sentence ("can I talk to someone"); two
+    words are a name ("Will Price", "May Lee"), not a question."""
     words = text.strip().lower().split()
-    return "?" in text or bool(words and words[0] in QUESTION_START)
+    return "?" in text or (len(words) > 2 and words[0] in QUESTION_START)
 
 
 def is_free_text_interruption(tracker: Tracker) -> bool:

@@ -1166,3 +1166,41 @@ def test_typed_replies_at_the_summary_and_what_to_change_always_move_on(text, st
         assert {"event": "followup", "timestamp": None, "name": expected["followup"]} in events
     else:
         assert slot_values(events)["screening_status"] == expected["screening_status"]
+
+
+@pytest.mark.parametrize("text, intent", [("Dana Testperson", "bot_challenge"), ("Will Price", "ask_duration"),
+                                          ("Ivy Stone", "stop")])
+def test_a_name_is_taken_as_given_whatever_the_intent(text, intent):
+    events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_name", text, intent))
+    assert contact_slots(events) == {"contact_name": text}
+
+
+def test_a_question_in_the_booking_form_is_left_to_the_rules():
+    events, _ = run(ValidateConsultationForm(), consultation_tracker("contact_name", "are you a real person?",
+                                                                     "bot_challenge"))
+    assert events == []
+
+
+def test_contact_details_asked_at_most_twice_then_the_request_stops():
+    events, _ = run(ValidateConsultationForm(), consultation_tracker("contact_details", "dunno"))
+    assert slot_values(events)["retry_question"] == "contact_details"
+    events, dispatcher = run(ValidateConsultationForm(), consultation_tracker(
+        "contact_details", "dunno", slots={"retry_question": "contact_details"}))
+    assert slot_values(events)["requested_slot"] is None  # the form ends; nothing is saved
+    assert "stop the request" in all_text(dispatcher)
+
+
+def test_a_refer_flag_in_the_booking_form_is_recorded_and_the_detail_asked_again():
+    events, dispatcher = run(ValidateConsultationForm(), consultation_tracker(
+        "contact_name", "it's Sam, and my lip has gone numb lately", slots=CLEAR_ANSWERS))
+    slots = contact_slots(events)
+    assert slots["rf_nerve"] == "yes" and slots["contact_name"] is None
+    assert slots["screening_outcome"] == "needs_medical_review"
+    assert "rf_nerve_signs" in slots["screening_reasons"]
+
+
+def test_a_red_flag_mentioned_with_the_consent_yes_is_recorded():
+    events, dispatcher = run(ValidateConsentForm(), consent_tracker("sure. btw ive had loads of nosebleeds lately",
+                                                                    "affirm"))
+    slots = slot_values(events)
+    assert slots["consent_given"] is True and slots["rf_ent"] == "yes"
