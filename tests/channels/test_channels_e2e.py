@@ -207,3 +207,19 @@ def test_a_reply_that_cannot_be_delivered_is_logged_without_text_or_number(assis
     assert re.search(r"to sender s-[0-9a-f]{12} after 3 attempt\(s\): HTTP 503, platform code 20500$", line)
     assert patient.address not in log and patient.address[1:] not in log
     assert "Is it okay if I ask about your health" not in log
+
+
+def test_sms_a_red_flag_in_words_gets_the_emergency_advice_and_distress_the_crisis_contacts(assistant, standin):
+    conversation = TwilioConversation(assistant, standin, TwilioPatient(new_number()), tap_by="number")
+    conversation.say("hi")
+    conversation.say("yes ok but my chest feels really heavy right now")
+    assert "call 999 now" in "\n".join(conversation.bodies)
+    assert assistant.tracker(conversation.sender)["slots"]["screening_outcome"] == "urgent_care"
+
+    other = TwilioConversation(assistant, standin, TwilioPatient(new_number()), tap_by="number")
+    other.say("hi")
+    other.say("i dont see any point in living anymore")
+    text = "\n".join(other.bodies)
+    assert "Samaritans: 116 123" in text and "Are you safe right now?" in text
+    assert "1. Yes, I'm safe right now" in text  # the options, numbered for SMS
+    assert assistant.tracker(other.sender)["slots"]["distress_flagged"] is True

@@ -208,3 +208,35 @@ def test_stop_mid_questionnaire(conversation):
     slots = conversation.slots()
     assert slots["screening_status"] == "stopped" and slots["requested_slot"] is None
     assert slots["screening_outcome"] is None
+
+
+# ---- Issue 10: patients' own words, over the REST channel ---------------------------------
+
+def test_a_red_flag_typed_mid_questionnaire_stops_it_with_the_emergency_advice(conversation):
+    start(conversation)
+    answer_questions(conversation, {"medicines": "I take ibuprofen. My chest feels heavy and the ache goes into my arm"})
+    assert "call 999 now" in conversation.text
+    slots = conversation.slots()
+    assert slots["rf_emergency"] == "chest" and slots["screening_outcome"] == "urgent_care"
+    assert "rf_cardiac" in slots["screening_reasons"]
+    assert slots["safety_flags"][-1]["words"].startswith("my chest feels heavy")
+
+
+def test_distress_gets_crisis_contacts_a_safety_question_and_a_way_on(conversation):
+    start(conversation)
+    conversation.say("my jaw pain is killing me, I want to die")
+    assert "I can only help" not in conversation.text
+    assert "Samaritans" in conversation.text and "116 123" in conversation.text and "999" in conversation.text
+    assert "Are you safe right now?" in conversation.text
+    conversation.tap("Yes, I'm safe right now")
+    assert "Carry on" in conversation.buttons()
+    conversation.tap("Carry on")
+    assert "Do you have any of these right now?" in conversation.text  # the questionnaire resumes
+    assert conversation.slots()["distress_flagged"] is True
+
+
+def test_consent_declined_in_a_sentence_ends_politely(conversation):
+    conversation.say("hi")
+    conversation.say("no, I'd rather not share health details")
+    assert "I won't ask any health questions" in conversation.text
+    assert conversation.slots()["consent_given"] is False
