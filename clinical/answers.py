@@ -110,16 +110,11 @@ def own_entities(entities: Sequence[Mapping[str, Any]], text: str) -> List[Mappi
     """Entities from sentences about the person, not about someone else ("my dad had a
     heart attack" says nothing about the person's own heart)."""
     net = load_safety_net()
-    lowered = normalised(text)
     others = [s for s in sentences(text) if net.about_someone_else(s)]
     if not others:
         return list(entities)
-    kept = []
-    for e in entities:
-        words = str(e.get("text") or "").lower()
-        if not any(words and words in s for s in others):
-            kept.append(e)
-    return kept if lowered else list(entities)
+    return [e for e in entities
+            if not any(str(e.get("text") or "").lower() in s for s in others if e.get("text"))]
 
 
 def _patterns_say(patterns, text: str) -> bool:
