@@ -20,8 +20,6 @@ from clinical.typed_answers import (fuzzy_medicines, is_hedged, leading_yes_no, 
                                     not_now, phrase_span, read_number, says_none, says_some)
 
 AFFIRM, DENY, DONT_KNOW = "affirm", "deny", "dont_know"
-_QUESTION_LIKE = ("ask_how_it_works", "ask_duration", "ask_procedure", "ask_side_effects", "ask_cost",
-                  "ask_alternatives", "ask_consultation", "ask_who_injects", "bot_challenge")
 
 # Words that can surround a list of medicines without naming one.
 _MEDICINE_FILLER = set(
@@ -263,8 +261,10 @@ def _medicines(question: Question, intent: str, entities, text: str) -> Interpre
     misspelt = fuzzy_medicines(leftover)  # "ibuprofin", "warfrin"
     named = _unique(named + [medicine for _, medicine in misspelt])
     leftover = [w for w in leftover if w not in {word for word, _ in misspelt}]
-    if not named and says_none(text):
-        return Interpretation([])  # "nothing", "I don't take anything", "no meds"
+    if not named and not leftover and says_none(text):
+        # "nothing", "I don't take anything", "no meds"; never when something else is
+        # named too ("none except some herbal stuff" keeps the unknown medicine)
+        return Interpretation([])
     unrecognised = bool(leftover)
     if named or (unrecognised and intent not in (DENY, DONT_KNOW)):
         return Interpretation(named + (["unknown"] if unrecognised else []))
@@ -288,9 +288,9 @@ def _unrecognised_words(text: str, entities) -> List[str]:
 
 def _treatments(question: Question, intent: str, entities, text: str) -> Interpretation:
     named = _unique(str(e["value"]) for e in _present(entities, "treatment") if not e.get("negated"))
-    # Something we don't recognise ("acupuncture", "a massage gun") is "other": staff read
-    # the person's words in the transcript. Never for a question or "I don't know".
-    something_else = "?" not in text and intent not in (DONT_KNOW,) + _QUESTION_LIKE and \
+    # Something we don't recognise that the classifier hears as an answer is "other": staff
+    # read the person's words in the transcript. Never nonsense, a question or "I don't know".
+    something_else = intent == "inform" and "?" not in text and \
         bool(_unrecognised_words(text, entities)) and not says_none(text)
     if named:
         return Interpretation(named)

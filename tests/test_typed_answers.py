@@ -117,3 +117,12 @@ def test_no_pattern_file_holds_a_yaml_backspace():
     for name in ("answer_words.yml", "safety.yml", "questionnaire.yml"):
         text = repr(yaml.safe_load((Path("clinical") / name).read_text(encoding="utf-8")))
         assert "\\x08" not in text, name
+
+
+def test_none_with_an_unknown_medicine_keeps_the_unknown_medicine():
+    assert answer("medicines", "none except zorblax").value == ["unknown"]
+
+
+def test_nonsense_at_the_treatments_question_is_not_stored_as_a_treatment():
+    assert answer("treatments_tried", "asdfgh qwerty", "nlu_fallback").value is None
+    assert answer("treatments_tried", "acupuncture sessions", "inform").value == ["other"]
