@@ -19,13 +19,14 @@ from typing import Iterable, List, Optional
 
 import pytest
 import requests
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (ActionExecuted, AllSlotsReset, BotUttered, Restarted, SessionStarted,
                                      SlotSet, UserUttered)
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from portal import db
+from portal import db, inbox
 from portal.erasure import Stores
 
 CONSENT_BUTTONS = [{"title": "Yes, that's okay", "payload": '/inform{"option": "yes"}'},
@@ -245,3 +246,17 @@ def start_over(at: float, channel: str = "rest", restarted: bool = False) -> Lis
             Restarted(timestamp=at + 1) if restarted else AllSlotsReset(timestamp=at + 1),
             SlotSet("safety_flags", [], timestamp=at + 2),
             SlotSet("distress_flagged", False, timestamp=at + 3)]
+
+
+def summary_row(stores: Stores, conversation_id: str):
+    """The conversation's inbox-index row (portal_summaries) as a dict, or None."""
+    with stores.portal.connect() as conn:
+        row = conn.execute(sa.text("SELECT * FROM portal_summaries WHERE conversation_id = :c"),
+                           {"c": conversation_id}).first()
+    return dict(row._mapping) if row else None
+
+
+def inbox_ids(stores: Stores, **filters) -> List[str]:
+    """Conversation ids the inbox lists for these filters (first 100)."""
+    rows, _ = inbox.search(stores.portal, inbox.Filters(**filters), 100)
+    return [r["conversation_id"] for r in rows]

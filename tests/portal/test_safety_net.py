@@ -18,21 +18,10 @@ import sqlalchemy as sa
 from portal import db, erasure, inbox, summaries
 from portal.safety import SafetyNet, parse_flags
 from portal.transcript import load_conversation
-from portal_helpers import (ADMIN, CHEST_FLAG, DISTRESS_FLAG, REVIEWER, login, safety_net, save, screening,
-                            sqlite_databases, start_over, tracker_store)
+from portal_helpers import (ADMIN, CHEST_FLAG, DISTRESS_FLAG, REVIEWER, inbox_ids, login, safety_net, save, screening,
+                            sqlite_databases, start_over, summary_row, tracker_store)
 
 DAY = 86400
-
-
-def _summary(stores, cid):
-    with stores.portal.connect() as conn:
-        row = conn.execute(sa.text("SELECT * FROM portal_summaries WHERE conversation_id = :c"), {"c": cid}).first()
-    return dict(row._mapping) if row else None
-
-
-def _ids(stores, **filters):
-    rows, _ = inbox.search(stores.portal, inbox.Filters(**filters), 100)
-    return [r["conversation_id"] for r in rows]
 
 
 def flagged_then_restarted(t, restarted=False):
@@ -54,7 +43,7 @@ def test_index_keeps_distress_and_flags_after_a_start_over(databases, restarted)
     save(store, "upset", first)
     save(store, "calm", screening("x", start=t, reasons=["rf_cardiac"], outcome="urgent_care"))
     summaries.summarise_new_events(stores.tracker, stores.portal)
-    row = _summary(stores, "upset")
+    row = summary_row(stores, "upset")
     assert row["distress"] == 1 and json.loads(row["safety_net_flags"]) == ["chest"]
 
     # Starting over is read by a later refresh, after the row was saved.
@@ -62,17 +51,17 @@ def test_index_keeps_distress_and_flags_after_a_start_over(databases, restarted)
     assert summaries.summarise_new_events(stores.tracker, stores.portal) > 0
     conversation = load_conversation(stores.tracker, "upset")
     assert "safety_flags" not in conversation.slots or conversation.slots["safety_flags"] == []
-    row = _summary(stores, "upset")
+    row = summary_row(stores, "upset")
     assert row["distress"] == 1 and json.loads(row["safety_net_flags"]) == ["chest"]
     assert row["outcome"] == "eligible_for_consultation"
     assert json.loads(row["red_flags"]) == []  # rule ids stay separate from the safety net's
-    calm = _summary(stores, "calm")
+    calm = summary_row(stores, "calm")
     assert calm["distress"] == 0 and json.loads(calm["safety_net_flags"]) == []
     assert json.loads(calm["red_flags"]) == ["rf_cardiac"]
 
     # A rebuild from scratch gives the same row.
     summaries.rebuild(stores.tracker, stores.portal)
-    rebuilt = _summary(stores, "upset")
+    rebuilt = summary_row(stores, "upset")
     assert (rebuilt["distress"], rebuilt["safety_net_flags"]) == (1, '["chest"]')
 
 
@@ -108,8 +97,8 @@ def test_inbox_filters_on_distress(databases):
     save(store, "chest-only", screening("x", start=t + 10, outcome=None) + safety_net(t + 100, [CHEST_FLAG]))
     save(store, "plain", screening("x", start=t + 20))
     summaries.summarise_new_events(stores.tracker, stores.portal)
-    assert _ids(stores, distress="yes") == ["distressed"]
-    assert _ids(stores, distress="no") == ["plain", "chest-only"]
+    assert inbox_ids(stores, distress="yes") == ["distressed"]
+    assert inbox_ids(stores, distress="no") == ["plain", "chest-only"]
     rows, _ = inbox.search(stores.portal, inbox.Filters(), 100)
     by_id = {r["conversation_id"]: r for r in rows}
     assert by_id["chest-only"]["safety_net_flags"] == ["chest"] and by_id["distressed"]["safety_net_flags"] == []
@@ -142,7 +131,7 @@ def test_upgrading_an_indexed_database_reindexes_the_safety_net(databases, monke
     assert db.schema_version(engine) == 3
     stores = databases.stores()
     assert summaries.summarise_new_events(stores.tracker, stores.portal) > 0
-    row = _summary(stores, "before-upgrade")
+    row = summary_row(stores, "before-upgrade")
     assert row["distress"] == 1
     assert row["user_messages"] == 5  # four in the screening, one in the safety net: counted once
 
@@ -169,20 +158,20 @@ def test_erasure_removes_the_flags_and_the_words(databases):
     save(store, "erase-me", flagged_then_restarted(t))
     save(store, "keep-me", flagged_then_restarted(t))
     summaries.summarise_new_events(stores.tracker, stores.portal)
-    assert _ids(stores, distress="yes") == ["erase-me", "keep-me"]
+    assert inbox_ids(stores, distress="yes") == ["erase-me", "keep-me"]
 
     counts = erasure.erase_conversation(stores, "erase-me", "alice.admin").counts
     assert counts["portal_rows"] == 1  # the summary row, which holds distress and the flag ids
-    assert _summary(stores, "erase-me") is None
+    assert summary_row(stores, "erase-me") is None
     assert load_conversation(stores.tracker, "erase-me") is None  # the words were in its slot events
     with stores.tracker.connect() as conn:
         words = conn.execute(sa.text("SELECT COUNT(*) FROM events WHERE data LIKE :w"),
                              {"w": f"%{CHEST_FLAG['words']}%"}).scalar()
     assert words > 0  # only keep-me's events are left
-    assert _ids(stores, distress="yes") == ["keep-me"]
+    assert inbox_ids(stores, distress="yes") == ["keep-me"]
     assert load_conversation(stores.tracker, "keep-me").safety_net.distress
     summaries.summarise_new_events(stores.tracker, stores.portal)  # the index does not bring it back
-    assert _summary(stores, "erase-me") is None
+    assert summary_row(stores, "erase-me") is None
 
 
 def test_retention_purge_removes_old_flags_and_keeps_recent_ones(databases):
@@ -192,8 +181,8 @@ def test_retention_purge_removes_old_flags_and_keeps_recent_ones(databases):
     save(store, "recent", flagged_then_restarted(time.time() - 2 * DAY))
     summaries.summarise_new_events(stores.tracker, stores.portal)
     assert erasure.purge(stores, 365, "cli:test")["conversations"] == 1
-    assert _summary(stores, "ancient") is None and load_conversation(stores.tracker, "ancient") is None
-    assert _ids(stores, distress="yes") == ["recent"]
+    assert summary_row(stores, "ancient") is None and load_conversation(stores.tracker, "ancient") is None
+    assert inbox_ids(stores, distress="yes") == ["recent"]
 
 
 def test_erased_words_do_not_linger_in_the_sqlite_files(tmp_path):

@@ -12,20 +12,9 @@ import sqlalchemy as sa
 
 from actions.consultation_store import save_request
 from portal import audit, db, erasure, inbox, summaries
-from portal_helpers import save, screening, tracker_store
+from portal_helpers import inbox_ids, save, screening, summary_row, tracker_store
 
 DAY = 86400
-
-
-def _summary(stores, cid):
-    with stores.portal.connect() as conn:
-        row = conn.execute(sa.text("SELECT * FROM portal_summaries WHERE conversation_id = :c"), {"c": cid}).first()
-    return dict(row._mapping) if row else None
-
-
-def _ids(stores, **filters):
-    rows, _ = inbox.search(stores.portal, inbox.Filters(**filters), 100)
-    return [r["conversation_id"] for r in rows]
 
 
 def _count(engine, sql, **params):
@@ -53,7 +42,7 @@ def test_summary_row_is_built_from_rasa_events(databases):
                                     messages=["I take Warfarin daily"], consultation=True))
     read = summaries.summarise_new_events(stores.tracker, stores.portal)
     assert read > 10
-    row = _summary(stores, "conv-a")
+    row = summary_row(stores, "conv-a")
     assert row["started_at"] == start
     assert row["channel"] == "rest"
     assert row["outcome"] == "needs_medical_review"
@@ -82,12 +71,12 @@ def test_refresh_reads_only_events_added_since_the_last_one(databases):
     added = _count(stores.tracker, "SELECT COUNT(*) FROM events WHERE id > :i", i=before)
     assert added >= len(later)
     assert summaries.summarise_new_events(stores.tracker, stores.portal) == added
-    row = _summary(stores, "conv-b")
+    row = summary_row(stores, "conv-b")
     assert row["outcome"] == "eligible_for_consultation"
     assert json.loads(row["reasons"]) == []
     assert json.loads(row["red_flags"]) == ["rf_cardiac"]  # a red flag stays visible
     assert "second try" in row["search_text"]
-    assert _summary(stores, "conv-c")["outcome"] is None
+    assert summary_row(stores, "conv-c")["outcome"] is None
 
 
 def test_inbox_filters_pages_and_orders_newest_first(databases):
@@ -105,17 +94,17 @@ def test_inbox_filters_pages_and_orders_newest_first(databases):
         conn.execute(sa.text("INSERT INTO portal_tags VALUES ('mid-review', 'call back', 'a', 0)"))
         conn.execute(sa.text("INSERT INTO portal_reviews VALUES ('old-urgent', 1, 'a', 0)"))
 
-    assert _ids(stores) == ["newest-open", "new-eligible", "mid-review", "old-urgent"]
-    assert _ids(stores, outcome="urgent_care") == ["old-urgent"]
-    assert _ids(stores, outcome="none") == ["newest-open"]
-    assert _ids(stores, date_from="2025-03-12", date_to="2025-03-14") == ["new-eligible", "mid-review"]
-    assert _ids(stores, channel="socketio") == ["mid-review"]
-    assert _ids(stores, reviewed="yes") == ["old-urgent"]
-    assert "old-urgent" not in _ids(stores, reviewed="no")
-    assert _ids(stores, consultation="yes") == ["new-eligible"]
-    assert _ids(stores, tag="call back") == ["mid-review"]
-    assert _ids(stores, q="BRUXISM") == ["mid-review"]
-    assert _ids(stores, q="%") == []  # LIKE wildcards are searched for literally
+    assert inbox_ids(stores) == ["newest-open", "new-eligible", "mid-review", "old-urgent"]
+    assert inbox_ids(stores, outcome="urgent_care") == ["old-urgent"]
+    assert inbox_ids(stores, outcome="none") == ["newest-open"]
+    assert inbox_ids(stores, date_from="2025-03-12", date_to="2025-03-14") == ["new-eligible", "mid-review"]
+    assert inbox_ids(stores, channel="socketio") == ["mid-review"]
+    assert inbox_ids(stores, reviewed="yes") == ["old-urgent"]
+    assert "old-urgent" not in inbox_ids(stores, reviewed="no")
+    assert inbox_ids(stores, consultation="yes") == ["new-eligible"]
+    assert inbox_ids(stores, tag="call back") == ["mid-review"]
+    assert inbox_ids(stores, q="BRUXISM") == ["mid-review"]
+    assert inbox_ids(stores, q="%") == []  # LIKE wildcards are searched for literally
     rows, total = inbox.search(stores.portal, inbox.Filters(page=2), 3)
     assert total == 4 and [r["conversation_id"] for r in rows] == ["old-urgent"]
 
@@ -163,7 +152,7 @@ def test_erasure_removes_one_conversation_everywhere_and_is_audited(databases):
     assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id = 'keep-me'") == 1
     # the index does not bring it back
     summaries.summarise_new_events(stores.tracker, stores.portal)
-    assert _summary(stores, "erase-me") is None
+    assert summary_row(stores, "erase-me") is None
 
 
 def test_purge_deletes_only_conversations_idle_for_longer_than_the_period(databases):
@@ -183,7 +172,7 @@ def test_purge_deletes_only_conversations_idle_for_longer_than_the_period(databa
     assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id LIKE 'erased-%'") == 1
     assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id = 'recent'") == 1
     assert _count(stores.tracker, "SELECT COUNT(DISTINCT sender_id) FROM events") == 1
-    assert _summary(stores, "ancient") is None and _summary(stores, "recent") is not None
+    assert summary_row(stores, "ancient") is None and summary_row(stores, "recent") is not None
     assert _count(stores.consultations, "SELECT COUNT(*) FROM consultation_requests") == 1
     detail = _count(stores.portal, "SELECT detail FROM portal_audit WHERE action = 'purge'")
     assert "older_than_days=365" in detail and "conversations=1" in detail
