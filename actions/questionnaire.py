@@ -108,14 +108,12 @@ class ValidateScreeningForm(Action):
             events += checked.events
             if checked.stop:
                 return events
-            if not checked.answered:
+            if question.id not in checked.recorded:
                 events += self._handle_reply(dispatcher, tracker, question, answers, protected=checked.recorded)
             events += self._pre_answers(dispatcher, tracker, question, answers)
-            self._answer_their_question(dispatcher, tracker)
-            age_first = any(e.get("name") == "requested_slot" for e in checked.events)
-            events = [e for e in events if e.get("name") != "requested_slot"]
-        else:
-            age_first = False
+            # "yes — how long does it last?": the answer was taken; the question gets its
+            # answer too, then the questionnaire goes on.
+            AnswerQuestion.answer_if_asked(dispatcher, tracker)
 
         normalised = questionnaire.normalise(answers)
         # Questions that stopped or started applying (e.g. after an age correction).
@@ -129,8 +127,10 @@ class ValidateScreeningForm(Action):
                 SlotSet("requested_slot", None),
             ]
         following = questionnaire.next_question(normalised)
-        if (age_first or normalised.get("rf_gca") not in (None, NOT_ASKED)) and normalised.get("patient_age") is None:
-            following = questionnaire.get("patient_age")  # an age-dependent red flag needs it now
+        if normalised.get("rf_gca") not in (None, NOT_ASKED) and normalised.get("patient_age") is None:
+            # An age-dependent red flag (a new temple headache) was mentioned before the
+            # age: the age decides whether it applies, so it is asked now.
+            following = questionnaire.get("patient_age")
         if following is None:
             return events + [SlotSet("screening_status", "awaiting_confirmation"),
                              SlotSet("requested_slot", None)]
@@ -175,12 +175,6 @@ class ValidateScreeningForm(Action):
             events.append(SlotSet(qid, value))
             dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))
         return events
-
-    @staticmethod
-    def _answer_their_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """"yes — how long does it last?": the answer was taken; the question gets its
-        answer too, then the questionnaire goes on."""
-        AnswerQuestion.answer_if_asked(dispatcher, tracker)
 
     def _handle_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                       question: Question, answers: Dict[str, Any], protected=()) -> List[EventType]:

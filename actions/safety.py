@@ -87,7 +87,6 @@ def record(finding: Finding, answers: Dict[str, Any]) -> List[EventType]:
 class InFormResult:
     events: List[EventType] = field(default_factory=list)
     stop: bool = False            # end the screening form now (distress, a flag to confirm)
-    answered: bool = False        # the pending question got its answer from a red flag
     recorded: set = field(default_factory=set)  # questions answered by a red flag
 
 
@@ -127,10 +126,9 @@ def check_in_form(dispatcher: CollectingDispatcher, tracker: Tracker, question: 
             dispatcher.utter_message(text=message("flag_noted", summary=q.summary.lower()))
     if to_record:
         result.events += with_flags(tracker, to_record)
-    result.answered = question.id in recorded_questions
     result.recorded = recorded_questions
-    if any(f.needs_age for f in certain) and answers.get("patient_age") is None:
-        result.events.append(SlotSet("requested_slot", "patient_age"))  # the flag depends on it
+    # An age-dependent flag recorded before the age is known: validate_screening_form asks
+    # the age next (it sees rf_gca answered and no age).
     return result
 
 

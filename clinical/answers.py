@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from clinical.questionnaire import UNSURE, Question, condition_holds
@@ -116,9 +117,15 @@ def own_entities(entities: Sequence[Mapping[str, Any]], text: str) -> List[Mappi
 
 
 def _patterns_say(patterns, text: str) -> bool:
-    compiled = compile_patterns(patterns)
+    compiled = _compiled(patterns)
     net = load_safety_net()
     return any(sentence_matches(p, s) for s in sentences(text) if not net.about_someone_else(s) for p in compiled)
+
+
+@lru_cache(maxsize=64)
+def _compiled(patterns):
+    """A question's yes/no patterns compiled once (``patterns`` is a tuple of tuples)."""
+    return compile_patterns(patterns)
 
 
 def _from_button(question: Question, value: str) -> Interpretation:

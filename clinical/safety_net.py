@@ -82,7 +82,10 @@ class SafetyNet:
         ``answers`` the answers so far (both optional: the NLU knows neither)."""
         answers = answers or {}
         findings: List[Finding] = []
-        for sentence in _sentences(text):
+        sentences_ = _sentences(text)
+        # A hedge anywhere ("maybe? there's a bad taste") makes every match uncertain.
+        hedged = any(h.search(s) for s in sentences_ for h in self.hedges)
+        for sentence in sentences_:
             if any(_matches(p, sentence) for p in self.distress) and \
                     not any(p.search(sentence) for p in self.not_distress):
                 findings.append(Finding(DISTRESS, DISTRESS, sentence))
@@ -90,18 +93,17 @@ class SafetyNet:
         for flag in self.flags:
             if at in flag.skip_at:
                 continue
-            found = self._scan_flag(flag, text, at)
+            found = self._scan_flag(flag, sentences_, hedged, at)
             if found and self._over_now(found, flag):
                 continue
             if found:
                 findings.append(found)
         return findings
 
-    def _scan_flag(self, flag: _Flag, text: str, at: Optional[str]) -> Optional[Finding]:
+    def _scan_flag(self, flag: _Flag, sentences_: List[str], hedged: bool,
+                   at: Optional[str]) -> Optional[Finding]:
         best: Optional[Finding] = None
-        # A hedge anywhere ("maybe? there's a bad taste") makes every match uncertain.
-        hedged = any(h.search(s) for s in _sentences(text) for h in self.hedges)
-        for sentence in _sentences(text):
+        for sentence in sentences_:
             if any(p.search(sentence) for p in flag.unless + self.about_others):
                 continue
             # At the flag's own question (or where safety.yml says so) a weaker sign is the
@@ -145,9 +147,14 @@ def sentence_matches(pattern: Sequence[re.Pattern], sentence: str) -> bool:
     return _matches(pattern, sentence)
 
 
+def plain_lower(text: str) -> str:
+    """Lower case with curly apostrophes made straight: how every reader of typed words
+    here (the safety net, clinical/typed_answers.py) sees a message."""
+    return (text or "").translate(_APOSTROPHES).lower()
+
+
 def _sentences(text: str) -> List[str]:
-    lowered = (text or "").translate(_APOSTROPHES).lower()
-    return [s.strip() for s in _SENTENCE_SPLIT.split(lowered) if s.strip()]
+    return [s.strip() for s in _SENTENCE_SPLIT.split(plain_lower(text)) if s.strip()]
 
 
 def _matches(terms: Sequence[re.Pattern], sentence: str) -> bool:

@@ -11,18 +11,18 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import yaml
 from rapidfuzz import fuzz, process
 from text_to_num import alpha2digit
 
 from clinical.lexicon import load_lexicon
+from clinical.safety_net import plain_lower
 
 WORDS_PATH = Path(__file__).with_name("answer_words.yml")
 HEDGE_WINDOW_WORDS = 4  # a hedge counts only near the start of a reply
 FUZZY_MEDICINE_SCORE = 85  # rapidfuzz ratio; measured on misspellings in tests/test_typed_answers.py
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 
 def _alternation(terms: Iterable[str]) -> str:
@@ -77,7 +77,7 @@ def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
 
 
 def normalised(text: str) -> str:
-    return re.sub(r"\s+", " ", (text or "").translate(_APOSTROPHES).lower()).strip()
+    return re.sub(r"\s+", " ", plain_lower(text)).strip()
 
 
 def leading_yes_no(text: str) -> Optional[str]:
@@ -159,8 +159,8 @@ def phrase_span(text: str, phrases: Iterable[str]) -> Optional[Tuple[int, int]]:
     fine, no blurring" does not say "blurred"); the longest such use, or None."""
     t = normalised(text)
     best = None
-    for phrase in phrases:
-        for match in re.finditer(r"(?<![a-z])(?:" + phrase + ")", t):
+    for pattern in _compiled_phrases(tuple(phrases)):
+        for match in pattern.finditer(t):
             clause_start = max([b.end() for b in _CLAUSE_BREAK.finditer(t, 0, match.start())], default=0)
             if _NEGATION_CUE.search(t, clause_start, match.start()):
                 continue
@@ -169,22 +169,28 @@ def phrase_span(text: str, phrases: Iterable[str]) -> Optional[Tuple[int, int]]:
     return best
 
 
+@lru_cache(maxsize=256)
+def _compiled_phrases(phrases: Tuple[str, ...]) -> Tuple[re.Pattern, ...]:
+    """Each option's phrases compiled once (they are read on every typed answer)."""
+    return tuple(re.compile(r"(?<![a-z])(?:" + p + ")") for p in phrases)
+
+
 def matches_any(text: str, phrases: Iterable[str]) -> bool:
     return phrase_span(text, phrases) is not None
 
 
 @lru_cache(maxsize=1)
-def _medicine_words() -> Tuple[Tuple[str, str], ...]:
-    """(single-word term, canonical id) for every medicine in the lexicon, 5+ letters."""
+def _medicine_words() -> Dict[str, str]:
+    """Single-word term -> canonical id for every medicine in the lexicon, 5+ letters."""
     lexicon = load_lexicon()
-    return tuple((term, canonical) for (label, canonical), terms in lexicon.terms.items()
-                 if label == "medicine" for term in terms if " " not in term and len(term) >= 5)
+    return {term: canonical for (label, canonical), terms in lexicon.terms.items()
+            if label == "medicine" for term in terms if " " not in term and len(term) >= 5}
 
 
 def fuzzy_medicines(words: Iterable[str]) -> List[Tuple[str, str]]:
     """(word, medicine id) for misspelt medicine names ("ibuprofin", "warfrin")."""
-    choices = [t for t, _ in _medicine_words()]
-    canonical = dict(_medicine_words())
+    canonical = _medicine_words()
+    choices = list(canonical)
     found = []
     for word in words:
         if len(word) < 5:
