@@ -27,7 +27,7 @@ from typing import Dict, List
 import sqlalchemy as sa
 
 from actions.consultation_store import consultation_requests
-from portal import audit
+from portal import audit, summaries
 
 PORTAL_TABLES = ("portal_summaries", "portal_reviews", "portal_notes", "portal_tags")
 
@@ -68,6 +68,10 @@ def _erase_many(stores: Stores, ids: List[str], references: Dict[str, str]) -> D
             with stores.tracker.begin() as conn:
                 _overwrite_deleted(conn)
                 counts["events"] += _delete_in(conn, "events", "sender_id", chunk)
+                # read inside the delete's transaction: on SQLite it holds the write lock, so
+                # no new event can have taken a freed id yet
+                highest_left = conn.execute(sa.text("SELECT MAX(id) FROM events")).scalar() or 0
+            summaries.rewind(stores.portal, highest_left)
         if _has_table(stores.consultations, consultation_requests.name):
             with stores.consultations.begin() as conn:
                 _overwrite_deleted(conn)

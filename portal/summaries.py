@@ -124,6 +124,9 @@ def summarise_new_events(tracker: sa.engine.Engine, portal: sa.engine.Engine) ->
         pconn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = last_event_id WHERE id = 1"))
         last = pconn.execute(sa.text("SELECT last_event_id FROM portal_summariser_state WHERE id = 1")).scalar()
         if last >= high:
+            if last > high:  # the newest events were deleted (see rewind): their ids will be used again
+                pconn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :high WHERE id = 1"),
+                              {"high": high})
             return 0
         low = last
         while low < high:
@@ -147,6 +150,21 @@ def summarise_new_events(tracker: sa.engine.Engine, portal: sa.engine.Engine) ->
         pconn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :high WHERE id = 1"),
                       {"high": high})
     return read
+
+
+def rewind(portal: sa.engine.Engine, highest_left: int) -> None:
+    """Called after events were deleted, with the highest event id left. SQLite gives new
+    rows the ids of the newest rows deleted (Rasa's events.id has no AUTOINCREMENT), so
+    after erasing the newest conversation the next conversation's first events would have
+    ids at or below the position and never be read: bring the position down to what is
+    left. (PostgreSQL's sequences never reuse an id; there it changes nothing that exists.)
+    Not atomic with the delete (they may be two databases): a refresh running in between,
+    after more new events than were deleted arrived, would read some of them again on the
+    next refresh (message count and search text doubled for that conversation; flags and
+    questions are sets)."""
+    with portal.begin() as conn:
+        conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :h "
+                             "WHERE id = 1 AND last_event_id > :h"), {"h": highest_left})
 
 
 def rebuild(tracker: sa.engine.Engine, portal: sa.engine.Engine) -> int:

@@ -201,3 +201,25 @@ def test_bad_filter_values_get_a_clear_message():
                           ({"page": "0"}, "page must be a whole number")):
         with pytest.raises(inbox.FilterError, match=message):
             inbox.parse_filters(args)
+
+
+def test_erasing_the_newest_conversation_does_not_hide_the_next_one_from_the_index(databases):
+    """SQLite gives new rows the ids of the newest rows deleted (Rasa's events.id has no
+    AUTOINCREMENT): after erasing the newest conversation, the next one's first events
+    have ids at or below the index's position and must still be read."""
+    stores = databases.stores()
+    store = tracker_store(databases.tracker_url)
+    save(store, "older", screening("x", start=time.time() - 3000))
+    save(store, "newest", screening("x", start=time.time() - 2000, messages=["one", "two", "three", "four"]))
+    summaries.summarise_new_events(stores.tracker, stores.portal)
+    erasure.erase_conversation(stores, "newest", "alice.admin")
+    start = time.time() - 1000
+    save(store, "next", screening("x", start=start, outcome="urgent_care", reasons=["rf_airway"],
+                                  messages=["my jaw is locked"]))
+    summaries.summarise_new_events(stores.tracker, stores.portal)
+    row = summary_row(stores, "next")
+    assert row is not None and row["started_at"] == start
+    assert row["user_messages"] == 5 and row["outcome"] == "urgent_care"
+    assert "my jaw is locked" in row["search_text"] and json.loads(row["red_flags"]) == ["rf_airway"]
+    assert summaries.summarise_new_events(stores.tracker, stores.portal) == 0  # and nothing is read twice
+    assert summary_row(stores, "next")["user_messages"] == 5
