@@ -40,10 +40,19 @@ consultation_requests = sa.Table(
     # they agreed to (actions/consent.py). Empty on rows stored before these columns existed.
     sa.Column("consent_at", sa.DateTime(timezone=True)),
     sa.Column("consent_wording", sa.String(40)),
+    # Why the request was made (REQUEST_REASONS). Rows stored before this column existed
+    # were all made after a screening and read as "screening".
+    sa.Column("request_reason", sa.String(20), nullable=False, default="screening",
+              server_default="screening"),
 )
+# "screening": the usual request at the end of a screening; "asked_for_person": the person
+# asked to talk to someone at the clinic.
+REQUEST_REASONS = ("screening", "asked_for_person")
 # Columns added after the first release: (name, SQL type) for ALTER TABLE on old tables.
 ADDED_COLUMNS = (("consent_at", {"sqlite": "TIMESTAMP", "postgresql": "TIMESTAMP WITH TIME ZONE"}),
-                 ("consent_wording", {"sqlite": "VARCHAR(40)", "postgresql": "VARCHAR(40)"}))
+                 ("consent_wording", {"sqlite": "VARCHAR(40)", "postgresql": "VARCHAR(40)"}),
+                 ("request_reason", {"sqlite": "VARCHAR(20) NOT NULL DEFAULT 'screening'",
+                                     "postgresql": "VARCHAR(20) NOT NULL DEFAULT 'screening'"}))
 
 
 def database_url() -> str:
@@ -62,8 +71,12 @@ def engine_for(url: str) -> sa.engine.Engine:
 
 
 def add_missing_columns(engine: sa.engine.Engine) -> None:
-    """create_all() does not change an existing table: add the newer columns to old ones."""
-    existing = {c["name"] for c in sa.inspect(engine).get_columns(consultation_requests.name)}
+    """create_all() does not change an existing table: add the newer columns to old ones.
+    Does nothing when the table does not exist (yet)."""
+    inspector = sa.inspect(engine)
+    if not inspector.has_table(consultation_requests.name):
+        return
+    existing = {c["name"] for c in inspector.get_columns(consultation_requests.name)}
     missing = [(name, types) for name, types in ADDED_COLUMNS if name not in existing]
     if not missing:
         return
@@ -85,15 +98,20 @@ SAME_REQUEST_WINDOW = timedelta(minutes=10)
 
 def save_request(conversation_id: str, name: str, contact: str, contact_kind: str,
                  preferred_times: str, outcome: Any, reasons: Any, url: str = None,
-                 consent_at: Optional[float] = None, consent_wording: Optional[str] = None) -> int:
+                 consent_at: Optional[float] = None, consent_wording: Optional[str] = None,
+                 request_reason: str = "screening") -> int:
     """Stores the request once: retries while the database is unreachable, and returns the
     stored one when an identical request of this conversation is already there.
 
     consent_at: Unix time of the person's "yes" to being contacted (default: now, as the
-    request is submitted straight after it)."""
+    request is submitted straight after it).
+    request_reason: one of REQUEST_REASONS; anything else raises ValueError."""
+    if request_reason not in REQUEST_REASONS:
+        raise ValueError(f"request_reason must be one of {', '.join(REQUEST_REASONS)}, got {request_reason!r}")
     row = dict(conversation_id=conversation_id, name=name, contact=contact, contact_kind=contact_kind,
                preferred_times=preferred_times, screening_outcome=outcome,
-               screening_reasons=json.dumps(reasons or []), consent_wording=consent_wording)
+               screening_reasons=json.dumps(reasons or []), consent_wording=consent_wording,
+               request_reason=request_reason)
     now = datetime.now(timezone.utc)
     # Not part of the "same request" match: without a recorded time it is the time of saving.
     consent_time = datetime.fromtimestamp(consent_at, timezone.utc) if consent_at else now

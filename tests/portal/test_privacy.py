@@ -1,13 +1,15 @@
 """Consent is auditable with the conversation, and erasure leaves no copy behind: the
-consent answers the portal shows, the consultation row's consent columns (and their
-migration on an old table), the audit log after erasure, SQLite's free pages. Runs on
-SQLite and (marked postgres) on PostgreSQL where the `databases` fixture is used."""
+consent answers the portal shows, the consultation row's consent and reason columns (their
+migration on an old table, save_request refusing an unknown reason), the audit log after
+erasure, SQLite's free pages. Runs on SQLite and (marked postgres) on PostgreSQL where the
+`databases` fixture is used."""
 from __future__ import annotations
 
 import time
 from datetime import timezone
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 
@@ -87,6 +89,45 @@ def test_an_old_consultation_table_gets_the_consent_columns(tmp_path):
                                     consent_wording=consent.CONTACT_CONSENT_VERSION)
     rows = {r["conversation_id"]: r for r in consultation_store.list_requests(url)}
     assert rows["old"]["consent_at"] is None and rows["new"]["consent_at"] is not None
+
+
+# ---- the consultation request's reason ---------------------------------------------------
+
+def test_save_request_rejects_an_unknown_reason(databases):
+    for reason in ("", "urgent", "ASKED_FOR_PERSON", None):
+        with pytest.raises(ValueError, match="request_reason must be one of screening, asked_for_person"):
+            consultation_store.save_request("c-1", "Sam Example", "sam@example.org", "email", "evenings", None, [],
+                                            url=databases.consultation_url, request_reason=reason)
+    first = consultation_store.save_request("c-1", "Sam Example", "sam@example.org", "email", "evenings", None, [],
+                                            url=databases.consultation_url)
+    second = consultation_store.save_request("c-1", "Sam Example", "sam@example.org", "email", "evenings", None,
+                                             [], url=databases.consultation_url, request_reason="asked_for_person")
+    assert first != second  # a different reason is a different request
+    rows = consultation_store.list_requests(databases.consultation_url)
+    assert [(r["conversation_id"], r["request_reason"]) for r in rows] == [
+        ("c-1", "screening"), ("c-1", "asked_for_person")]
+
+
+def test_an_old_consultation_table_gets_the_reason_column(databases):
+    url = databases.consultation_url
+    old = sa.create_engine(url, future=True)
+    consultation_store.add_missing_columns(old)  # no table yet: nothing to do, no error
+    id_column = db.ID_COLUMN[old.dialect.name]
+    with old.begin() as conn:  # the table as the previous release created it
+        conn.execute(sa.text(
+            f"CREATE TABLE consultation_requests (id {id_column}, conversation_id VARCHAR(255) NOT NULL, "
+            "created_at TIMESTAMP NOT NULL, name VARCHAR(200) NOT NULL, contact VARCHAR(320) NOT NULL, "
+            "contact_kind VARCHAR(10) NOT NULL, preferred_times VARCHAR(500) NOT NULL, "
+            "screening_outcome VARCHAR(40), screening_reasons TEXT, contacted BOOLEAN NOT NULL, "
+            "consent_at TIMESTAMP, consent_wording VARCHAR(40))"))
+        conn.execute(sa.text("INSERT INTO consultation_requests (conversation_id, created_at, name, contact, "
+                             "contact_kind, preferred_times, contacted) VALUES ('old', '2025-01-01 10:00:00', "
+                             "'A', 'a@example.org', 'email', 'any time', FALSE)"))
+    old.dispose()
+    consultation_store.save_request("new", "B", "b@example.org", "email", "evenings", None, [], url=url,
+                                    request_reason="asked_for_person")
+    rows = {r["conversation_id"]: r for r in consultation_store.list_requests(url)}
+    assert rows["old"]["request_reason"] == "screening" and rows["new"]["request_reason"] == "asked_for_person"
 
 
 def test_the_conversation_page_shows_consent(portal):
