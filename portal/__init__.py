@@ -6,7 +6,8 @@ It reads Rasa's SQL tracker store (the ``events`` table) and keeps its own table
 docs/staff-portal.md.
 
 Modules: config (environment), db (engines and migrations), summaries (incremental
-conversation index), transcript (one conversation read back), accounts (staff, passwords,
+conversation index), safety (the safety net's slots), questions (unanswered questions and
+asking for a person), transcript (one conversation read back), accounts (staff, passwords,
 sessions, login throttling), audit, inbox (filters, paging, CSV), erasure (erase and purge),
 web (routes), cli (command-line tool).
 """

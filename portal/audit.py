@@ -10,7 +10,7 @@ import sqlalchemy as sa
 ACTIONS = ("sign_in", "sign_in_failed", "sign_in_throttled", "sign_out", "view_conversation",
            "print_conversation", "export_csv", "mark_reviewed", "mark_unreviewed", "add_note",
            "add_tag", "remove_tag", "mark_contacted", "erase", "purge", "create_user",
-           "deactivate_user")
+           "deactivate_user", "mark_question_done", "mark_question_open", "export_questions_csv")
 
 
 def record(conn, actor: str, action: str, conversation_id: Optional[str] = None,

@@ -102,7 +102,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         elif args.command == "migrate":
             print(f"Portal schema at version {db.schema_version(stores.portal)}.")
         elif args.command == "rebuild-index":
-            print(f"Index rebuilt from {summaries.rebuild(stores.tracker, stores.portal)} events.")
+            read = summaries.rebuild(stores.tracker, stores.portal, stores.consultations)
+            print(f"Index rebuilt from {read} events.")
     except (accounts.AccountError, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

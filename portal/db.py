@@ -94,6 +94,32 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
         "DELETE FROM portal_summaries",
         "UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1",
     ]),
+    # Questions the assistant could not answer and asking for a person (portal/questions.py).
+    # portal_questions is part of the index (rebuilt with it); staff's status and note are in
+    # portal_question_status, keyed by the question itself, so a rebuild keeps them. As in
+    # version 3 the index is emptied and the next refresh builds it again.
+    (4, "unanswered questions and asking for a person", [
+        "ALTER TABLE portal_summaries ADD COLUMN person_requested INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX ix_portal_summaries_person ON portal_summaries (person_requested)",
+        """CREATE TABLE portal_questions (
+            conversation_id VARCHAR(255) NOT NULL,
+            question_key VARCHAR(64) NOT NULL,
+            asked_at DOUBLE PRECISION NOT NULL,
+            context VARCHAR(80),
+            words TEXT NOT NULL,
+            PRIMARY KEY (conversation_id, question_key))""",
+        "CREATE INDEX ix_portal_questions_asked ON portal_questions (asked_at)",
+        """CREATE TABLE portal_question_status (
+            conversation_id VARCHAR(255) NOT NULL,
+            question_key VARCHAR(64) NOT NULL,
+            status VARCHAR(10) NOT NULL,
+            note TEXT,
+            updated_by VARCHAR(80) NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (conversation_id, question_key))""",
+        "DELETE FROM portal_summaries",
+        "UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1",
+    ]),
 ]
 
 ID_COLUMN = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}

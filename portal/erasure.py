@@ -1,7 +1,8 @@
 """Erasure of one conversation and purging of old ones.
 
 Both remove the conversation from every place the project keeps it: Rasa's tracker store
-(``events``), the portal's tables (summary, review, notes, tags) and the consultation
+(``events``), the portal's tables (summary, review, notes, tags, the unanswered questions
+with the person's words and staff's status and note for each) and the consultation
 requests table. The audit log keeps a record that it happened, but not the conversation id:
 on the messaging channels the id is the person's phone number or Telegram chat id, so every
 audit entry about the conversation gets a random reference instead ("erased-…", the same
@@ -29,7 +30,8 @@ import sqlalchemy as sa
 from actions.consultation_store import consultation_requests
 from portal import audit, summaries
 
-PORTAL_TABLES = ("portal_summaries", "portal_reviews", "portal_notes", "portal_tags")
+PORTAL_TABLES = ("portal_summaries", "portal_reviews", "portal_notes", "portal_tags", "portal_questions",
+                 "portal_question_status")
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,9 @@ def conversations_older_than(stores: Stores, cutoff: float) -> List[str]:
     with stores.portal.connect() as conn:
         ids |= {cid for (cid,) in conn.execute(sa.text(
             "SELECT conversation_id FROM portal_summaries WHERE last_event_at < :c"), {"c": cutoff})}
+        # Staff's notes on questions outlive the index (a rebuild keeps them): find those too.
+        ids |= {cid for (cid,) in conn.execute(sa.text(
+            "SELECT DISTINCT conversation_id FROM portal_question_status WHERE updated_at < :c"), {"c": cutoff})}
     if _has_table(stores.consultations, consultation_requests.name):
         with stores.consultations.connect() as conn:
             old = conn.execute(sa.select(consultation_requests.c.conversation_id).where(

@@ -18,7 +18,7 @@ TAG_MAX = 40
 # end only, so spreadsheets and scripts built on the export keep working.
 CSV_COLUMNS = ("conversation_id", "started_at_utc", "last_activity_utc", "channel", "outcome",
                "reasons", "red_flags", "consultation_requested", "reviewed", "tags", "distress",
-               "safety_net_flags")
+               "safety_net_flags", "asked_for_person", "unanswered_questions", "unanswered_questions_open")
 
 
 class FilterError(ValueError):
@@ -37,12 +37,14 @@ class Filters:
     q: str = ""
     page: int = 1
     distress: str = ""  # after page: the fields before it are also passed by position
+    person: str = ""  # asked to talk to a person: "yes" / "no"
     errors: Tuple[str, ...] = field(default_factory=tuple)
 
     def query_args(self, **change: Any) -> Dict[str, Any]:
         """The non-empty filter values, for links that keep the filters (paging, export)."""
         values = {k: getattr(self, k) for k in ("outcome", "date_from", "date_to", "channel",
-                                               "reviewed", "consultation", "tag", "q", "distress")}
+                                               "reviewed", "consultation", "tag", "q", "distress",
+                                               "person")}
         values.update(change)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
@@ -58,10 +60,11 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     """Reads the inbox's query string; raises FilterError with a readable message."""
     get = lambda k: (args.get(k) or "").strip()  # noqa: E731
     outcome, reviewed, consultation = get("outcome"), get("reviewed"), get("consultation")
-    distress = get("distress")
+    distress, person = get("distress"), get("person")
     if outcome and outcome not in OUTCOMES + (NO_OUTCOME,):
         raise FilterError(f"outcome must be one of {', '.join(OUTCOMES + (NO_OUTCOME,))}")
-    for name, value in (("reviewed", reviewed), ("consultation", consultation), ("distress", distress)):
+    for name, value in (("reviewed", reviewed), ("consultation", consultation), ("distress", distress),
+                        ("person", person)):
         if value and value not in ("yes", "no"):
             raise FilterError(f"{name} must be yes or no")
     date_from, date_to = get("date_from"), get("date_to")
@@ -76,7 +79,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     if len(q) > 200:
         raise FilterError("search text is limited to 200 characters")
     return Filters(outcome, date_from, date_to, get("channel")[:64], reviewed, consultation,
-                   get("tag")[:TAG_MAX], q, int(page_raw), distress=distress)
+                   get("tag")[:TAG_MAX], q, int(page_raw), distress=distress, person=person)
 
 
 def _like_pattern(text: str) -> str:
@@ -110,6 +113,9 @@ def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
     if filters.distress:
         clauses.append("s.distress = :distress")
         params["distress"] = 1 if filters.distress == "yes" else 0
+    if filters.person:
+        clauses.append("s.person_requested = :person")
+        params["person"] = 1 if filters.person == "yes" else 0
     if filters.tag:
         clauses.append("EXISTS (SELECT 1 FROM portal_tags t WHERE t.conversation_id = s.conversation_id "
                        "AND t.tag = :tag)")
@@ -123,7 +129,14 @@ def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
 FROM = "FROM portal_summaries s LEFT JOIN portal_reviews r ON r.conversation_id = s.conversation_id"
 COLUMNS = ("s.conversation_id, s.started_at, s.last_event_at, s.channel, s.outcome, s.reasons, "
            "s.red_flags, s.consultation_requested, COALESCE(r.reviewed, 0) AS reviewed, s.distress, "
-           "s.safety_net_flags")
+           "s.safety_net_flags, s.person_requested, "
+           # the conversation's unanswered questions (portal/questions.py), all and still open
+           "(SELECT COUNT(*) FROM portal_questions q WHERE q.conversation_id = s.conversation_id) "
+           "AS unanswered_questions, "
+           "(SELECT COUNT(*) FROM portal_questions q LEFT JOIN portal_question_status st "
+           "ON st.conversation_id = q.conversation_id AND st.question_key = q.question_key "
+           "WHERE q.conversation_id = s.conversation_id AND COALESCE(st.status, 'open') = 'open') "
+           "AS unanswered_questions_open")
 
 
 def _decode(row) -> Dict[str, Any]:
@@ -180,9 +193,10 @@ def iso_utc(ts: Optional[float]) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _cell(value: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheets; conversation ids come
-    # from the chat channel and tags from staff, so neither is trusted.
+def csv_cell(value: str) -> str:
+    # A cell starting with = + - @ is run as a formula by spreadsheets; conversation ids and
+    # the person's questions come from the chat channel and tags and notes from staff, so
+    # none of them is trusted.
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
@@ -191,9 +205,10 @@ def to_csv(rows: List[Dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow([_cell(str(v)) for v in (
+        writer.writerow([csv_cell(str(v)) for v in (
             r["conversation_id"], iso_utc(r["started_at"]), iso_utc(r["last_event_at"]),
             r["channel"] or "", r["outcome"] or "", ";".join(r["reasons"]), ";".join(r["red_flags"]),
             "yes" if r["consultation_requested"] else "no", "yes" if r["reviewed"] else "no",
-            ";".join(r["tags"]), "yes" if r["distress"] else "no", ";".join(r["safety_net_flags"]))])
+            ";".join(r["tags"]), "yes" if r["distress"] else "no", ";".join(r["safety_net_flags"]),
+            "yes" if r["person_requested"] else "no", r["unanswered_questions"], r["unanswered_questions_open"])])
     return out.getvalue()

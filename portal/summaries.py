@@ -16,8 +16,16 @@ What a row holds, and why:
   or a safety-net red flag was raised, the row keeps it after a start over cleared the
   slots. safety_net_flags holds flag ids only (e.g. "chest"); the person's words stay in
   the tracker store and are read from there by the conversation page.
+- person_requested: the person ever asked to talk to a person: the ``person_requested`` slot
+  was ever true, or (when the refresh is given the consultation requests' database) the
+  conversation has a consultation request with reason "asked_for_person". The request is
+  stored by an action whose own events reach the tracker store after it, so the refresh that
+  reads those events sees the request.
 - search_text: the person's own typed messages, lower-cased (button payloads are skipped;
   the bot's wording is the same in every conversation and would make every search match).
+
+The questions the assistant could not answer go into ``portal_questions`` (one row per
+question, portal/questions.py), in the same transaction.
 """
 from __future__ import annotations
 
@@ -26,13 +34,15 @@ from typing import Any, Dict, Iterable, Optional
 
 import sqlalchemy as sa
 
+from actions.consultation_store import consultation_requests
+from portal.questions import PERSON_SLOT, QUESTIONS_SLOT, QuestionLog, index_questions
 from portal.safety import DISTRESS, DISTRESS_SLOT, SAFETY_FLAGS_SLOT, SafetyNet
 
 BATCH_IDS = 20000  # events per read; bounds memory on a first run over a large store
 DECODED_TYPES = ("user", "slot")  # the only events whose JSON the index needs
 SUMMARY_COLUMNS = ("conversation_id", "started_at", "last_event_at", "channel", "outcome",
                    "reasons", "red_flags", "consultation_requested", "user_messages",
-                   "search_text", "distress", "safety_net_flags")
+                   "search_text", "distress", "safety_net_flags", "person_requested")
 
 
 def tracker_has_events(tracker: sa.engine.Engine) -> bool:
@@ -70,6 +80,8 @@ def apply_event(row: Dict[str, Any], type_name: str, timestamp: float, data: Dic
             row["red_flags"] = json.dumps(sorted(flags))
         elif name == "consultation_requested" and value is True:
             row["consultation_requested"] = 1
+        elif name == PERSON_SLOT and value is True:
+            row["person_requested"] = 1
         elif name in (SAFETY_FLAGS_SLOT, DISTRESS_SLOT):
             _apply_safety_net(row, name, value)
 
@@ -88,7 +100,7 @@ def _empty_row(conversation_id: str) -> Dict[str, Any]:
     return {"conversation_id": conversation_id, "started_at": None, "last_event_at": None,
             "channel": None, "outcome": None, "reasons": "[]", "red_flags": "[]",
             "consultation_requested": 0, "user_messages": 0, "search_text": "",
-            "distress": 0, "safety_net_flags": "[]"}
+            "distress": 0, "safety_net_flags": "[]", "person_requested": 0}
 
 
 def _load_rows(conn, ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
@@ -111,8 +123,29 @@ def _save_rows(conn, rows: Dict[str, Dict[str, Any]], existing: set) -> None:
         conn.execute(sa.text(f"UPDATE portal_summaries SET {sets} WHERE conversation_id = :conversation_id"), old)
 
 
-def summarise_new_events(tracker: sa.engine.Engine, portal: sa.engine.Engine) -> int:
-    """Brings portal_summaries up to date; returns how many tracker events were read."""
+def asked_for_person(consultations: Optional[sa.engine.Engine], ids: Iterable[str]) -> set:
+    """Which of these conversations have a consultation request made because the person
+    asked to talk to someone (reason "asked_for_person")."""
+    ids = list(ids)
+    if consultations is None or not ids:
+        return set()
+    inspector = sa.inspect(consultations)
+    if not inspector.has_table(consultation_requests.name) or "request_reason" not in {
+            c["name"] for c in inspector.get_columns(consultation_requests.name)}:
+        return set()  # an action server older than the column: nothing to find
+    table, found = consultation_requests, set()
+    with consultations.connect() as conn:
+        for start in range(0, len(ids), 500):  # bounded IN lists
+            found |= {cid for (cid,) in conn.execute(sa.select(table.c.conversation_id).where(
+                table.c.conversation_id.in_(ids[start:start + 500]), table.c.request_reason == "asked_for_person"))}
+    return found
+
+
+def summarise_new_events(tracker: sa.engine.Engine, portal: sa.engine.Engine,
+                         consultations: Optional[sa.engine.Engine] = None) -> int:
+    """Brings portal_summaries and portal_questions up to date; returns how many tracker
+    events were read. With ``consultations`` (the consultation requests' database) a
+    request with reason "asked_for_person" also sets person_requested."""
     if not tracker_has_events(tracker):
         return 0
     with tracker.connect() as tconn:
@@ -142,10 +175,18 @@ def summarise_new_events(tracker: sa.engine.Engine, portal: sa.engine.Engine) ->
             read += len(events)
             rows = _load_rows(pconn, {e.sender_id for e in events})
             existing = set(rows)
+            logs: Dict[str, QuestionLog] = {}
             for e in events:
                 row = rows.setdefault(e.sender_id, _empty_row(e.sender_id))
-                apply_event(row, e.type_name, e.timestamp, _decode(e.data) if e.type_name in DECODED_TYPES else {})
+                data = _decode(e.data) if e.type_name in DECODED_TYPES else {}
+                apply_event(row, e.type_name, e.timestamp, data)
+                if e.type_name == "slot" and data.get("name") == QUESTIONS_SLOT:
+                    logs.setdefault(e.sender_id, QuestionLog()).fold_slot(QUESTIONS_SLOT, data.get("value"),
+                                                                           e.timestamp)
+            for cid in asked_for_person(consultations, rows):
+                rows[cid]["person_requested"] = 1
             _save_rows(pconn, rows, existing)
+            index_questions(pconn, {cid: log.questions for cid, log in logs.items()})
             low = upper
         pconn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :high WHERE id = 1"),
                       {"high": high})
@@ -167,9 +208,12 @@ def rewind(portal: sa.engine.Engine, highest_left: int) -> None:
                              "WHERE id = 1 AND last_event_id > :h"), {"h": highest_left})
 
 
-def rebuild(tracker: sa.engine.Engine, portal: sa.engine.Engine) -> int:
-    """Drops every summary and reads the whole tracker store again."""
+def rebuild(tracker: sa.engine.Engine, portal: sa.engine.Engine,
+            consultations: Optional[sa.engine.Engine] = None) -> int:
+    """Drops every summary and indexed question and reads the whole tracker store again.
+    Staff's question statuses and notes (portal_question_status) are kept."""
     with portal.begin() as conn:
         conn.execute(sa.text("DELETE FROM portal_summaries"))
+        conn.execute(sa.text("DELETE FROM portal_questions"))
         conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1"))
-    return summarise_new_events(tracker, portal)
+    return summarise_new_events(tracker, portal, consultations)

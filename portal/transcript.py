@@ -15,6 +15,7 @@ from actions import consent
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import NOT_ASKED, load_questionnaire
 from clinical.rules import load_rulebook
+from portal.questions import QuestionLog
 from portal.safety import SafetyFlag, SafetyNet
 
 SLOT_RESET_EVENTS = ("reset_slots", "restart")
@@ -49,6 +50,8 @@ class Conversation:
     # Every safety-net flag and distress the conversation ever had, kept across start-overs
     # (``slots`` holds only the values since the last one).
     safety_net: SafetyNet = field(default_factory=SafetyNet)
+    # Every unanswered question, and whether the person ever asked for a person, likewise.
+    question_log: QuestionLog = field(default_factory=QuestionLog)
 
     @property
     def started_at(self) -> Optional[float]:
@@ -79,6 +82,7 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
     consents: List[ConsentAnswer] = []
     last_bot: Dict[str, Any] = {}
     safety_net = SafetyNet()
+    question_log = QuestionLog()
     for type_name, timestamp, raw in events:
         if type_name in SLOT_RESET_EVENTS:
             slots = {}
@@ -89,6 +93,7 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
         if type_name == "slot":
             slots[data.get("name")] = data.get("value")
             safety_net.fold_slot(data.get("name"), data.get("value"), timestamp)
+            question_log.fold_slot(data.get("name"), data.get("value"), timestamp)
             if data.get("name") in CONSENT_SLOTS and isinstance(data.get("value"), bool):
                 consents.append(_consent_answer(data, timestamp, last_bot))
         elif type_name == "bot":
@@ -102,7 +107,7 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
             # The REST channel sends a tapped button as its payload; show which button it was.
             turns.append(Turn("user", timestamp, text, chosen_button=offered.get(text)))
             offered = {}
-    return Conversation(conversation_id, turns, slots, consents, safety_net)
+    return Conversation(conversation_id, turns, slots, consents, safety_net, question_log)
 
 
 def _consent_answer(slot_event: Dict[str, Any], timestamp: float, question: Dict[str, Any]) -> ConsentAnswer:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sanic import response
 
 from actions.consultation_store import consultation_requests
-from portal import accounts, audit, erasure, inbox, summaries
+from portal import accounts, audit, erasure, inbox, questions, summaries
 from portal.transcript import conversation_exists, load_conversation, safety_items, screening_summary
 from portal.web import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, error_page, new_login_token,
                         render, set_cookie, staff_only)
@@ -105,8 +105,11 @@ def register(app) -> None:  # noqa: C901 - one place listing every route reads b
         return resp
 
     # ---- inbox and export ---------------------------------------------------
+    def _refresh():
+        summaries.summarise_new_events(stores.tracker, stores.portal, stores.consultations)
+
     def _filtered(request):
-        summaries.summarise_new_events(stores.tracker, stores.portal)
+        _refresh()
         return inbox.parse_filters(request.args)
 
     @app.get("/inbox")
@@ -148,10 +151,14 @@ def register(app) -> None:  # noqa: C901 - one place listing every route reads b
             notes = conn.execute(sa.text("SELECT author, created_at, body FROM portal_notes "
                                          "WHERE conversation_id = :c ORDER BY id"), {"c": conversation_id}).fetchall()
             tags = inbox.tags_for(conn, [conversation_id]).get(conversation_id, [])
+        consultations = _consultations(conversation_id)
+        log = conversation.question_log
         return {"conversation": conversation, "summary": screening_summary(conversation.slots),
                 "safety": safety_items(conversation.safety_net),
-                "review": review, "notes": notes, "tags": tags,
-                "consultations": _consultations(conversation_id)}
+                "review": review, "notes": notes, "tags": tags, "consultations": consultations,
+                "questions": questions.conversation_items(log, questions.statuses_for(stores.portal, conversation_id)),
+                "person_requested": log.person_requested or any(
+                    c.request_reason == "asked_for_person" for c in consultations)}
 
     def _consultations(conversation_id: str):
         if not sa.inspect(stores.consultations).has_table(consultation_requests.name):
@@ -257,6 +264,66 @@ def register(app) -> None:  # noqa: C901 - one place listing every route reads b
             audit.record(conn, _actor(request), "mark_contacted", conversation_id,
                          detail=f"request_id={request_id}", ip=client_ip(request))
         return _back_to(conversation_id)
+
+    # ---- questions the assistant could not answer ------------------------------
+    def _questions_filter(request):
+        _refresh()
+        return questions.parse_status_filter(request.args)
+
+    @app.get("/questions")
+    @staff_only()
+    async def questions_page(request):
+        try:
+            status, page = _questions_filter(request)
+        except questions.StatusFilterError as exc:
+            return error_page(request, 400, str(exc))
+        rows, total = questions.listing(stores.portal, status, settings.page_size, page)
+        return render(request, "questions.html", rows=rows, total=total, status_filter=status, page=page,
+                      pages=max(1, -(-total // settings.page_size)), statuses=questions.STATUS_FILTERS,
+                      note_max=questions.NOTE_MAX, urlencode=urlencode)
+
+    @app.get("/questions.csv")
+    @staff_only(admin=True)
+    async def export_questions_csv(request):
+        try:
+            status, _page = _questions_filter(request)
+        except questions.StatusFilterError as exc:
+            return error_page(request, 400, str(exc))
+        rows, total = questions.listing(stores.portal, status)
+        with stores.portal.begin() as conn:
+            audit.record(conn, _actor(request), "export_questions_csv", detail=f"rows={total} status={status}",
+                         ip=client_ip(request))
+        name = datetime.now(timezone.utc).strftime("unanswered-questions-%Y%m%d-%H%M%S.csv")
+        return response.text(questions.to_csv(rows), content_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.post("/questions/status")
+    @staff_only()
+    async def question_status(request):
+        form = request.form
+        conversation_id, key = form.get("id", ""), form.get("key", "")
+        status = form.get("status", "")
+        note = (form.get("note") or "").strip()
+        if status not in questions.STATUSES:
+            return error_page(request, 400, f"status must be one of {', '.join(questions.STATUSES)}.")
+        if len(note) > questions.NOTE_MAX:
+            return error_page(request, 400, f"A note is at most {questions.NOTE_MAX} characters.")
+        try:  # where to go back to: the conversation, or the list with the filter it had
+            back_status, back_page = questions.parse_status_filter(
+                {"status": form.get("back_status", ""), "page": form.get("back_page", "")})
+        except questions.StatusFilterError as exc:
+            return error_page(request, 400, str(exc))
+        _refresh()
+        with stores.portal.begin() as conn:
+            if not questions.is_indexed(conn, conversation_id, key):
+                return error_page(request, 404, "No such question (the conversation may have been erased).")
+            questions.set_status(conn, conversation_id, key, status, note, _actor(request))
+            # The key only, never the note or the question: the audit log holds no patient text.
+            audit.record(conn, _actor(request), f"mark_question_{status}", conversation_id,
+                         detail=f"question={key[:12]}", ip=client_ip(request))
+        if form.get("back") == "conversation":
+            return response.redirect(f"/conversation?id={quote(conversation_id, safe='')}#questions", status=303)
+        return response.redirect("/questions?" + urlencode({"status": back_status, "page": back_page}), status=303)
 
     # ---- admin: erasure and audit log -----------------------------------------
     @app.get("/conversation/erase")

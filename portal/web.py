@@ -16,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader
 from sanic import Sanic, response
 from sanic.exceptions import MethodNotSupported, NotFound
 
-from portal import accounts, db, summaries
+from actions.consultation_store import add_missing_columns
+from portal import accounts, db, questions, summaries
 from portal.config import Settings
 from portal.erasure import Stores
 
@@ -63,8 +64,11 @@ def set_cookie(resp, settings: Settings, name: str, value: str, path: str = "/")
 def render(request, template: str, status: int = 200, **context: Any):
     app = request.app
     session = getattr(request.ctx, "session", None)
+    # The navigation shows how many unanswered questions are still open (from the index).
+    open_questions = questions.open_count(app.ctx.stores.portal) if session else 0
     html = app.ctx.templates.get_template(template).render(
-        session=session, csrf_token=session.csrf_token if session else "", **context)
+        session=session, csrf_token=session.csrf_token if session else "", open_questions=open_questions,
+        **context)
     return response.html(html, status=status)
 
 
@@ -131,8 +135,11 @@ def create_app(settings: Settings, name: str = "staff_portal") -> Sanic:
     @app.listener("before_server_start")
     async def prepare(app, _loop):
         db.migrate(app.ctx.stores.portal)
+        # An action server older than the request_reason column may not have added it yet.
+        add_missing_columns(app.ctx.stores.consultations)
         started = time.monotonic()
-        read = summaries.summarise_new_events(app.ctx.stores.tracker, app.ctx.stores.portal)
+        read = summaries.summarise_new_events(app.ctx.stores.tracker, app.ctx.stores.portal,
+                                              app.ctx.stores.consultations)
         print(f"Conversation index up to date ({read} new events read in {time.monotonic() - started:.1f} s)")
 
     @app.middleware("response")

@@ -260,3 +260,39 @@ def inbox_ids(stores: Stores, **filters) -> List[str]:
     """Conversation ids the inbox lists for these filters (first 100)."""
     rows, _ = inbox.search(stores.portal, inbox.Filters(**filters), 100)
     return [r["conversation_id"] for r in rows]
+
+
+# ---- questions the assistant could not answer, asking for a person ----------------------
+# (slots unanswered_questions and person_requested; portal/questions.py)
+
+def question(words: str, at: float, context: Optional[str] = None) -> dict:
+    return {"words": words, "at": at, "context": context}
+
+
+def unanswered(items: List[dict], channel: str = "rest", earlier: Iterable[dict] = ()) -> List:
+    """The person asks each question (at its "at"); the assistant says it cannot answer and
+    sets ``unanswered_questions`` to the whole list so far (after ``earlier``), as it does."""
+    events, so_far = [], [dict(i) for i in earlier]
+    for item in items:
+        t = item["at"]
+        so_far.append(dict(item))
+        events += [UserUttered(item["words"], {"name": "out_of_scope", "confidence": 1.0}, input_channel=channel,
+                               timestamp=t),
+                   BotUttered("I'm sorry, I can't answer that here. The clinic's staff will see your question.",
+                              timestamp=t + 1),
+                   SlotSet("unanswered_questions", [dict(i) for i in so_far], timestamp=t + 2)]
+    return events
+
+
+def asks_for_person(at: float, channel: str = "rest") -> List:
+    return [UserUttered("can I talk to a real person please", {"name": "human_handoff", "confidence": 1.0},
+                        input_channel=channel, timestamp=at),
+            SlotSet("person_requested", True, timestamp=at + 1)]
+
+
+def questions_start_over(at: float) -> List:
+    """"Start over" as the assistant does it: every slot cleared, the lists set empty."""
+    return [UserUttered("start over", {"name": "restart", "confidence": 1.0}, timestamp=at),
+            AllSlotsReset(timestamp=at + 1),
+            SlotSet("unanswered_questions", [], timestamp=at + 2),
+            SlotSet("person_requested", False, timestamp=at + 3)]

@@ -127,8 +127,8 @@ def test_upgrading_an_indexed_database_reindexes_the_safety_net(databases, monke
                              "user_messages) VALUES ('before-upgrade', :t, :t, 5)"), {"t": t})
         conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :h"), {"h": high})
 
-    assert db.migrate(engine) == [3]
-    assert db.schema_version(engine) == 3
+    assert db.migrate(engine) == [3, 4]  # 4 (unanswered questions) rebuilds the index too
+    assert db.schema_version(engine) == 4
     stores = databases.stores()
     assert summaries.summarise_new_events(stores.tracker, stores.portal) > 0
     row = summary_row(stores, "before-upgrade")
@@ -140,11 +140,12 @@ def test_upgrading_an_indexed_database_reindexes_the_safety_net(databases, monke
 
 def test_csv_ends_with_distress_and_safety_net_columns():
     base = {"conversation_id": "c", "started_at": 0.0, "last_event_at": 0.0, "channel": "rest", "outcome": None,
-            "reasons": [], "red_flags": [], "consultation_requested": 0, "reviewed": 0, "tags": []}
+            "reasons": [], "red_flags": [], "consultation_requested": 0, "reviewed": 0, "tags": [],
+            "person_requested": 0, "unanswered_questions": 0, "unanswered_questions_open": 0}
     rows = [{**base, "distress": 1, "safety_net_flags": ["airway", "chest"]},
             {**base, "distress": 0, "safety_net_flags": []}]
     parsed = list(csv.DictReader(io.StringIO(inbox.to_csv(rows))))
-    assert inbox.CSV_COLUMNS[-2:] == ("distress", "safety_net_flags")
+    assert inbox.CSV_COLUMNS[10:12] == ("distress", "safety_net_flags")
     assert [(r["distress"], r["safety_net_flags"]) for r in parsed] == [("yes", "airway;chest"), ("no", "")]
     assert "i want to die" not in inbox.to_csv(rows)  # ids only: the words never go into an export
 
