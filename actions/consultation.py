@@ -13,6 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import consent, consultation_store
 from actions import tracker_utils as tu
 from actions.safety_findings import record_mentions
+from actions.questions import answer
+from clinical.knowledge import question_part, replies
 from clinical.rules import evaluate
 from clinical.typed_answers import leading_yes_no
 
@@ -177,7 +179,8 @@ class SubmitConsultation(Action):
         if tracker.get_slot("contact_consent") is not True:
             dispatcher.utter_message(
                 text=f"Okay, I haven't saved your contact details. If you'd like to book yourself: {s.booking_instructions}")
-            return [SlotSet(k, None) for k in CONTACT_SLOTS] + [SlotSet("consultation_requested", False)]
+            return [SlotSet(k, None) for k in CONTACT_SLOTS] + [SlotSet("consultation_requested", False)] + \
+                after_request(dispatcher, tracker)
         contact = tracker.get_slot("contact_details")
         kind, _ = parse_contact(contact) or ("phone", contact)
         try:
@@ -185,6 +188,7 @@ class SubmitConsultation(Action):
                 conversation_id=tracker.sender_id, name=tracker.get_slot("contact_name"), contact=contact,
                 contact_kind=kind, preferred_times=tracker.get_slot("contact_times"),
                 outcome=tracker.get_slot("screening_outcome"), reasons=tracker.get_slot("screening_reasons"),
+                request_reason=tracker.get_slot("request_reason") or "screening",
                 consent_at=consent.answered_at(tracker.events, "contact_consent"),
                 consent_wording=consent.wording_shown(tracker.events, "contact_consent")
                 or consent.CONTACT_CONSENT_VERSION)
@@ -192,10 +196,21 @@ class SubmitConsultation(Action):
             logger.exception("Could not store a consultation request")
             dispatcher.utter_message(
                 text=f"Sorry, I couldn't pass your request on just now. Please contact {s.clinic_name} directly: {s.booking_instructions}")
-            return [SlotSet("consultation_requested", False)]
+            return [SlotSet("consultation_requested", False)] + after_request(dispatcher, tracker)
         dispatcher.utter_message(
             text=f"Thank you, {tracker.get_slot('contact_name')}. Your request has been passed to {s.clinic_name}. {s.next_steps}")
-        return [SlotSet("consultation_requested", True)]
+        return [SlotSet("consultation_requested", True)] + after_request(dispatcher, tracker)
+
+
+def after_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """A call back asked for mid-questionnaire: the questionnaire resumes where it was."""
+    events: List[EventType] = [SlotSet(slot, None) for slot in ("request_reason", "callback_resume")
+                               if tracker.get_slot(slot) is not None]
+    resume = tracker.get_slot("callback_resume")
+    if resume == "screening_form":
+        dispatcher.utter_message(text=replies()["questions_resume"])
+        events.append(FollowupAction(resume))
+    return events
 
 
 class DeclineConsultation(Action):
@@ -217,6 +232,11 @@ class OfferConsultation(Action):
         return "action_offer_consultation"
 
     def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        text = tu.latest_text(tracker)
+        if tu.latest_intent(tracker) == tu.OUT_OF_SCOPE and tu.looks_like_a_question(text):
+            # "can I fly after it?" is a question, not a reply to the offer: it is passed to
+            # the clinic, and the offer stays open.
+            return answer(dispatcher, tracker, question_part(text))
         if tracker.get_slot("consultation_requested") is not None:
             return DeclineConsultation().run(dispatcher, tracker, domain)
         if tracker.get_slot("retry_question") == "consultation_offer":

@@ -1,29 +1,21 @@
-"""The frame of the conversation: session start, consent, questions about the
-treatment, stopping, starting over and the fallback."""
+"""The frame of the conversation: session start, consent, stopping, starting over and
+the fallback."""
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Dict, List, Text
 
-import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import (ActionExecuted, ActiveLoop, AllSlotsReset, EventType, FollowupAction, SessionStarted,
-                             SlotSet, UserUtteranceReverted)
+from rasa_sdk.events import (ActionExecuted, ActiveLoop, AllSlotsReset, EventType, SessionStarted, SlotSet,
+                             UserUtteranceReverted)
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent
 from actions import tracker_utils as tu
+from actions.questions import answer_if_asked
 from actions.safety_findings import record_mentions
-from clinical.typed_answers import leading_yes_no, read_consent
+from clinical.typed_answers import read_consent
 
 CONSENT_TAKEN_AS_NO = "I couldn't tell, so I'll take that as a no for now."
-FACTS_PATH = Path(__file__).resolve().parent.parent / "clinical" / "facts.yml"
-
-
-@lru_cache(maxsize=1)
-def facts() -> Dict[str, str]:
-    return yaml.safe_load(FACTS_PATH.read_text(encoding="utf-8"))
 
 
 class SessionStart(Action):
@@ -77,7 +69,7 @@ class ValidateConsentForm(Action):
                 # A red flag mentioned with the yes ("sure. btw I've had loads of
                 # nosebleeds"): recorded now that there is consent, not asked again.
                 events += record_mentions(dispatcher, tracker)
-                AnswerQuestion.answer_if_asked(dispatcher, tracker)
+                events += answer_if_asked(dispatcher, tracker)
             return events
         if tracker.get_slot("retry_question") == "consent_given":
             # Asked twice and still unclear: no health questions without a clear yes.
@@ -95,33 +87,6 @@ class ValidateConsentForm(Action):
         if typed is not None:
             return typed
         return tu.yes_or_no(None, tu.effective_intent(tracker))
-
-
-class AnswerQuestion(Action):
-    """Answers a question about the treatment from clinical/facts.yml."""
-
-    def name(self) -> Text:
-        return "action_answer_question"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
-        answer = facts().get(tu.latest_intent(tracker))
-        if answer is None:
-            return CoreFallback().run(dispatcher, tracker, domain)
-        dispatcher.utter_message(text=tu.format_with_settings(answer))
-        if tracker.get_slot("screening_status") == "awaiting_confirmation" and \
-                leading_yes_no(tu.latest_text(tracker)) == "yes":
-            # "yes - how long does it last?" at the summary: answered, and confirmed.
-            return [FollowupAction("action_give_outcome")]
-        return []
-
-    @staticmethod
-    def answer_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """An answer that also asks something ("yes - who sees my answers?"): the question
-        gets its answer too."""
-        intent = tu.latest_intent(tracker)
-        if intent in tu.QUESTION_INTENTS and "?" in tu.latest_text(tracker) and facts().get(intent):
-            dispatcher.utter_message(text=tu.format_with_settings(facts()[intent]))
 
 
 class StopScreening(Action):

@@ -187,6 +187,15 @@ def give_outcome(dispatcher: CollectingDispatcher, answers: Dict[str, Any]) -> L
     ]
 
 
+def urgent_action(tier: Any) -> str:
+    """What to do now for an urgent tier: the emergency number, or a same-day doctor."""
+    settings = tu.settings()
+    if tier == EMERGENCY:
+        return (f"Please call {settings.emergency_number} now, or go to your nearest "
+                "emergency department. Don't wait for a clinic appointment.")
+    return settings.same_day_advice
+
+
 class GiveOutcome(Action):
     """Works out the outcome from the answers and explains it in plain words."""
 
@@ -200,12 +209,7 @@ class GiveOutcome(Action):
     @staticmethod
     def _urgent(dispatcher: CollectingDispatcher, tier: Any, reasons: List[str]) -> None:
         settings = tu.settings()
-        if tier == EMERGENCY:
-            action = (f"Please call {settings.emergency_number} now, or go to your nearest "
-                      "emergency department. Don't wait for a clinic appointment.")
-        else:
-            action = settings.same_day_advice
-        dispatcher.utter_message(text=f"{action}\n\n" + "\n".join(reasons[:1]))
+        dispatcher.utter_message(text=f"{urgent_action(tier)}\n\n" + "\n".join(reasons[:1]))
         dispatcher.utter_message(
             text="I've stopped the screening questions here, because this needs to be "
                  "checked first. Injections for jaw pain are not the right next step today. "

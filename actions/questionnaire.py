@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import safety
 from actions import tracker_utils as tu
-from actions.conversation import AnswerQuestion
+from actions.questions import answer_if_asked
 from clinical.answers import find_corrections, find_pre_answers, interpret, uses_entity
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import EMERGENCY, SAME_DAY, evaluate, load_rulebook
@@ -113,7 +113,7 @@ class ValidateScreeningForm(Action):
             events += self._pre_answers(dispatcher, tracker, question, answers)
             # "yes — how long does it last?": the answer was taken; the question gets its
             # answer too, then the questionnaire goes on.
-            AnswerQuestion.answer_if_asked(dispatcher, tracker)
+            events += answer_if_asked(dispatcher, tracker)
 
         normalised = questionnaire.normalise(answers)
         # Questions that stopped or started applying (e.g. after an age correction).

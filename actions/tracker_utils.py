@@ -18,13 +18,15 @@ BUTTON_INTENT = "inform"
 # Intents that data/rules.yml handles during a form (answer, then repeat the question).
 # A form's validation returns no events for them, so Rasa rejects the form for that turn
 # and the rule runs instead.
-QUESTION_INTENTS = ("ask_how_it_works", "ask_duration", "ask_procedure", "ask_side_effects",
-                    "ask_cost", "ask_alternatives", "ask_consultation", "ask_who_injects")
+QUESTION_INTENTS = ("ask_question",)
+# Asking for a person, and taking the call back offered then (actions/person.py).
+PERSON_INTENTS = ("ask_for_person", "request_callback")
 # The safety net's intent (medical_nlu/safety_component.py) interrupts the consent and
 # consultation forms for the rules; during the questionnaire its validation acts on it
 # itself, so the same reply can also answer the pending question.
 SAFETY_INTENT = "safety_concern"
-INTERRUPTION_INTENTS = QUESTION_INTENTS + ("bot_challenge", "stop", "start_over", SAFETY_INTENT)
+OUT_OF_SCOPE = "out_of_scope"
+INTERRUPTION_INTENTS = QUESTION_INTENTS + PERSON_INTENTS + ("bot_challenge", "stop", "start_over", SAFETY_INTENT)
 SCREENING_INTERRUPTION_INTENTS = tuple(i for i in INTERRUPTION_INTENTS if i != SAFETY_INTENT) + (
     "change_answer", "book_consultation")
 COMMAND_WORDS = re.compile(r"\b(?:stop|quit|cancel|end|exit|enough|start (?:over|again)|restart|begin again|reset)\b")
@@ -32,6 +34,8 @@ COMMAND_WORDS = re.compile(r"\b(?:stop|quit|cancel|end|exit|enough|start (?:over
 QUESTION_START = ("what", "how", "when", "why", "who", "where", "which", "can", "could", "is", "are",
                   "do", "does", "will", "would", "should", "may")
 BUTTON_ENTITY = "option"
+# Words that make a free-text reply a wish to reach a person rather than a name or a time.
+PERSON_WORDS = re.compile(r"\b(?:talk|speak|chat|person|human|someone|somebody|anyone|reception|staff|call|ring)\b")
 
 
 def questionnaire() -> Questionnaire:
@@ -112,8 +116,14 @@ def is_forged_payload(tracker: Tracker) -> bool:
 
 
 def is_interruption(tracker: Tracker, intents=INTERRUPTION_INTENTS) -> bool:
-    """A question or command for the rules, not an answer: no button, no payload."""
-    return not is_payload_syntax(latest_text(tracker)) and latest_intent(tracker) in intents
+    """A question or command for the rules, not an answer: no button, no payload. Something
+    the classifier calls out of scope interrupts only when it is phrased as a question (it
+    is then passed to the clinic); otherwise it is an answer that could not be read."""
+    text = latest_text(tracker)
+    if is_payload_syntax(text):
+        return False
+    intent = latest_intent(tracker)
+    return intent in intents or (intent == OUT_OF_SCOPE and looks_like_a_question(text))
 
 
 def looks_like_a_question(text: str) -> bool:
@@ -133,6 +143,8 @@ def is_free_text_interruption(tracker: Tracker) -> bool:
     if intent in ("stop", "start_over"):
         # "Ivy Stone" can sound like "stop" to the classifier; a command says so in words.
         return bool(COMMAND_WORDS.search(text.lower()))
+    if intent == "ask_for_person" and PERSON_WORDS.search(text.lower()):
+        return True  # "I'd rather talk to a real person" is not a name
     return intent == SAFETY_INTENT or looks_like_a_question(text)
 
 
@@ -158,10 +170,7 @@ def yes_no_buttons(extra_unsure: bool = False) -> List[Dict[str, str]]:
 
 
 def format_with_settings(text: str) -> str:
-    s = settings()
-    return text.format(emergency_number=s.emergency_number, clinic_name=s.clinic_name,
-                       clinic_phone=s.phone, cost_text=s.cost_text,
-                       practitioners_text=s.practitioners_text)
+    return text.format(**settings().placeholders())
 
 
 def updated_answer_text(question, value) -> str:

@@ -16,7 +16,10 @@ from clinical.rules import load_rulebook
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "clinic.yml"
 REQUIRED = ("crisis_contacts", "clinic_name", "phone", "booking_instructions", "next_steps", "emergency_number",
-            "same_day_advice", "cost_text", "practitioners_text")
+            "same_day_advice", "cost_text", "practitioners_text", "address", "opening_hours", "cancellation_policy")
+# The clinic's own aftercare advice, one text per topic (clinical reference 6b: aftercare is the
+# clinic's call). A topic left out is answered with "the practitioner will explain".
+AFTERCARE_TOPICS = ("general", "eating", "alcohol", "exercise", "lying_down", "face_care")
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,15 @@ class ClinicSettings:
     same_day_advice: str
     cost_text: str
     practitioners_text: str
+    # Practical answers for patients' questions (clinical/knowledge.yml placeholders).
+    address: str = ""
+    opening_hours: str = ""
+    cancellation_policy: str = ""
     email: str = ""
     language: str = "en"
+    # Optional: empty means the knowledge base's "the practitioner will explain" answer is given.
+    aftercare: Dict[str, str] = field(default_factory=dict)
+    follow_up: str = ""
     rule_overrides: Dict[str, Any] = field(default_factory=dict)
     # Given at once to anyone in distress (clinical reference section 8): (name, phone, details).
     crisis_contacts: Tuple[Tuple[str, str, str], ...] = ()
@@ -44,6 +54,24 @@ class ClinicSettings:
     def emergency_advice(self) -> str:
         """Appended to unsure red-flag answers: what to do if the sign might be there."""
         return f"call {self.emergency_number} now."
+
+    def placeholders(self) -> Dict[str, str]:
+        """Values patient-facing texts may name as {placeholder}."""
+        return {"clinic_name": self.clinic_name, "clinic_phone": self.phone, "email": self.email or self.phone,
+                "emergency_number": self.emergency_number, "cost_text": self.cost_text,
+                "practitioners_text": self.practitioners_text, "booking_instructions": self.booking_instructions,
+                "address": self.address, "opening_hours": self.opening_hours,
+                "cancellation_policy": self.cancellation_policy}
+
+    def setting(self, dotted: str) -> str:
+        """An optional practical text by its dotted name ("aftercare.alcohol", "follow_up");
+        empty when the clinic gives none."""
+        head, _, topic = dotted.partition(".")
+        if head == "aftercare" and topic in AFTERCARE_TOPICS:
+            return self.aftercare.get(topic, "")
+        if head == "follow_up" and not topic:
+            return self.follow_up
+        raise KeyError(f"unknown clinic setting: {dotted}")
 
     def as_slots(self) -> Dict[str, str]:
         """Values the domain's responses can use, e.g. {clinic_name}."""
@@ -67,7 +95,8 @@ def load_clinic_settings(path: Path = None) -> ClinicSettings:
     if unknown:
         raise ValueError(f"{path}: unknown clinic settings: {', '.join(unknown)}")
     structured = {"rule_overrides": raw.pop("rule_overrides", None) or {},
-                  "crisis_contacts": _crisis_contacts(path, raw.pop("crisis_contacts", None))}
+                  "crisis_contacts": _crisis_contacts(path, raw.pop("crisis_contacts", None)),
+                  "aftercare": _aftercare(path, raw.pop("aftercare", None))}
     settings = ClinicSettings(**{k: str(v).strip() for k, v in raw.items()}, **structured)
     load_rulebook().with_overrides(settings.rule_overrides)  # fails early on a bad override
     return settings
@@ -86,3 +115,16 @@ def _crisis_contacts(path: Path, raw: Any) -> Tuple[Tuple[str, str, str], ...]:
             raise ValueError(f"{path}: crisis contact needs a name and a phone number: {item!r}")
         contacts.append((name, phone, str(item.get("details") or "").strip()))
     return tuple(contacts)
+
+
+def _aftercare(path: Path, raw: Any) -> Dict[str, str]:
+    """{topic: text} for the known topics only: a misspelt topic would silently never be said."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: aftercare must be a mapping of topic: text ({', '.join(AFTERCARE_TOPICS)})")
+    unknown = sorted(set(raw) - set(AFTERCARE_TOPICS))
+    if unknown:
+        raise ValueError(f"{path}: unknown aftercare topics: {', '.join(map(str, unknown))} "
+                         f"(known: {', '.join(AFTERCARE_TOPICS)})")
+    return {topic: str(text).strip() for topic, text in raw.items() if text is not None and str(text).strip()}

@@ -66,6 +66,11 @@ class _Flag:
     skip_at: Tuple[str, ...]
 
 
+# Where a sentence divides into clauses, for telling a question about a side effect from a
+# report ("my face went numb, can it cause that?").
+CLAUSE_BREAK = re.compile(r",|;|\s[-–—]\s|\b(?:but|and|so|because|cos|coz)\b")
+
+
 @dataclass(frozen=True)
 class SafetyNet:
     flags: Tuple[_Flag, ...]
@@ -73,6 +78,7 @@ class SafetyNet:
     not_distress: Tuple[re.Pattern, ...]
     hedges: Tuple[re.Pattern, ...]
     about_others: Tuple[re.Pattern, ...] = ()
+    about_the_treatment: Tuple[re.Pattern, ...] = ()
     resolved: Tuple[re.Pattern, ...] = ()
 
     def scan(self, text: str, at: Optional[str] = None,
@@ -104,7 +110,8 @@ class SafetyNet:
                    at: Optional[str]) -> Optional[Finding]:
         best: Optional[Finding] = None
         for sentence in sentences_:
-            if any(p.search(sentence) for p in flag.unless + self.about_others):
+            if any(p.search(sentence) for p in flag.unless + self.about_others) or \
+                    self._asks_what_the_treatment_does(flag, sentence):
                 continue
             # At the flag's own question (or where safety.yml says so) a weaker sign is the
             # person's answer to exactly that question, not something to confirm.
@@ -119,6 +126,16 @@ class SafetyNet:
                 return finding
             best = best or finding
         return best
+
+    def _asks_what_the_treatment_does(self, flag: _Flag, sentence: str) -> bool:
+        """"could it give me a droopy face?": a question about a side effect. Only when every
+        clause that names the sign asks it: "my face went numb, can it cause that?" names
+        the sign in a clause of its own, so it is still the person's red flag."""
+        if not any(p.search(sentence) for p in self.about_the_treatment):
+            return False
+        patterns = flag.patterns + flag.confirm_patterns
+        naming = [c for c in CLAUSE_BREAK.split(sentence) if any(_matches(p, c) for p in patterns)]
+        return bool(naming) and all(any(p.search(c) for p in self.about_the_treatment) for c in naming)
 
     def _over_now(self, finding: Finding, flag: "_Flag") -> bool:
         """"my face isn't swollen any more": a sign about right now that is over."""
@@ -205,6 +222,7 @@ def load_safety_net(path: Path = SAFETY_PATH) -> SafetyNet:
                      not_distress=tuple(_compile(p) for p in distress.get("not_distress") or ()),
                      hedges=tuple(_compile(h) for h in raw.get("hedges") or ()),
                      about_others=tuple(_compile(p) for p in raw.get("about_others") or ()),
+                     about_the_treatment=tuple(_compile(p) for p in raw.get("about_the_treatment") or ()),
                      resolved=tuple(_compile(p) for p in raw.get("resolved") or ()))
 
 

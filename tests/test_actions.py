@@ -32,14 +32,12 @@ from actions.consultation import (
     ValidateConsultationForm,
 )
 from actions.conversation import (
-    AnswerQuestion,
     AskConsent,
     CoreFallback,
     SessionStart,
     StartOver,
     StopScreening,
     ValidateConsentForm,
-    facts,
 )
 from actions.outcome import (
     SECTION_BUTTONS,
@@ -395,8 +393,8 @@ def test_correction_alongside_an_answer_to_the_pending_question_is_kept():
 
 
 @pytest.mark.parametrize("text, intent", [
-    ("how much does it cost?", "ask_cost"),
-    ("does it hurt, what are the side effects?", "ask_side_effects"),
+    ("how much does it cost?", "ask_question"),
+    ("does it hurt, what are the side effects?", "ask_question"),
     ("are you a robot?", "bot_challenge"),
     ("stop", "stop"),
     ("I want to change an answer", "change_answer"),
@@ -411,7 +409,7 @@ def test_interruption_returns_no_events_so_the_rule_answers(text, intent):
 
 def test_words_that_answer_the_question_win_over_a_question_intent():
     answers = answers_until("rf_nerve")
-    events, dispatcher = screening("yes, my face feels numb", "ask_side_effects", pending="rf_nerve",
+    events, dispatcher = screening("yes, my face feels numb", "ask_question", pending="rf_nerve",
                                    answers=answers)
     slots = slot_values(events)
     assert slots["rf_nerve"] == "yes"
@@ -878,7 +876,7 @@ def test_consent_in_a_sentence_whatever_the_intent(text, intent, expected):
 
 
 def test_consent_question_interruption_is_left_to_the_rules():
-    events, dispatcher = run(ValidateConsentForm(), consent_tracker("how much is it?", "ask_cost"))
+    events, dispatcher = run(ValidateConsentForm(), consent_tracker("how much is it?", "ask_question"))
     assert events == [] and dispatcher.messages == []
 
 
@@ -973,7 +971,7 @@ def test_consultation_consent(text, intent, expected):
 
 
 def test_consultation_interruption_is_left_to_the_rules():
-    events, _ = run(ValidateConsultationForm(), consultation_tracker("contact_name", "what does it cost", "ask_cost"))
+    events, _ = run(ValidateConsultationForm(), consultation_tracker("contact_name", "what does it cost", "ask_question"))
     assert events == []
 
 
@@ -1118,42 +1116,6 @@ def test_core_fallback_reverts_the_message():
     assert SETTINGS.phone in all_text(dispatcher)
 
 
-ASK_INTENTS = [i for i in DOMAIN["intents"] if str(i).startswith("ask_")]
-
-
-@pytest.mark.parametrize("intent", ASK_INTENTS)
-def test_answer_question_answers_each_ask_intent_from_facts(intent):
-    events, dispatcher = run(AnswerQuestion(), make_tracker("a question", intent))
-    assert events == []
-    assert len(dispatcher.messages) == 1
-    text = dispatcher.messages[0]["text"]
-    assert "{" not in text and "}" not in text
-    assert text == tu.format_with_settings(facts()[intent])
-
-
-@pytest.mark.parametrize("intent, expected", [
-    ("ask_cost", SETTINGS.cost_text),
-    ("ask_who_injects", SETTINGS.practitioners_text),
-    ("ask_side_effects", "call 999 at once"),
-])
-def test_answer_question_fills_clinic_values(intent, expected):
-    _, dispatcher = run(AnswerQuestion(), make_tracker("a question", intent))
-    assert expected in all_text(dispatcher)
-
-
-def test_answer_question_never_promises_results():
-    for intent in ASK_INTENTS:
-        _, dispatcher = run(AnswerQuestion(), make_tracker("q", intent))
-        text = all_text(dispatcher).lower()
-        assert not re.search(r"\b(guarantee[sd]?|will cure|cures)\b", text), intent
-
-
-def test_answer_question_without_a_fact_falls_back():
-    events, dispatcher = run(AnswerQuestion(), make_tracker("hello", "greet"))
-    assert events == [{"event": "rewind", "timestamp": None}]
-    assert "Sorry, I can't help with that" in all_text(dispatcher)
-
-
 @pytest.mark.parametrize("text, status, expected", [
     ("looks good", "awaiting_confirmation", {"followup": "action_give_outcome"}),
     ("nope, I put the wrong pain score", "awaiting_confirmation", {"screening_status": "choosing_change"}),
@@ -1168,7 +1130,7 @@ def test_typed_replies_at_the_summary_and_what_to_change_always_move_on(text, st
         assert slot_values(events)["screening_status"] == expected["screening_status"]
 
 
-@pytest.mark.parametrize("text, intent", [("Dana Testperson", "bot_challenge"), ("Will Price", "ask_duration"),
+@pytest.mark.parametrize("text, intent", [("Dana Testperson", "bot_challenge"), ("Will Price", "ask_question"),
                                           ("Ivy Stone", "stop")])
 def test_a_name_is_taken_as_given_whatever_the_intent(text, intent):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_name", text, intent))

@@ -37,7 +37,6 @@ RULES: Dict[str, Any] = _yaml(PROJECT_DIR / "data" / "rules.yml")
 QUESTIONNAIRE_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "questionnaire.yml")
 CLINICAL_RULES_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "rules.yml")
 LEXICON_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "lexicon.yml")
-FACTS: Dict[str, str] = _yaml(CLINICAL_DIR / "facts.yml")
 
 QUESTIONS: List[Dict[str, Any]] = QUESTIONNAIRE_RAW["questions"]
 QUESTION_IDS: List[str] = [q["id"] for q in QUESTIONS]
@@ -239,57 +238,43 @@ def test_entities_of_the_nlu_pipeline_are_in_the_domain():
 
 
 # ---------------------------------------------------------------------------
-# Questions about the treatment: domain intents <-> facts.yml <-> tracker_utils
+# Questions and reaching a person: domain intents <-> rules <-> tracker_utils
+# (the answers themselves: clinical/knowledge.yml, tests/test_knowledge.py)
 # ---------------------------------------------------------------------------
 
-ASK_INTENTS = [i for i in DOMAIN_INTENTS if i.startswith("ask_")]
+def _intents_of(rule):
+    found = set()
+    for step in rule.get("steps", []):
+        for item in step.get("or", [step]):
+            if "intent" in item:
+                found.add(item["intent"])
+    return found
 
 
-def test_there_are_ask_intents():
-    assert len(ASK_INTENTS) >= 8
+def _loops_handling(intent: str, action: str) -> set:
+    loops = set()
+    for rule in RULES["rules"]:
+        if intent in _intents_of(rule) and any(s.get("action") == action for s in rule.get("steps", [])):
+            loops |= {c["active_loop"] for c in rule.get("condition", []) if "active_loop" in c}
+    return loops
 
 
-@pytest.mark.parametrize("intent", ASK_INTENTS)
-def test_every_ask_intent_has_an_answer_in_facts(intent):
-    assert isinstance(FACTS.get(intent), str) and FACTS[intent].strip(), intent
-
-
-def test_every_fact_belongs_to_a_domain_intent():
-    assert sorted(set(FACTS) - set(ASK_INTENTS)) == []
-
-
-def test_question_intents_handled_during_forms_are_the_ask_intents():
-    assert set(tu.QUESTION_INTENTS) == set(ASK_INTENTS)
+def test_one_question_intent_and_the_person_intents_are_interruptions():
+    assert tu.QUESTION_INTENTS == ("ask_question",)
+    assert not [i for i in DOMAIN_INTENTS if i.startswith("ask_") and i not in ("ask_question", "ask_for_person")]
+    for intent in (*tu.QUESTION_INTENTS, *tu.PERSON_INTENTS):
+        assert intent in DOMAIN_INTENTS and intent in tu.SCREENING_INTERRUPTION_INTENTS, intent
     assert set(tu.SCREENING_INTERRUPTION_INTENTS) <= set(DOMAIN_INTENTS)
 
 
-def test_every_ask_intent_has_rules_in_and_out_of_every_form():
-    """Each ask_* intent is answered before consent, outside forms and inside each form."""
-    def intents_of(rule):
-        found = set()
-        for step in rule.get("steps", []):
-            for item in step.get("or", [step]):
-                if "intent" in item:
-                    found.add(item["intent"])
-        return found
-
-    answering = [r for r in RULES["rules"]
-                 if any(s.get("action") == "action_answer_question" for s in r.get("steps", []))]
-    for intent in ASK_INTENTS:
-        loops = set()
-        for rule in answering:
-            if intent in intents_of(rule):
-                loops |= {c["active_loop"] for c in rule.get("condition", []) if "active_loop" in c}
-        # safety_check_form ("Are you safe right now?") never hands a reply to the rules: a
-        # person asked that gets an answer to it, not a detour (actions/safety.py).
-        assert {None, *DOMAIN_FORMS} - {"safety_check_form"} <= loops, (intent, loops)
-
-
-@pytest.mark.parametrize("intent", sorted(FACTS))
-def test_fact_placeholders_are_clinic_settings(intent):
-    allowed = {"emergency_number", "clinic_name", "clinic_phone", "cost_text", "practitioners_text"}
-    assert set(re.findall(r"\{(\w+)\}", FACTS[intent])) <= allowed
-    tu.format_with_settings(FACTS[intent])  # no KeyError / stray braces
+@pytest.mark.parametrize("intent, action", [("ask_question", "action_answer_question"),
+                                            ("ask_for_person", "action_offer_person"),
+                                            ("request_callback", "action_request_callback")])
+def test_questions_and_person_requests_have_rules_in_and_out_of_every_form(intent, action):
+    """Answered before consent, outside forms and inside each form. safety_check_form ("Are
+    you safe right now?") never hands a reply to the rules: a person asked that gets an
+    answer to it, not a detour (actions/safety.py)."""
+    assert {None, *DOMAIN_FORMS} - {"safety_check_form"} <= _loops_handling(intent, action)
 
 
 # ---------------------------------------------------------------------------

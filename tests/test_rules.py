@@ -585,8 +585,8 @@ def _patient_texts():
     unsure = rules["unsure_rule"]
     texts += [("rules.yml:unsure_rule", unsure["patient_text"]),
               ("rules.yml:unsure_rule.red_flag", unsure["red_flag_patient_text"])]
-    facts = yaml.safe_load((CLINICAL_DIR / "facts.yml").read_text(encoding="utf-8"))
-    texts += [(f"facts.yml:{key}", value) for key, value in facts.items()]
+    knowledge = yaml.safe_load((CLINICAL_DIR / "knowledge.yml").read_text(encoding="utf-8"))
+    texts += [(f"knowledge.yml:{e['id']}", e["answer"]) for e in knowledge["entries"]]
     return texts
 
 

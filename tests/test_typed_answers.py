@@ -35,8 +35,8 @@ def test_hedges_are_asked_once_more_never_no(text):
 
 def test_a_yes_with_detail_is_not_hijacked_by_its_question_words():
     # DIET may call this a side-effects question; the leading "yes" answers.
-    assert answer("allergy_toxin", "yes, I reacted badly to Dysport before", "ask_side_effects").value == "yes"
-    assert answer("tmd_chewing", "Yes, eating anything hard makes it worse", "ask_side_effects").value == "yes"
+    assert answer("allergy_toxin", "yes, I reacted badly to Dysport before", "ask_question").value == "yes"
+    assert answer("tmd_chewing", "Yes, eating anything hard makes it worse", "ask_question").value == "yes"
 
 
 @pytest.mark.parametrize("question, text, expected", [

@@ -22,7 +22,8 @@ def nlu_examples(path):
                 yield annotation.sub(r"\1", line[2:])
 
 
-REAL_ANSWERS = list(nlu_examples("data/nlu.yml")) + list(nlu_examples("tests/nlu/heldout_nlu.yml"))
+REAL_ANSWERS = list(nlu_examples("data/nlu.yml")) + list(nlu_examples("data/nlu_knowledge.yml")) + \
+    list(nlu_examples("tests/nlu/heldout_nlu.yml"))
 
 
 def test_the_nlu_data_was_read():

@@ -29,7 +29,13 @@ def nlu_examples(path: Path):
                 yield normalise(line[2:])
 
 
-TRAINING = set(nlu_examples(ROOT / "data" / "nlu.yml"))
+# Every training file: the hand-written examples and the knowledge base's generated ones.
+TRAINING = set(nlu_examples(ROOT / "data" / "nlu.yml")) | set(nlu_examples(ROOT / "data" / "nlu_knowledge.yml"))
+QUESTION_SETS = ("development", "sealed")
+
+
+def question_set(name):
+    return yaml.safe_load((ROOT / "tests" / "questions" / f"{name}.yml").read_text(encoding="utf-8"))["cases"]
 
 
 def corpus(name):
@@ -76,3 +82,30 @@ def test_every_red_flag_rule_and_distress_is_covered():
     urgent_or_refer = {r.id for r in load_rulebook().rules if r.id.startswith("rf_")}
     assert urgent_or_refer <= {c.get("red_flag") for c in cases}
     assert sum(bool(c.get("distress")) for c in cases) >= 20
+
+
+# --- the question set (tests/questions/) -------------------------------------------------
+
+@pytest.mark.parametrize("name", QUESTION_SETS)
+def test_question_set_shares_no_example_with_the_training_data_or_the_knowledge_base(name):
+    from clinical.knowledge import knowledge  # every example, including any left out of training
+    examples = TRAINING | {normalise(e) for entry in knowledge().entries for e in entry.examples}
+    shared = sorted({c["id"] for c in question_set(name) if normalise(c["text"]) in examples})
+    assert not shared, f"{name}: questions also in the training data: {shared}"
+
+
+def test_question_set_parts_share_no_question():
+    dev = {normalise(c["text"]) for c in question_set("development")}
+    assert not [c["id"] for c in question_set("sealed") if normalise(c["text"]) in dev]
+
+
+@pytest.mark.parametrize("name", QUESTION_SETS)
+def test_question_set_is_big_enough_and_well_formed(name):
+    from clinical.knowledge import knowledge
+    cases = question_set(name)
+    ids = [c["id"] for c in cases]
+    assert len(ids) == len(set(ids))
+    allowed = set(knowledge().ids) | {"unanswerable", "person", "bot"}
+    assert [c["id"] for c in cases if c["expect"] not in allowed] == []
+    assert sum(c["expect"] == "unanswerable" for c in cases) >= 30
+    assert sum(c["expect"] not in ("person", "bot") for c in cases) >= 150

@@ -1,0 +1,144 @@
+"""Patients' questions (actions/questions.py) and reaching a person (actions/person.py), as
+the action server runs them: trackers made with Tracker.from_dict, a CollectingDispatcher."""
+from __future__ import annotations
+
+import pytest
+
+from actions import consultation_store
+from actions.consultation import SubmitConsultation
+from actions.person import OfferPerson, RequestCallback
+from actions.questions import AnswerQuestion, answer_if_asked, question_part, where_asked
+from clinical.knowledge import knowledge, replies
+from tests.test_actions import (CLEAR_ANSWERS, SETTINGS, all_buttons, all_text, make_tracker, run, slot_values,
+                                texts)
+
+KB = knowledge()
+NO_ANSWER = " ".join(replies()["no_checked_answer"].split())
+
+
+def asked(text: str, **kwargs):
+    return run(AnswerQuestion(), make_tracker(text, "ask_question", **kwargs))
+
+
+def test_a_question_gets_its_entry_and_nothing_is_recorded():
+    events, dispatcher = asked("how much does it cost?")
+    assert texts(dispatcher) == [KB.get("cost").text_for(SETTINGS)]
+    assert SETTINGS.cost_text in all_text(dispatcher)
+    assert events == []
+
+
+def test_a_question_with_no_checked_answer_says_so_and_is_passed_to_the_clinic():
+    events, dispatcher = asked("can I play the trombone in an orchestra the week after?",
+                               slots={"unanswered_questions": [{"words": "earlier", "at": 1.0, "context": None}]},
+                               loop="screening_form", )
+    assert " ".join(all_text(dispatcher).split()) == NO_ANSWER
+    unanswered = slot_values(events)["unanswered_questions"]
+    assert [u["words"] for u in unanswered] == ["earlier", "can I play the trombone in an orchestra the week after?"]
+    assert isinstance(unanswered[-1]["at"], float)
+
+
+def test_the_words_kept_for_staff_are_capped():
+    events, _ = asked("can I take my trombone " + "la " * 400 + "?")
+    assert len(slot_values(events)["unanswered_questions"][0]["words"]) == 500
+
+
+@pytest.mark.parametrize("loop, slots, expected", [
+    ("screening_form", {"requested_slot": "patient_age"}, "patient_age"),
+    ("consent_form", {}, "consent"),
+    ("consultation_form", {"requested_slot": "contact_name"}, "booking"),
+    (None, {"screening_status": "awaiting_confirmation"}, "summary"),
+    (None, {"screening_status": "completed"}, "outcome"),
+    (None, {}, None),
+])
+def test_where_a_question_was_asked_is_kept_for_staff(loop, slots, expected):
+    assert where_asked(make_tracker("q", "ask_question", loop=loop, slots=slots)) == expected
+
+
+def test_yes_with_a_question_at_the_summary_answers_and_confirms():
+    events, dispatcher = asked("yes - how long does it last?",
+                               slots={**CLEAR_ANSWERS, "screening_status": "awaiting_confirmation"})
+    assert texts(dispatcher) == [KB.get("duration").text_for(SETTINGS)]
+    assert {"event": "followup", "timestamp": None, "name": "action_give_outcome"} in events
+
+
+@pytest.mark.parametrize("text, part", [
+    ("yes - who sees my answers?", "who sees my answers?"),
+    ("no. How long does it last?", "How long does it last?"),
+    ("no, is it safe when breastfeeding?", "is it safe when breastfeeding?"),
+    ("how long does it last", "how long does it last"),
+    ("does it hurt?", "does it hurt?"),
+])
+def test_the_question_part_of_an_answer(text, part):
+    assert question_part(text) == part
+
+
+def test_an_answer_that_also_asks_gets_the_question_answered():
+    tracker = make_tracker("yes - who sees my answers?", "ask_question", loop="consent_form")
+    from rasa_sdk.executor import CollectingDispatcher
+    dispatcher = CollectingDispatcher()
+    assert answer_if_asked(dispatcher, tracker) == []
+    assert texts(dispatcher) == [KB.get("privacy").text_for(SETTINGS)]
+    # Not a question intent, or no question mark: nothing extra is said.
+    dispatcher = CollectingDispatcher()
+    assert answer_if_asked(dispatcher, make_tracker("yes who sees my answers", "ask_question")) == []
+    assert answer_if_asked(dispatcher, make_tracker("yes?", "affirm")) == [] and dispatcher.messages == []
+
+
+# --- reaching a person -------------------------------------------------------------------
+
+def test_asking_for_a_person_gives_the_clinics_details_and_a_call_back():
+    events, dispatcher = run(OfferPerson(), make_tracker("can I talk to a real person", "ask_for_person",
+                                                         loop="screening_form"))
+    text = all_text(dispatcher)
+    for detail in (SETTINGS.phone, SETTINGS.opening_hours, SETTINGS.email):
+        assert detail in text
+    assert [b["payload"] for b in all_buttons(dispatcher)] == ["/request_callback"]
+    assert slot_values(events) == {"person_requested": True}
+
+
+def test_in_the_booking_form_the_details_are_given_without_a_second_offer():
+    _, dispatcher = run(OfferPerson(), make_tracker("can I talk to someone?", "ask_for_person",
+                                                    loop="consultation_form"))
+    assert SETTINGS.phone in all_text(dispatcher) and all_buttons(dispatcher) == []
+
+
+URGENT = {**CLEAR_ANSWERS, "rf_emergency": "chest", "screening_status": "urgent_stop",
+          "screening_outcome": "urgent_care"}
+
+
+@pytest.mark.parametrize("action", [OfferPerson(), RequestCallback()])
+def test_after_an_urgent_outcome_the_urgent_advice_comes_first_and_no_call_back(action):
+    events, dispatcher = run(action, make_tracker("I want to talk to someone", "ask_for_person", slots=URGENT))
+    said = texts(dispatcher)
+    assert f"call {SETTINGS.emergency_number} now" in said[0]
+    assert SETTINGS.phone in said[1]
+    assert all_buttons(dispatcher) == []
+    assert not [e for e in events if e.get("event") == "followup"]
+
+
+def test_a_call_back_mid_questionnaire_takes_the_details_and_remembers_to_resume():
+    events, dispatcher = run(RequestCallback(), make_tracker("/request_callback", "request_callback",
+                                                             loop="screening_form",
+                                                             slots={"contact_name": "Old Name"}))
+    slots = slot_values(events)
+    assert slots["request_reason"] == "asked_for_person" and slots["callback_resume"] == "screening_form"
+    assert slots["contact_name"] is None  # a second request asks for the details again
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "consultation_form"}
+
+
+def test_a_call_back_in_the_booking_form_only_marks_the_request():
+    events, _ = run(RequestCallback(), make_tracker("call me back", "request_callback", loop="consultation_form"))
+    assert slot_values(events) == {"person_requested": True, "request_reason": "asked_for_person"}
+
+
+def test_the_call_back_is_stored_as_asked_for_a_person_and_the_questionnaire_resumes(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'requests.db'}"
+    monkeypatch.setenv("CONSULTATION_DB_URL", url)
+    slots = {"contact_name": "Dana Testperson", "contact_details": "+447700900123", "contact_times": "any time",
+             "contact_consent": True, "request_reason": "asked_for_person", "callback_resume": "screening_form",
+             "screening_status": "in_progress"}
+    events, dispatcher = run(SubmitConsultation(), make_tracker("yes", "affirm", slots=slots))
+    assert [r["request_reason"] for r in consultation_store.list_requests(url)] == ["asked_for_person"]
+    assert replies()["questions_resume"] in all_text(dispatcher)
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "screening_form"}
+    assert slot_values(events)["request_reason"] is None
