@@ -14,8 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import safety
 from actions import tracker_utils as tu
-from actions.questions import answer_if_asked
+from actions.questions import answer, answer_if_asked
 from clinical.answers import find_corrections, find_pre_answers, interpret, uses_entity
+from clinical.knowledge import question_part
+from clinical.typed_answers import asks_something
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import EMERGENCY, SAME_DAY, evaluate, load_rulebook
 
@@ -108,6 +110,11 @@ class ValidateScreeningForm(Action):
             events += checked.events
             if checked.stop:
                 return events
+            if question.id not in checked.recorded and self._only_asks(tracker, question):
+                # "I have a filling booked the day after, is that ok?": a question, not an
+                # answer. It gets its answer (or goes to the clinic) and the question stays.
+                return events + answer(dispatcher, tracker, question_part(tu.latest_text(tracker))) + \
+                    [SlotSet("requested_slot", question.id)]
             if question.id not in checked.recorded:
                 events += self._handle_reply(dispatcher, tracker, question, answers, protected=checked.recorded)
             events += self._pre_answers(dispatcher, tracker, question, answers)
@@ -151,6 +158,15 @@ class ValidateScreeningForm(Action):
         """The most serious tier a yes to this red-flag question can lead to."""
         tiers = {r.tier for r in load_rulebook().rules if r.tier and _mentions(r.when, question.id)}
         return EMERGENCY if EMERGENCY in tiers or not tiers else SAME_DAY
+
+    @staticmethod
+    def _only_asks(tracker: Tracker, question: Question) -> bool:
+        """Typed words that ask something and do not answer the pending question."""
+        text = tu.latest_text(tracker)
+        if tu.is_payload_syntax(text) or not asks_something(text):
+            return False
+        # Words only: the classifier's "affirm" must not turn "I have ..., is that ok?" into a yes.
+        return interpret(question, "", tu.our_entities(tracker), text).unclear_reason == "not_understood"
 
     @staticmethod
     def _answers_by_its_words(tracker: Tracker, question: Question) -> bool:

@@ -2,6 +2,7 @@
 have a checked answer" with the question passed to the clinic (``unanswered_questions``)."""
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Dict, List, Optional, Text
 
@@ -14,6 +15,7 @@ from clinical.knowledge import knowledge, question_part, replies
 from clinical.typed_answers import leading_yes_no
 
 UNANSWERED_SLOT = "unanswered_questions"
+SUGGESTION_ENTITY = "faq_entry"
 MAX_WORDS = 500  # what staff see of one question; the transcript keeps the whole message
 def where_asked(tracker: Tracker) -> Optional[str]:
     """Where in the conversation the question came, for staff: the pending questionnaire
@@ -28,17 +30,44 @@ def where_asked(tracker: Tracker) -> Optional[str]:
 
 
 def answer(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
-    """Sends the matching entry's answer, or says there is no checked answer and adds the
-    question to the conversation's ``unanswered_questions`` for the clinic."""
+    """Sends the matching entry's answer; or says there is no checked answer, offers the
+    nearest entries as buttons (the patient chooses, nothing is answered unasked) and adds
+    the question to the conversation's ``unanswered_questions`` for the clinic."""
     settings = tu.settings()
     match = knowledge().match(text)
     if match.entry is not None:
         dispatcher.utter_message(text=match.entry.text_for(settings))
         return []
-    dispatcher.utter_message(text=replies()["no_checked_answer"].format(**settings.placeholders()).strip())
+    dispatcher.utter_message(text=_reply("no_checked_answer"))
+    if match.suggestions:
+        dispatcher.utter_message(text=_reply("suggestions"),
+                                 buttons=[{"title": e.topic, "payload": suggestion_payload(e.id)}
+                                          for e in match.suggestions])
     unanswered = list(tracker.get_slot(UNANSWERED_SLOT) or [])
-    unanswered.append({"words": text.strip()[:MAX_WORDS], "at": time.time(), "context": where_asked(tracker)})
+    unanswered.append({"words": text.strip()[:MAX_WORDS], "at": time.time(), "context": where_asked(tracker),
+                       "suggested": [e.id for e in match.suggestions]})
     return [SlotSet(UNANSWERED_SLOT, unanswered)]
+
+
+def suggestion_payload(entry_id: str) -> str:
+    return f"/{tu.QUESTION_INTENTS[0]}{json.dumps({SUGGESTION_ENTITY: entry_id})}"
+
+
+def chosen_suggestion(tracker: Tracker) -> Optional[str]:
+    """The entry behind a tapped "might help" button; only one the assistant just offered
+    counts (a typed payload is never an answer)."""
+    text = tu.latest_text(tracker).strip()
+    if not tu.is_payload_syntax(text) or text not in tu.offered_payloads(tracker):
+        return None
+    try:
+        entry_id = json.loads(text[len(tu.QUESTION_INTENTS[0]) + 1:])[SUGGESTION_ENTITY]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return entry_id if entry_id in knowledge().ids else None
+
+
+def _reply(key: str) -> str:
+    return replies()[key].format(**tu.settings().placeholders()).strip()
 
 
 class AnswerQuestion(Action):
@@ -51,9 +80,15 @@ class AnswerQuestion(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
         text = tu.latest_text(tracker)
+        chosen = chosen_suggestion(tracker)
+        if chosen is not None:
+            dispatcher.utter_message(text=knowledge().get(chosen).text_for(tu.settings()))
+            return []
+        if tu.is_payload_syntax(text):
+            return []  # a payload the assistant did not offer means nothing
         if tu.latest_intent(tracker) == tu.OUT_OF_SCOPE and not tu.looks_like_a_question(text):
             # Not a question and not about the treatment ("tell me a joke").
-            dispatcher.utter_message(text=replies()["out_of_scope"].format(**tu.settings().placeholders()).strip())
+            dispatcher.utter_message(text=_reply("out_of_scope"))
             return []
         events = answer(dispatcher, tracker, question_part(text))
         if tracker.get_slot("screening_status") == "awaiting_confirmation" and leading_yes_no(text) == "yes":

@@ -120,9 +120,11 @@ def is_interruption(tracker: Tracker, intents=INTERRUPTION_INTENTS) -> bool:
     the classifier calls out of scope interrupts only when it is phrased as a question (it
     is then passed to the clinic); otherwise it is an answer that could not be read."""
     text = latest_text(tracker)
-    if is_payload_syntax(text):
-        return False
     intent = latest_intent(tracker)
+    if is_payload_syntax(text):
+        # Only a button the assistant just offered with a question ("these answers might
+        # help") interrupts; any other payload is an answer to read (or a forgery).
+        return intent in QUESTION_INTENTS and intent in intents and text.strip() in offered_payloads(tracker)
     return intent in intents or (intent == OUT_OF_SCOPE and looks_like_a_question(text))
 
 

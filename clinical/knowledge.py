@@ -12,7 +12,9 @@ How a question is matched (measured in docs/knowledge-base.md):
   nothing here is about flying, however close "after" and "can I" are to the aftercare
   entries); a misspelt known word ("pregnent") is not unknown;
 - below ``MatchSettings.threshold``, or too close to a second entry with a different answer,
-  there is no match. The numbers are calibrated on tests/questions/development.yml.
+  there is no match: the patient is told so, and the nearest entries are offered as
+  answers that might help (the patient chooses; nothing is answered unasked). The numbers
+  are calibrated on tests/questions/development.yml (bench/calibrate_knowledge.py).
 """
 from __future__ import annotations
 
@@ -83,10 +85,13 @@ class Entry:
 class MatchSettings:
     """Calibrated on the development question set (docs/knowledge-base.md)."""
     threshold: float = 0.45       # the best example's similarity, after the penalty, must reach this
-    margin: float = 0.03          # and be this far ahead of the second-best entry's
-    unknown_penalty: float = 0.4  # times the share of content words never seen in the knowledge base
-    word_weight: float = 0.3      # the rest is the character n-gram similarity
-    context_weight: float = 0.25  # a new word before the clause that asks counts this much
+    margin: float = 0.10          # and be this far ahead of the second-best entry's
+    unknown_penalty: float = 1.2  # times the share of content words never seen in the knowledge base
+    word_weight: float = 0.5      # the rest is the character n-gram similarity
+    # Below the threshold, entries at least this similar (before the penalty) are offered as
+    # "answers that might help", never given unasked. 0 offers the nearest ones whatever.
+    suggest_threshold: float = 0.3
+    suggestions: int = 3
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class Match:
     best_id: Optional[str]       # the nearest entry even when it was not confident enough
     runner_up_id: Optional[str]
     unknown_words: Tuple[str, ...] = ()
+    # When there is no confident entry: the nearest ones, for the patient to choose from.
+    suggestions: Tuple[Entry, ...] = ()
 
 
 def normalise(text: str) -> str:
@@ -176,18 +183,16 @@ class KnowledgeBase:
             return Match(None, 0.0, None, None)
         unknown = self.unknown_words(question)
         content = content_words(question)
-        # A new word in the clause that asks ("can I go on a sunbed after?") weighs fully; one
-        # in the context before it ("my partner says it wakes him up, will it help?") less.
-        asking = set(content_words(re.split(r"[.?!;,]+\s*(?=\S)", question.strip())[-1]))
-        weight = sum(1.0 if word in asking else self.settings.context_weight for word in unknown)
-        penalty = self.settings.unknown_penalty * (weight / len(content)) if content else 0.0
+        penalty = self.settings.unknown_penalty * (len(unknown) / len(content)) if content else 0.0
         score, entry = ranked[0]
         score -= penalty
         runner_up = ranked[1] if len(ranked) > 1 else (0.0, None)
         confident = score >= self.settings.threshold and \
             (ranked[0][0] - runner_up[0]) >= self.settings.margin
+        suggestions = () if confident else tuple(
+            e for similarity, e in ranked[: self.settings.suggestions] if similarity >= self.settings.suggest_threshold)
         return Match(entry if confident else None, score, entry.id,
-                     runner_up[1].id if runner_up[1] else None, unknown)
+                     runner_up[1].id if runner_up[1] else None, unknown, suggestions)
 
 
 def _other_forms(word: str) -> Tuple[str, ...]:

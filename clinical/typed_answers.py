@@ -47,6 +47,9 @@ class AnswerWords:
     consent_no: re.Pattern
     summary_yes: re.Pattern
     summary_change: re.Pattern
+    leading_statement_yes: re.Pattern
+    question_clause: re.Pattern
+    question_tag: re.Pattern
 
 
 @lru_cache(maxsize=2)
@@ -73,6 +76,9 @@ def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
         consent_no=re.compile(r"(?<![a-z])(?:" + _alternation(raw["consent_no"]) + ")"),
         summary_yes=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_yes"]) + ")"),
         summary_change=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_change"]) + ")"),
+        leading_statement_yes=re.compile(leading.format(f=fillers, w=_alternation(raw["statement_yes_words"]))),
+        question_clause=re.compile(r"(?:^|[,.;!?]\s*|\s-\s)(?:" + _alternation(raw["question_starts"]) + r")\s+\S+\s+\S+"),
+        question_tag=re.compile(r"(?:" + _alternation(raw["question_tags"]) + r")[\s?.!]*$"),
     )
 
 
@@ -89,6 +95,8 @@ def leading_yes_no(text: str) -> Optional[str]:
         return None
     if words.leading_yes.search(t):
         return "yes"
+    if words.leading_statement_yes.search(t) and not asks_something(t):
+        return "yes"
     if words.leading_no.search(t):
         return "no"
     if words.trailing_no.search(t):
@@ -96,6 +104,14 @@ def leading_yes_no(text: str) -> Optional[str]:
     if words.trailing_yes.search(t):
         return "yes"
     return None
+
+
+def asks_something(text: str) -> bool:
+    """A "?", a clause that starts like a question ("..., can I keep wearing my aligners"),
+    or a tag at the end ("..., is that ok")."""
+    t = normalised(text)
+    words = answer_words()
+    return "?" in t or bool(words.question_clause.search(t) or words.question_tag.search(t))
 
 
 def not_now(text: str) -> bool:

@@ -134,6 +134,13 @@ def test_a_close_question_matches_and_an_unrelated_one_does_not():
     assert nothing.entry is None and "fly" in nothing.unknown_words
 
 
+def test_no_confident_match_offers_the_near_entries_only():
+    settings = MatchSettings(threshold=0.99, unknown_penalty=0.5, suggest_threshold=0.2)
+    near = KnowledgeBase(TINY.entries, settings).match("is the price high")
+    assert near.entry is None and [e.id for e in near.suggestions] == ["cost"]
+    assert TINY.match("how much does botox cost?").suggestions == ()  # confident: nothing offered
+
+
 def test_unknown_words_lower_the_score():
     assert TINY.match("does the injection hurt").score > TINY.match("does the injection hurt my parrot").score
 

@@ -7,7 +7,8 @@ import pytest
 from actions import consultation_store
 from actions.consultation import SubmitConsultation
 from actions.person import OfferPerson, RequestCallback
-from actions.questions import AnswerQuestion, answer_if_asked, question_part, where_asked
+from actions.questions import AnswerQuestion, answer_if_asked, suggestion_payload, where_asked
+from clinical.knowledge import question_part
 from clinical.knowledge import knowledge, replies
 from tests.test_actions import (CLEAR_ANSWERS, SETTINGS, all_buttons, all_text, make_tracker, run, slot_values,
                                 texts)
@@ -31,7 +32,7 @@ def test_a_question_with_no_checked_answer_says_so_and_is_passed_to_the_clinic()
     events, dispatcher = asked("can I play the trombone in an orchestra the week after?",
                                slots={"unanswered_questions": [{"words": "earlier", "at": 1.0, "context": None}]},
                                loop="screening_form", )
-    assert " ".join(all_text(dispatcher).split()) == NO_ANSWER
+    assert " ".join(texts(dispatcher)[0].split()) == NO_ANSWER
     unanswered = slot_values(events)["unanswered_questions"]
     assert [u["words"] for u in unanswered] == ["earlier", "can I play the trombone in an orchestra the week after?"]
     assert isinstance(unanswered[-1]["at"], float)
@@ -142,3 +143,63 @@ def test_the_call_back_is_stored_as_asked_for_a_person_and_the_questionnaire_res
     assert replies()["questions_resume"] in all_text(dispatcher)
     assert events[-1] == {"event": "followup", "timestamp": None, "name": "screening_form"}
     assert slot_values(events)["request_reason"] is None
+
+
+# --- answers that might help (suggestions below the threshold) ------------------------------
+
+def test_a_near_miss_offers_the_nearest_answers_to_tap_and_gives_none_unasked():
+    events, dispatcher = asked("will it wear off faster if i exercise a lot?")
+    said = texts(dispatcher)
+    assert " ".join(said[0].split()) == NO_ANSWER
+    offered = [b["payload"] for b in all_buttons(dispatcher)]
+    assert offered and all(p.startswith('/ask_question{"faq_entry": ') for p in offered)
+    assert not [e.id for e in KB.entries if e.text_for(SETTINGS) in all_text(dispatcher)]
+    unanswered = slot_values(events)["unanswered_questions"][0]
+    assert unanswered["suggested"] == [suggestion_id(p) for p in offered]
+
+
+def suggestion_id(payload: str) -> str:
+    import json
+    return json.loads(payload[len("/ask_question"):])["faq_entry"]
+
+
+def test_a_tapped_suggestion_gives_that_answer_and_records_nothing():
+    offer = [{"text": "These answers I do have might help:",
+              "buttons": [{"title": "Cost", "payload": suggestion_payload("cost")}]}]
+    events, dispatcher = run(AnswerQuestion(), make_tracker(suggestion_payload("cost"), bot=offer,
+                                                            loop="screening_form"))
+    assert texts(dispatcher) == [KB.get("cost").text_for(SETTINGS)] and events == []
+    # Mid-questionnaire the tap interrupts the form (the rules answer, then ask again).
+    import actions.tracker_utils as tu
+    assert tu.is_interruption(make_tracker(suggestion_payload("cost"), bot=offer, loop="screening_form"))
+
+
+def test_a_typed_suggestion_payload_that_was_not_offered_means_nothing():
+    tracker = make_tracker(suggestion_payload("cost"), loop="screening_form")
+    events, dispatcher = run(AnswerQuestion(), tracker)
+    assert events == [] and dispatcher.messages == []
+    import actions.tracker_utils as tu
+    assert not tu.is_interruption(tracker)
+
+
+# --- a question typed where an answer was expected ---------------------------------------------
+
+@pytest.mark.parametrize("text, intent", [
+    ("I have a filling booked for 2 days after, is that ok", "affirm"),
+    ("i have invisalign, can i keep wearing my aligners after the jabs", "inform"),
+])
+def test_a_question_at_a_safety_question_is_never_read_as_a_yes(text, intent):
+    from tests.test_actions import answers_until, screening
+    events, dispatcher = screening(text, intent, pending="rf_emergency", answers=answers_until("rf_emergency"))
+    slots = slot_values(events)
+    assert slots.get("rf_emergency") is None and slots["requested_slot"] == "rf_emergency"
+    assert slots.get("screening_status") != "urgent_stop"
+    assert NO_ANSWER in " ".join(all_text(dispatcher).split())
+    assert slots["unanswered_questions"][0]["context"] == "rf_emergency"
+
+
+def test_a_plain_statement_is_still_a_yes():
+    from clinical.typed_answers import asks_something, leading_yes_no
+    assert leading_yes_no("I have, most mornings") == "yes" and not asks_something("I have, most mornings")
+    assert leading_yes_no("I have a filling booked, is that ok") is None
+    assert leading_yes_no("yes, how long does it last?") == "yes"  # an explicit yes stays a yes

@@ -8,6 +8,7 @@ clinic), "out_of_scope", "person" (the clinic's contact details), "bot", or "oth
 """
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -50,12 +51,28 @@ def what_was_said(messages: List[Dict[str, Any]]) -> List[str]:
     return found
 
 
+def offered(messages: List[Dict[str, Any]]) -> List[str]:
+    """The entries offered as "answers that might help" buttons."""
+    ids = []
+    for message in messages:
+        for button in message.get("buttons") or []:
+            payload = button.get("payload") or ""
+            if payload.startswith("/ask_question{"):
+                ids.append(json.loads(payload[len("/ask_question"):])["faq_entry"])
+    return ids
+
+
 @dataclass
 class QuestionOutcome:
     case: Dict[str, Any]
     point: str
     said: List[str]
     pending_repeated: Optional[bool] = None  # mid-questionnaire: the question came back
+    offered: List[str] = field(default_factory=list)
+
+    @property
+    def right_or_offered(self) -> bool:
+        return self.right or (self.expect in self.offered and not self.wrong_entry)
 
     @property
     def expect(self) -> str:
@@ -86,7 +103,7 @@ def run_case(assistant, case: Dict[str, Any], index: int) -> QuestionOutcome:
         assistant.say(sender, "yes")
     pending = assistant.slots(sender).get("requested_slot")
     messages = assistant.say(sender, case["text"])
-    outcome = QuestionOutcome(case, point, what_was_said(messages))
+    outcome = QuestionOutcome(case, point, what_was_said(messages), offered=offered(messages))
     if point == "questionnaire" and case["expect"] not in ("person",):
         # The question asked before is asked again, and nothing was recorded as its answer.
         outcome.pending_repeated = assistant.slots(sender).get("requested_slot") == pending and \
@@ -110,6 +127,9 @@ class QuestionReport:
     def right_entry(self) -> float:
         return self._share([o.right for o in self._of("answerable")])
 
+    def right_or_offered(self) -> float:
+        return self._share([o.right_or_offered for o in self._of("answerable")])
+
     def unknown_when_unanswerable(self) -> float:
         return self._share([o.right for o in self._of("unanswerable")])
 
@@ -131,6 +151,7 @@ class QuestionReport:
         non_answers = Counter(s for o in unanswerable for s in o.said if s in NON_ANSWERS)
         out = [f"== questions, {name}: {len(self.outcomes)} cases ==",
                f"  answered with the right entry   {self.right_entry():6.1%}  ({len(self._of('answerable'))} answerable)",
+               f"  right entry, or offered to tap  {self.right_or_offered():6.1%}",
                f"  unanswerable -> no answer       {self.unknown_when_unanswerable():6.1%}  "
                f"({len(unanswerable)}; {non_answers['unknown']} 'no checked answer', "
                f"{non_answers['out_of_scope']} out of scope)",
@@ -142,5 +163,5 @@ class QuestionReport:
             if not o.right or o.wrong_entry or o.pending_repeated is False:
                 text = f" {o.case['text']!r}" if show_text else ""
                 out.append(f"  {'WRONG' if o.wrong_entry else 'MISS '} {o.case['id']} at={o.point} "
-                           f"expect={o.expect} got={o.said} repeated={o.pending_repeated}{text}")
+                           f"expect={o.expect} got={o.said} offered={o.offered} repeated={o.pending_repeated}{text}")
         return out
