@@ -17,6 +17,7 @@ from actions import tracker_utils as tu
 from actions.questions import answer, answer_if_asked
 from clinical.answers import find_corrections, find_pre_answers, interpret, uses_entity
 from clinical.knowledge import question_part
+from clinical.safety_net import scan
 from clinical.typed_answers import asks_something
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import EMERGENCY, SAME_DAY, evaluate, load_rulebook
@@ -99,8 +100,11 @@ class ValidateScreeningForm(Action):
         pending = tracker.get_slot("requested_slot")
         answering = pending in questionnaire.ids and tracker.active_loop.get("name") == "screening_form"
         if answering and tu.is_interruption(tracker, tu.SCREENING_INTERRUPTION_INTENTS) \
-                and not self._answers_by_its_words(tracker, questionnaire.get(pending)):
-            return []  # let the rules answer; the form then repeats the question
+                and not self._answers_by_its_words(tracker, questionnaire.get(pending)) \
+                and not scan(tu.latest_text(tracker), pending):
+            # Let the rules answer; the form then repeats the question. Never when the
+            # words hold a red flag or distress: the safety net below records it first.
+            return []
         events: List[EventType] = [SlotSet("screening_status", "in_progress")]
 
         if answering:
@@ -174,7 +178,8 @@ class ValidateScreeningForm(Action):
         "yes, my face feels numb" answers the numbness question even if it sounds
         like a question about side effects."""
         reading = interpret(question, "", tu.our_entities(tracker), tu.latest_text(tracker))
-        return reading.understood
+        # "kinda?" and "not sure?" are replies to the question (asked again), not questions.
+        return reading.understood or reading.unclear_reason in ("hedge", "dont_know", "vague_number", "out_of_range")
 
     @staticmethod
     def _pre_answers(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question,

@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 
 from clinical.clinic import ClinicSettings, load_clinic_settings
 from clinical.questionnaire import Questionnaire, load_questionnaire
+from clinical.typed_answers import asks_something
 from medical_nlu.pipeline import EXTRACTOR_NAME
 
 BUTTON_INTENT = "inform"
@@ -122,10 +123,14 @@ def is_interruption(tracker: Tracker, intents=INTERRUPTION_INTENTS) -> bool:
     text = latest_text(tracker)
     intent = latest_intent(tracker)
     if is_payload_syntax(text):
-        # Only a button the assistant just offered with a question ("these answers might
+        # Only a button the assistant just offered ("Call me back", "these answers might
         # help") interrupts; any other payload is an answer to read (or a forgery).
-        return intent in QUESTION_INTENTS and intent in intents and text.strip() in offered_payloads(tracker)
-    return intent in intents or (intent == OUT_OF_SCOPE and looks_like_a_question(text))
+        return intent in intents and text.strip() in offered_payloads(tracker)
+    if intent in QUESTION_INTENTS or intent == OUT_OF_SCOPE:
+        # The classifier hears many answers as questions ("on n off", "periods late, could
+        # be"): only words that ask something ("?", "can I...", "..., is that ok") interrupt.
+        return (intent in intents or intent == OUT_OF_SCOPE) and asks_something(text)
+    return intent in intents
 
 
 def looks_like_a_question(text: str) -> bool:

@@ -111,7 +111,7 @@ class SafetyNet:
         best: Optional[Finding] = None
         for sentence in sentences_:
             if any(p.search(sentence) for p in flag.unless + self.about_others) or \
-                    self._asks_what_the_treatment_does(flag, sentence):
+                    (at != flag.question and self._asks_what_the_treatment_does(flag, sentence)):
                 continue
             # At the flag's own question (or where safety.yml says so) a weaker sign is the
             # person's answer to exactly that question, not something to confirm.

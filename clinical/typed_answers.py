@@ -77,7 +77,8 @@ def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
         summary_yes=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_yes"]) + ")"),
         summary_change=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_change"]) + ")"),
         leading_statement_yes=re.compile(leading.format(f=fillers, w=_alternation(raw["statement_yes_words"]))),
-        question_clause=re.compile(r"(?:^|[,.;!?]\s*|\s-\s)(?:" + _alternation(raw["question_starts"]) + r")\s+\S+\s+\S+"),
+        question_clause=re.compile(r"(?:^|[,.;!?]\s*|\s-\s|\b(?:" + _alternation(raw["question_joins"]) + r")\s+)(?:"
+                                   + _alternation(raw["question_starts"]) + r")\s+\S+\s+\S+"),
         question_tag=re.compile(r"(?:" + _alternation(raw["question_tags"]) + r")[\s?.!]*$"),
     )
 

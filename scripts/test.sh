@@ -2,8 +2,8 @@
 # Sets up and runs every test. This is the README's test command and what CI runs.
 #   bash scripts/test.sh
 # Steps: install pinned deps -> validate Rasa data -> unit tests -> dependency audit -> train (timed) ->
-# conversation test stories -> held-out NLU evaluation -> patient phrasings and randomised
-# conversations (in process) -> end-to-end conversations -> browser tests.
+# conversation test stories -> held-out NLU evaluation -> patient phrasings, patients' questions and
+# randomised conversations (in process) -> end-to-end conversations -> browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
@@ -46,9 +46,9 @@ $RASA test nlu --nlu tests/nlu/heldout_nlu.yml --model models/screening.tar.gz -
   > results/nlu.log 2>&1 || { tail -20 results/nlu.log; fail "NLU evaluation"; }
 $PY scripts/nlu_report.py results/nlu
 
-step "Patient phrasings (tests/corpus: development and sealed) and 200 randomised conversations, in process"
+step "Patient phrasings (tests/corpus) and questions (tests/questions), development and sealed, and 200 randomised conversations, in process"
 $PY -m pytest -m understanding -q -p no:cacheprovider -p no:logging \
-  || fail "patient phrasings / randomised conversations (a missed red flag, missed distress, a dead end, or accuracy under the gate)"
+  || fail "patient phrasings / questions / randomised conversations (a missed red flag, missed distress, a wrong answer, a dead end, or a figure under its gate)"
 
 step "End-to-end conversations (one server; and the production topology: 2 Rasa servers, PostgreSQL, Redis, nginx)"
 bash scripts/install_nginx.sh

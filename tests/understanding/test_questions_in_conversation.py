@@ -41,7 +41,7 @@ def started(assistant) -> str:
 
 def test_a_question_mid_questionnaire_is_answered_and_the_question_comes_back(assistant):
     sender = started(assistant)
-    reply = assistant.say(sender, "sorry quick one, how much does it cost")
+    reply = assistant.say(sender, "sorry, what would it cost me?")
     assert COST_TEXT in said(reply)
     assert assistant.slots(sender)["requested_slot"] == "rf_emergency"
     assert assistant.slots(sender)["rf_emergency"] is None
