@@ -14,7 +14,7 @@ from actions import consent, consultation_store
 from actions import tracker_utils as tu
 from actions.safety_findings import record_mentions
 from actions.questions import answer
-from clinical.knowledge import question_part, replies
+from clinical.knowledge import knowledge, question_part, replies
 from clinical.rules import evaluate
 from clinical.typed_answers import leading_yes_no
 
@@ -31,6 +31,8 @@ NAME_SUFFIX_RE = re.compile(r"\s+(?:here|thanks|thank you|please)[.!]*$", re.I)
 TIME_CHOICES = [("Weekday mornings", "weekday mornings"), ("Weekday afternoons", "weekday afternoons"),
                 ("Evenings", "evenings"), ("Weekends", "weekends"), ("Any time", "any time")]
 MAX_FREE_TEXT = 200
+# Knowledge-base entries about booking itself: a booking request matched to them is a booking.
+BOOKING_ENTRIES = ("booking", "consultation", "what_to_bring")
 GIVE_UP_TEXT = "Sorry, I still couldn't read that, so I'll stop the request here."
 
 
@@ -257,6 +259,15 @@ class BookConsultation(Action):
         return "action_book_consultation"
 
     def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        text = tu.latest_text(tracker)
+        if not tu.is_payload_syntax(text):
+            # A second opinion: the classifier hears some questions as "book" ("botox for
+            # headaches, how do I get it"). When the knowledge base is sure another of its
+            # answers fits, that answer is given instead.
+            match = knowledge().match(question_part(text))
+            if match.entry is not None and match.entry.id not in BOOKING_ENTRIES:
+                dispatcher.utter_message(text=match.entry.text_for(tu.settings()))
+                return []
         s = tu.settings()
         status = tracker.get_slot("screening_status")
         if status == "urgent_stop":

@@ -35,14 +35,23 @@ def claimed_by_other_intents(path: Path = HAND_WRITTEN_PATH) -> Set[str]:
     return claimed
 
 
-def questions(kb: KnowledgeBase, claimed: Iterable[str]) -> list:
+# The classifier only has to tell a question from an answer or a command; which entry
+# answers is the matching's job (clinical/knowledge.py), which uses every example. All of
+# them here would make ask_question five times the next intent, and the classifier would hear
+# answers ("on n off") as questions: the first examples of each entry are enough.
+PER_ENTRY = 10
+
+
+def questions(kb: KnowledgeBase, claimed: Iterable[str], per_entry: int = PER_ENTRY) -> list:
     claimed, seen, out = set(claimed), set(), []
     for entry in kb.entries:
+        taken = 0
         for example in entry.examples:
             key = normalise(example)
-            if key and key not in claimed and key not in seen:
+            if taken < per_entry and key and key not in claimed and key not in seen:
                 seen.add(key)
                 out.append(example)
+                taken += 1
     return out
 
 

@@ -200,15 +200,21 @@ def csv_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def to_csv(rows: List[Dict[str, Any]]) -> str:
+def csv_document(columns: List[str], lines: List[tuple]) -> str:
+    """A spreadsheet-safe CSV: a header and one line per tuple, every cell through csv_cell."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        writer.writerow([csv_cell(str(v)) for v in (
+    writer.writerow(columns)
+    for line in lines:
+        writer.writerow([csv_cell(str(v)) for v in line])
+    return out.getvalue()
+
+
+def to_csv(rows: List[Dict[str, Any]]) -> str:
+    return csv_document(CSV_COLUMNS, [(
             r["conversation_id"], iso_utc(r["started_at"]), iso_utc(r["last_event_at"]),
             r["channel"] or "", r["outcome"] or "", ";".join(r["reasons"]), ";".join(r["red_flags"]),
             "yes" if r["consultation_requested"] else "no", "yes" if r["reviewed"] else "no",
             ";".join(r["tags"]), "yes" if r["distress"] else "no", ";".join(r["safety_net_flags"]),
-            "yes" if r["person_requested"] else "no", r["unanswered_questions"], r["unanswered_questions_open"])])
-    return out.getvalue()
+            "yes" if r["person_requested"] else "no", r["unanswered_questions"], r["unanswered_questions_open"])
+        for r in rows])

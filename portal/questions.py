@@ -19,9 +19,7 @@ retention delete both (portal/erasure.py).
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 import time
@@ -31,7 +29,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import sqlalchemy as sa
 
 from clinical.questionnaire import load_questionnaire
-from portal.inbox import csv_cell, iso_utc
+from portal.inbox import csv_document, iso_utc
 
 QUESTIONS_SLOT = "unanswered_questions"
 PERSON_SLOT = "person_requested"
@@ -244,11 +242,6 @@ def conversation_items(log: QuestionLog, statuses: Mapping[str, Mapping[str, Any
 
 
 def to_csv(rows: List[Dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        writer.writerow([csv_cell(str(v)) for v in (
-            iso_utc(r["asked_at"]), r["conversation_id"], r["where"], r["context"] or "", r["words"],
-            r["status"], r["note"] or "")])
-    return out.getvalue()
+    return csv_document(CSV_COLUMNS, [(
+        iso_utc(r["asked_at"]), r["conversation_id"], r["where"], r["context"] or "", r["words"],
+        r["status"], r["note"] or "") for r in rows])

@@ -162,3 +162,8 @@ def test_generated_training_data_leaves_out_what_another_intent_claims():
     claimed = {normalise("how much does it cost")}
     assert knowledge_training.questions(TINY, claimed) == ["does the injection hurt", "is it painful",
                                                             "what is the price"]
+
+
+def test_generated_training_data_takes_the_first_examples_of_each_entry():
+    assert knowledge_training.questions(TINY, set(), per_entry=1) == ["does the injection hurt",
+                                                                      "how much does it cost"]

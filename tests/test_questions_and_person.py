@@ -203,3 +203,11 @@ def test_a_plain_statement_is_still_a_yes():
     assert leading_yes_no("I have, most mornings") == "yes" and not asks_something("I have, most mornings")
     assert leading_yes_no("I have a filling booked, is that ok") is None
     assert leading_yes_no("yes, how long does it last?") == "yes"  # an explicit yes stays a yes
+
+
+def test_a_question_the_classifier_heard_as_booking_gets_its_answer():
+    from actions.consultation import BookConsultation
+    _, dispatcher = run(BookConsultation(), make_tracker("what would it cost me?", "book_consultation"))
+    assert texts(dispatcher) == [KB.get("cost").text_for(SETTINGS)]
+    _, dispatcher = run(BookConsultation(), make_tracker("can I book an appointment please?", "book_consultation"))
+    assert SETTINGS.booking_instructions in all_text(dispatcher)
