@@ -20,7 +20,7 @@ from clinical.typed_answers import leading_yes_no
 
 logger = logging.getLogger(__name__)
 
-CONTACT_SLOTS = ("contact_name", "contact_details", "contact_times", "contact_consent")
+CONTACT_SLOTS = tu.CONTACT_SLOTS
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 NAME_PREFIX_RE = re.compile(

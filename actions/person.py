@@ -13,7 +13,6 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
-from actions.consultation import CONTACT_SLOTS
 from actions.outcome import urgent_action
 from clinical.knowledge import replies
 from clinical.rules import evaluate
@@ -37,6 +36,23 @@ def say_urgent_contact(dispatcher: CollectingDispatcher, tracker: Tracker) -> No
     dispatcher.utter_message(text=_reply("person_contact_urgent"))
 
 
+def offer_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """How to reach the clinic and the offer of a call back; after an urgent outcome the
+    urgent advice first and no call back."""
+    events: List[EventType] = [SlotSet("person_requested", True)]
+    if urgent(tracker):
+        say_urgent_contact(dispatcher, tracker)
+        return events
+    text = _reply("person_contact")
+    if (tracker.active_loop or {}).get("name") == "consultation_form":
+        # Already taking their details for a call back: no second offer.
+        dispatcher.utter_message(text=text)
+        return events
+    dispatcher.utter_message(text=f"{text}\n\n{_reply('callback_offer')}",
+                             buttons=[{"title": _reply("callback_button"), "payload": "/request_callback"}])
+    return events
+
+
 class OfferPerson(Action):
     """ "I want to talk to someone": how to reach the clinic, and the offer of a call back.
     A form in progress asks its pending question again afterwards (data/rules.yml)."""
@@ -46,18 +62,7 @@ class OfferPerson(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        events: List[EventType] = [SlotSet("person_requested", True)]
-        if urgent(tracker):
-            say_urgent_contact(dispatcher, tracker)
-            return events
-        text = _reply("person_contact")
-        if (tracker.active_loop or {}).get("name") == "consultation_form":
-            # Already taking their details for a call back: no second offer.
-            dispatcher.utter_message(text=text)
-            return events
-        dispatcher.utter_message(text=f"{text}\n\n{_reply('callback_offer')}",
-                                 buttons=[{"title": _reply("callback_button"), "payload": "/request_callback"}])
-        return events
+        return offer_person(dispatcher, tracker)
 
 
 class RequestCallback(Action):
@@ -78,5 +83,5 @@ class RequestCallback(Action):
             return events  # the form goes on; the request is now marked as a call back
         dispatcher.utter_message(text=_reply("callback_start"))
         resume = loop if loop in LOOPS_TO_RESUME else None
-        fresh = [SlotSet(slot, None) for slot in CONTACT_SLOTS]  # a second request asks again
+        fresh = [SlotSet(slot, None) for slot in tu.CONTACT_SLOTS]  # a second request asks again
         return events + fresh + [SlotSet("callback_resume", resume), FollowupAction("consultation_form")]

@@ -11,8 +11,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
+from actions.person import offer_person
 from clinical.knowledge import knowledge, question_part, replies
-from clinical.typed_answers import leading_yes_no
+from clinical.typed_answers import leading_yes_no, wants_a_person
 
 UNANSWERED_SLOT = "unanswered_questions"
 SUGGESTION_ENTITY = "faq_entry"
@@ -86,6 +87,9 @@ class AnswerQuestion(Action):
             return []
         if tu.is_payload_syntax(text):
             return []  # a payload the assistant did not offer means nothing
+        if wants_a_person(text):
+            # The classifier heard a question, but the words ask for a person.
+            return offer_person(dispatcher, tracker)
         if tu.latest_intent(tracker) == tu.OUT_OF_SCOPE and not tu.looks_like_a_question(text):
             # Not a question and not about the treatment ("tell me a joke").
             dispatcher.utter_message(text=_reply("out_of_scope"))

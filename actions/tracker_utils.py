@@ -35,6 +35,8 @@ COMMAND_WORDS = re.compile(r"\b(?:stop|quit|cancel|end|exit|enough|start (?:over
 QUESTION_START = ("what", "how", "when", "why", "who", "where", "which", "can", "could", "is", "are",
                   "do", "does", "will", "would", "should", "may")
 BUTTON_ENTITY = "option"
+# The consultation request form's slots (actions/consultation.py); a call back starts it afresh.
+CONTACT_SLOTS = ("contact_name", "contact_details", "contact_times", "contact_consent")
 # Words that make a free-text reply a wish to reach a person rather than a name or a time.
 PERSON_WORDS = re.compile(r"\b(?:talk|speak|chat|person|human|someone|somebody|anyone|reception|staff|call|ring)\b")
 

@@ -50,6 +50,7 @@ class AnswerWords:
     leading_statement_yes: re.Pattern
     question_clause: re.Pattern
     question_tag: re.Pattern
+    person_wish: re.Pattern
 
 
 @lru_cache(maxsize=2)
@@ -80,6 +81,7 @@ def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
         question_clause=re.compile(r"(?:^|[,.;!?]\s*|\s-\s|\b(?:" + _alternation(raw["question_joins"]) + r")\s+)(?:"
                                    + _alternation(raw["question_starts"]) + r")\s+\S+\s+\S+"),
         question_tag=re.compile(r"(?:" + _alternation(raw["question_tags"]) + r")[\s?.!]*$"),
+        person_wish=re.compile(r"(?<![a-z])(?:" + _alternation(raw["person_wishes"]) + ")"),
     )
 
 
@@ -113,6 +115,11 @@ def asks_something(text: str) -> bool:
     t = normalised(text)
     words = answer_words()
     return "?" in t or bool(words.question_clause.search(t) or words.question_tag.search(t))
+
+
+def wants_a_person(text: str) -> bool:
+    """"can I speak to someone", "please ring me back": a wish to reach a person."""
+    return bool(answer_words().person_wish.search(normalised(text)))
 
 
 def not_now(text: str) -> bool:

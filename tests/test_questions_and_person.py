@@ -211,3 +211,10 @@ def test_a_question_the_classifier_heard_as_booking_gets_its_answer():
     assert texts(dispatcher) == [KB.get("cost").text_for(SETTINGS)]
     _, dispatcher = run(BookConsultation(), make_tracker("can I book an appointment please?", "book_consultation"))
     assert SETTINGS.booking_instructions in all_text(dispatcher)
+
+
+def test_words_that_ask_for_a_person_win_over_a_question_intent():
+    events, dispatcher = asked("i dont want to type all this, can someone just ring me?", loop="screening_form")
+    assert SETTINGS.phone in all_text(dispatcher)
+    assert [b["payload"] for b in all_buttons(dispatcher)] == ["/request_callback"]
+    assert slot_values(events) == {"person_requested": True}
