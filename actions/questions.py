@@ -18,16 +18,18 @@ from clinical.typed_answers import leading_yes_no, wants_a_person
 UNANSWERED_SLOT = "unanswered_questions"
 SUGGESTION_ENTITY = "faq_entry"
 MAX_WORDS = 500  # what staff see of one question; the transcript keeps the whole message
+# Where a question came outside the questionnaire, in the words the portal shows.
+PLACES = {"consent_form": "consent", "consultation_form": "booking", "awaiting_confirmation": "summary",
+          "choosing_change": "summary", "completed": "outcome", "urgent_stop": "outcome"}
+
+
 def where_asked(tracker: Tracker) -> Optional[str]:
     """Where in the conversation the question came, for staff: the pending questionnaire
     question, or consent / booking / summary / outcome."""
     loop = (tracker.active_loop or {}).get("name")
     if loop == "screening_form":
         return tracker.get_slot("requested_slot")
-    if loop in ("consent_form", "consultation_form"):
-        return {"consent_form": "consent", "consultation_form": "booking"}[loop]
-    return {"awaiting_confirmation": "summary", "choosing_change": "summary", "completed": "outcome",
-            "urgent_stop": "outcome"}.get(tracker.get_slot("screening_status"))
+    return PLACES.get(loop) or PLACES.get(tracker.get_slot("screening_status"))
 
 
 def answer(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
@@ -86,7 +88,9 @@ class AnswerQuestion(Action):
             dispatcher.utter_message(text=knowledge().get(chosen).text_for(tu.settings()))
             return []
         if tu.is_payload_syntax(text):
-            return []  # a payload the assistant did not offer means nothing
+            # A payload the assistant did not offer chooses nothing; say how to go on.
+            dispatcher.utter_message(text=_reply("not_offered"))
+            return []
         if wants_a_person(text):
             # The classifier heard a question, but the words ask for a person.
             return offer_person(dispatcher, tracker)
