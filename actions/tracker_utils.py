@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 
 from clinical.clinic import ClinicSettings, load_clinic_settings
 from clinical.questionnaire import Questionnaire, load_questionnaire
-from clinical.typed_answers import asks_something
+from clinical.typed_answers import asks_something, wants_a_person
 from medical_nlu.pipeline import EXTRACTOR_NAME
 
 BUTTON_INTENT = "inform"
@@ -131,7 +131,7 @@ def is_interruption(tracker: Tracker, intents=INTERRUPTION_INTENTS) -> bool:
     if intent in QUESTION_INTENTS or intent == OUT_OF_SCOPE:
         # The classifier hears many answers as questions ("on n off", "periods late, could
         # be"): only words that ask something ("?", "can I...", "..., is that ok") interrupt.
-        return (intent in intents or intent == OUT_OF_SCOPE) and asks_something(text)
+        return (intent in intents or intent == OUT_OF_SCOPE) and (asks_something(text) or wants_a_person(text))
     return intent in intents
 
 

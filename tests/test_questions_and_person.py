@@ -218,3 +218,11 @@ def test_words_that_ask_for_a_person_win_over_a_question_intent():
     assert SETTINGS.phone in all_text(dispatcher)
     assert [b["payload"] for b in all_buttons(dispatcher)] == ["/request_callback"]
     assert slot_values(events) == {"person_requested": True}
+
+
+def test_a_wish_for_a_person_interrupts_the_questionnaire_even_without_a_question_mark():
+    import actions.tracker_utils as tu
+    tracker = make_tracker("the nurse can phone me, my number is on file", "ask_question", loop="screening_form")
+    assert tu.is_interruption(tracker, tu.SCREENING_INTERRUPTION_INTENTS)
+    assert not tu.is_interruption(make_tracker("on and off", "ask_question", loop="screening_form"),
+                                  tu.SCREENING_INTERRUPTION_INTENTS)
