@@ -534,16 +534,16 @@ def test_erasing_on_the_portal_removes_the_questions_from_the_page(portal, asked
     admin = login(portal.base, *ADMIN)
     cid = f"q-erase-{tag}"
     t = time.time() - 300
-    secret = f"Will my employer know? {tag}"
+    private_words = f"Will my employer know? {tag}"
     save(tracker_store(portal.databases.tracker_url), cid,
-         screening("x", start=t, outcome=None) + unanswered([question(secret, t + 100, "booking")]))
+         screening("x", start=t, outcome=None) + unanswered([question(private_words, t + 100, "booking")]))
     page = admin.get(f"{portal.base}/questions").text
-    key = _keys(_question_row(page, secret))[0]
+    key = _keys(_question_row(page, private_words))[0]
     assert _set(admin, portal.base, cid, key, "done", "called back").status_code == 303
     erased = admin.post(f"{portal.base}/conversation/erase", data={"csrf_token": page_csrf(admin, portal.base),
                                                                    "id": cid, "confirm": cid})
     assert erased.status_code == 200
-    assert secret not in admin.get(f"{portal.base}/questions", params={"status": "all"}).text
+    assert private_words not in admin.get(f"{portal.base}/questions", params={"status": "all"}).text
     stores = portal.databases.stores()
     for table in ("portal_questions", "portal_question_status"):
         assert _count(stores.portal, f"SELECT COUNT(*) FROM {table} WHERE conversation_id = :c", c=cid) == 0
