@@ -25,6 +25,13 @@ class FilterError(ValueError):
     """A filter value the inbox cannot use; the message says which and why."""
 
 
+# The inbox's yes/no filters: query argument, label, and the column (or expression) it tests.
+YES_NO_FILTERS = (("reviewed", "Reviewed", "COALESCE(r.reviewed, 0)"),
+                  ("consultation", "Consultation requested", "s.consultation_requested"),
+                  ("distress", "Distress", "s.distress"),
+                  ("person", "Asked for a person", "s.person_requested"))
+
+
 @dataclass(frozen=True)
 class Filters:
     outcome: str = ""
@@ -63,9 +70,8 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     distress, person = get("distress"), get("person")
     if outcome and outcome not in OUTCOMES + (NO_OUTCOME,):
         raise FilterError(f"outcome must be one of {', '.join(OUTCOMES + (NO_OUTCOME,))}")
-    for name, value in (("reviewed", reviewed), ("consultation", consultation), ("distress", distress),
-                        ("person", person)):
-        if value and value not in ("yes", "no"):
+    for name, _, _ in YES_NO_FILTERS:
+        if get(name) and get(name) not in ("yes", "no"):
             raise FilterError(f"{name} must be yes or no")
     date_from, date_to = get("date_from"), get("date_to")
     start = _day(date_from, "date_from") if date_from else None
@@ -104,18 +110,10 @@ def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
     if filters.channel:
         clauses.append("s.channel = :channel")
         params["channel"] = filters.channel
-    if filters.reviewed:
-        clauses.append("COALESCE(r.reviewed, 0) = :reviewed")
-        params["reviewed"] = 1 if filters.reviewed == "yes" else 0
-    if filters.consultation:
-        clauses.append("s.consultation_requested = :consultation")
-        params["consultation"] = 1 if filters.consultation == "yes" else 0
-    if filters.distress:
-        clauses.append("s.distress = :distress")
-        params["distress"] = 1 if filters.distress == "yes" else 0
-    if filters.person:
-        clauses.append("s.person_requested = :person")
-        params["person"] = 1 if filters.person == "yes" else 0
+    for name, _, column in YES_NO_FILTERS:
+        if getattr(filters, name):
+            clauses.append(f"{column} = :{name}")  # column from the table above, never from input
+            params[name] = 1 if getattr(filters, name) == "yes" else 0
     if filters.tag:
         clauses.append("EXISTS (SELECT 1 FROM portal_tags t WHERE t.conversation_id = s.conversation_id "
                        "AND t.tag = :tag)")

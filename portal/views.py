@@ -123,7 +123,7 @@ def register(app) -> None:  # noqa: C901 - one place listing every route reads b
         pages = max(1, -(-total // settings.page_size))
         return render(request, "inbox.html", rows=rows, total=total, filters=filters, pages=pages,
                       outcomes=inbox.OUTCOMES, channels=inbox.channels(stores.portal),
-                      tags=inbox.all_tags(stores.portal), urlencode=urlencode)
+                      tags=inbox.all_tags(stores.portal), yes_no_filters=inbox.YES_NO_FILTERS, urlencode=urlencode)
 
     @app.get("/inbox.csv")
     @staff_only(admin=True)
