@@ -14,7 +14,7 @@ from actions import consent, consultation_store
 from actions import tracker_utils as tu
 from actions.safety_findings import record_mentions
 from actions.questions import answer
-from clinical.knowledge import knowledge, question_part, replies
+from clinical.knowledge import knowledge, question_part
 from clinical.rules import evaluate
 from clinical.typed_answers import leading_yes_no
 
@@ -210,7 +210,7 @@ def after_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
                                if tracker.get_slot(slot) is not None]
     resume = tracker.get_slot("callback_resume")
     if resume == "screening_form":
-        dispatcher.utter_message(text=replies()["questions_resume"])
+        dispatcher.utter_message(text=tu.reply("questions_resume"))
         events.append(FollowupAction(resume))
     return events
 

@@ -14,15 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
 from actions.outcome import urgent_action
-from clinical.knowledge import replies
 from clinical.rules import evaluate
 
 ASKED_FOR_PERSON = "asked_for_person"
 LOOPS_TO_RESUME = ("screening_form",)
-
-
-def _reply(key: str) -> str:
-    return replies()[key].format(**tu.settings().placeholders()).strip()
 
 
 def urgent(tracker: Tracker) -> bool:
@@ -33,7 +28,7 @@ def say_urgent_contact(dispatcher: CollectingDispatcher, tracker: Tracker) -> No
     settings = tu.settings()
     tier = evaluate(tu.questionnaire().normalise(tu.answers_from(tracker)), settings.rule_overrides).urgent_tier
     dispatcher.utter_message(text=urgent_action(tier))
-    dispatcher.utter_message(text=_reply("person_contact_urgent"))
+    dispatcher.utter_message(text=tu.reply("person_contact_urgent"))
 
 
 def offer_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -43,13 +38,13 @@ def offer_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
     if urgent(tracker):
         say_urgent_contact(dispatcher, tracker)
         return events
-    text = _reply("person_contact")
+    text = tu.reply("person_contact")
     if (tracker.active_loop or {}).get("name") == "consultation_form":
         # Already taking their details for a call back: no second offer.
         dispatcher.utter_message(text=text)
         return events
-    dispatcher.utter_message(text=f"{text}\n\n{_reply('callback_offer')}",
-                             buttons=[{"title": _reply("callback_button"), "payload": "/request_callback"}])
+    dispatcher.utter_message(text=f"{text}\n\n{tu.reply('callback_offer')}",
+                             buttons=[{"title": tu.reply("callback_button"), "payload": "/request_callback"}])
     return events
 
 
@@ -81,7 +76,7 @@ class RequestCallback(Action):
         loop = (tracker.active_loop or {}).get("name")
         if loop == "consultation_form":
             return events  # the form goes on; the request is now marked as a call back
-        dispatcher.utter_message(text=_reply("callback_start"))
+        dispatcher.utter_message(text=tu.reply("callback_start"))
         resume = loop if loop in LOOPS_TO_RESUME else None
         fresh = [SlotSet(slot, None) for slot in tu.CONTACT_SLOTS]  # a second request asks again
         return events + fresh + [SlotSet("callback_resume", resume), FollowupAction("consultation_form")]

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
 from actions.person import offer_person
-from clinical.knowledge import knowledge, question_part, replies
+from clinical.knowledge import knowledge, question_part
 from clinical.typed_answers import leading_yes_no, wants_a_person
 
 UNANSWERED_SLOT = "unanswered_questions"
@@ -41,9 +41,9 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> Lis
     if match.entry is not None:
         dispatcher.utter_message(text=match.entry.text_for(settings))
         return []
-    dispatcher.utter_message(text=_reply("no_checked_answer"))
+    dispatcher.utter_message(text=tu.reply("no_checked_answer"))
     if match.suggestions:
-        dispatcher.utter_message(text=_reply("suggestions"),
+        dispatcher.utter_message(text=tu.reply("suggestions"),
                                  buttons=[{"title": e.topic, "payload": suggestion_payload(e.id)}
                                           for e in match.suggestions])
     unanswered = list(tracker.get_slot(UNANSWERED_SLOT) or [])
@@ -59,18 +59,8 @@ def suggestion_payload(entry_id: str) -> str:
 def chosen_suggestion(tracker: Tracker) -> Optional[str]:
     """The entry behind a tapped "might help" button; only one the assistant just offered
     counts (a typed payload is never an answer)."""
-    text = tu.latest_text(tracker).strip()
-    if not tu.is_payload_syntax(text) or text not in tu.offered_payloads(tracker):
-        return None
-    try:
-        entry_id = json.loads(text[len(tu.QUESTION_INTENTS[0]) + 1:])[SUGGESTION_ENTITY]
-    except (ValueError, KeyError, TypeError):
-        return None
+    entry_id = tu.button_value(tracker, intent=tu.QUESTION_INTENTS[0], entity=SUGGESTION_ENTITY)
     return entry_id if entry_id in knowledge().ids else None
-
-
-def _reply(key: str) -> str:
-    return replies()[key].format(**tu.settings().placeholders()).strip()
 
 
 class AnswerQuestion(Action):
@@ -89,14 +79,14 @@ class AnswerQuestion(Action):
             return []
         if tu.is_payload_syntax(text):
             # A payload the assistant did not offer chooses nothing; say how to go on.
-            dispatcher.utter_message(text=_reply("not_offered"))
+            dispatcher.utter_message(text=tu.reply("not_offered"))
             return []
         if wants_a_person(text):
             # The classifier heard a question, but the words ask for a person.
             return offer_person(dispatcher, tracker)
         if tu.latest_intent(tracker) == tu.OUT_OF_SCOPE and not tu.looks_like_a_question(text):
             # Not a question and not about the treatment ("tell me a joke").
-            dispatcher.utter_message(text=_reply("out_of_scope"))
+            dispatcher.utter_message(text=tu.reply("out_of_scope"))
             return []
         events = answer(dispatcher, tracker, question_part(text))
         if tracker.get_slot("screening_status") == "awaiting_confirmation" and leading_yes_no(text) == "yes":

@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from clinical.clinic import ClinicSettings, load_clinic_settings
+from clinical.knowledge import reply as knowledge_reply
 from clinical.questionnaire import Questionnaire, load_questionnaire
 from clinical.typed_answers import asks_something, wants_a_person
 from medical_nlu.pipeline import EXTRACTOR_NAME
@@ -101,14 +102,15 @@ def offered_payloads(tracker: Tracker) -> List[str]:
     return payloads
 
 
-def button_value(tracker: Tracker) -> Optional[str]:
-    """The option behind a tapped button, or None. A payload-looking message counts only
-    if it is exactly one of the buttons just offered; anything else is ignored."""
+def button_value(tracker: Tracker, intent: str = BUTTON_INTENT, entity: str = BUTTON_ENTITY) -> Optional[str]:
+    """The value behind a tapped button (by default the option of /inform{"option": ...}),
+    or None. A payload-looking message counts only if it is exactly one of the buttons just
+    offered; anything else is ignored."""
     text = latest_text(tracker).strip()
-    if not is_payload_syntax(text) or text not in offered_payloads(tracker):
+    if not text.startswith(f"/{intent}{{") or text not in offered_payloads(tracker):
         return None
     try:
-        return str(json.loads(text[len(BUTTON_INTENT) + 1:])[BUTTON_ENTITY])
+        return str(json.loads(text[len(intent) + 1:])[entity])
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -176,6 +178,11 @@ def yes_no_buttons(extra_unsure: bool = False) -> List[Dict[str, str]]:
     if extra_unsure:
         buttons.append(button("Not sure", "unsure"))
     return buttons
+
+
+def reply(key: str) -> str:
+    """A reply from clinical/knowledge_replies.yml with the clinic's details filled in."""
+    return knowledge_reply(key, settings())
 
 
 def format_with_settings(text: str) -> str:

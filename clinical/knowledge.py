@@ -227,6 +227,11 @@ def replies() -> Dict[str, Any]:
     return yaml.safe_load(REPLIES_PATH.read_text(encoding="utf-8"))
 
 
+def reply(key: str, settings: ClinicSettings) -> str:
+    """One of those replies, with the clinic's details filled in."""
+    return replies()[key].format(**settings.placeholders()).strip()
+
+
 def _entry(path: Path, item: Any) -> Entry:
     if not isinstance(item, dict):
         raise ValueError(f"{path}: each entry is a mapping: {item!r}")
