@@ -11,7 +11,7 @@ How a question is matched (measured in docs/knowledge-base.md):
 - minus a penalty for content words the knowledge base has never seen ("can I fly after?":
   nothing here is about flying, however close "after" and "can I" are to the aftercare
   entries); a misspelt known word ("pregnent") is not unknown;
-- below ``MatchSettings.threshold``, or too close to a second entry with a different answer,
+- below ``MatchSettings.threshold``, or less than ``margin`` ahead of the second-best entry,
   there is no match: the patient is told so, and the nearest entries are offered as
   answers that might help (the patient chooses; nothing is answered unasked). The numbers
   are calibrated on tests/questions/development.yml (bench/calibrate_knowledge.py).
@@ -76,10 +76,6 @@ class Entry:
         own = settings.setting(self.clinic_setting) if self.clinic_setting else ""
         return (own or self.answer).format(**settings.placeholders()).strip()
 
-    @property
-    def reviewed(self) -> bool:
-        return self.review != PENDING
-
 
 @dataclass(frozen=True)
 class MatchSettings:
@@ -99,7 +95,6 @@ class Match:
     entry: Optional[Entry]
     score: float
     best_id: Optional[str]       # the nearest entry even when it was not confident enough
-    runner_up_id: Optional[str]
     unknown_words: Tuple[str, ...] = ()
     # When there is no confident entry: the nearest ones, for the patient to choose from.
     suggestions: Tuple[Entry, ...] = ()
@@ -180,19 +175,17 @@ class KnowledgeBase:
     def match(self, question: str) -> Match:
         ranked = self.scores(question)
         if not ranked:
-            return Match(None, 0.0, None, None)
+            return Match(None, 0.0, None)
         unknown = self.unknown_words(question)
         content = content_words(question)
         penalty = self.settings.unknown_penalty * (len(unknown) / len(content)) if content else 0.0
         score, entry = ranked[0]
         score -= penalty
-        runner_up = ranked[1] if len(ranked) > 1 else (0.0, None)
-        confident = score >= self.settings.threshold and \
-            (ranked[0][0] - runner_up[0]) >= self.settings.margin
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        confident = score >= self.settings.threshold and ranked[0][0] - runner_up >= self.settings.margin
         suggestions = () if confident else tuple(
             e for similarity, e in ranked[: self.settings.suggestions] if similarity >= self.settings.suggest_threshold)
-        return Match(entry if confident else None, score, entry.id,
-                     runner_up[1].id if runner_up[1] else None, unknown, suggestions)
+        return Match(entry if confident else None, score, entry.id, unknown, suggestions)
 
 
 def _other_forms(word: str) -> Tuple[str, ...]:

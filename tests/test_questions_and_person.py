@@ -2,16 +2,20 @@
 the action server runs them: trackers made with Tracker.from_dict, a CollectingDispatcher."""
 from __future__ import annotations
 
+import json
+
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consultation_store
-from actions.consultation import SubmitConsultation
+from actions import tracker_utils as tu
+from actions.consultation import BookConsultation, SubmitConsultation
 from actions.person import OfferPerson, RequestCallback
 from actions.questions import AnswerQuestion, answer_if_asked, suggestion_payload, where_asked
-from clinical.knowledge import question_part
-from clinical.knowledge import knowledge, replies
-from tests.test_actions import (CLEAR_ANSWERS, SETTINGS, all_buttons, all_text, make_tracker, run, slot_values,
-                                texts)
+from clinical.knowledge import knowledge, question_part, replies
+from clinical.typed_answers import asks_something, leading_yes_no
+from tests.test_actions import (CLEAR_ANSWERS, SETTINGS, all_buttons, all_text, answers_until, make_tracker, run,
+                                screening, slot_values, texts)
 
 KB = knowledge()
 NO_ANSWER = " ".join(replies()["no_checked_answer"].split())
@@ -75,7 +79,6 @@ def test_the_question_part_of_an_answer(text, part):
 
 def test_an_answer_that_also_asks_gets_the_question_answered():
     tracker = make_tracker("yes - who sees my answers?", "ask_question", loop="consent_form")
-    from rasa_sdk.executor import CollectingDispatcher
     dispatcher = CollectingDispatcher()
     assert answer_if_asked(dispatcher, tracker) == []
     assert texts(dispatcher) == [KB.get("privacy").text_for(SETTINGS)]
@@ -159,7 +162,6 @@ def test_a_near_miss_offers_the_nearest_answers_to_tap_and_gives_none_unasked():
 
 
 def suggestion_id(payload: str) -> str:
-    import json
     return json.loads(payload[len("/ask_question"):])["faq_entry"]
 
 
@@ -170,7 +172,6 @@ def test_a_tapped_suggestion_gives_that_answer_and_records_nothing():
                                                             loop="screening_form"))
     assert texts(dispatcher) == [KB.get("cost").text_for(SETTINGS)] and events == []
     # Mid-questionnaire the tap interrupts the form (the rules answer, then ask again).
-    import actions.tracker_utils as tu
     assert tu.is_interruption(make_tracker(suggestion_payload("cost"), bot=offer, loop="screening_form"))
 
 
@@ -178,7 +179,6 @@ def test_a_typed_suggestion_payload_that_was_not_offered_means_nothing():
     tracker = make_tracker(suggestion_payload("cost"), loop="screening_form")
     events, dispatcher = run(AnswerQuestion(), tracker)
     assert events == [] and texts(dispatcher) == [replies()["not_offered"]]
-    import actions.tracker_utils as tu
     assert not tu.is_interruption(tracker)
 
 
@@ -189,7 +189,6 @@ def test_a_typed_suggestion_payload_that_was_not_offered_means_nothing():
     ("i have invisalign, can i keep wearing my aligners after the jabs", "inform"),
 ])
 def test_a_question_at_a_safety_question_is_never_read_as_a_yes(text, intent):
-    from tests.test_actions import answers_until, screening
     events, dispatcher = screening(text, intent, pending="rf_emergency", answers=answers_until("rf_emergency"))
     slots = slot_values(events)
     assert slots.get("rf_emergency") is None and slots["requested_slot"] == "rf_emergency"
@@ -199,14 +198,12 @@ def test_a_question_at_a_safety_question_is_never_read_as_a_yes(text, intent):
 
 
 def test_a_plain_statement_is_still_a_yes():
-    from clinical.typed_answers import asks_something, leading_yes_no
     assert leading_yes_no("I have, most mornings") == "yes" and not asks_something("I have, most mornings")
     assert leading_yes_no("I have a filling booked, is that ok") is None
     assert leading_yes_no("yes, how long does it last?") == "yes"  # an explicit yes stays a yes
 
 
 def test_a_question_the_classifier_heard_as_booking_gets_its_answer():
-    from actions.consultation import BookConsultation
     _, dispatcher = run(BookConsultation(), make_tracker("what would it cost me?", "book_consultation"))
     assert texts(dispatcher) == [KB.get("cost").text_for(SETTINGS)]
     _, dispatcher = run(BookConsultation(), make_tracker("can I book an appointment please?", "book_consultation"))
@@ -221,7 +218,6 @@ def test_words_that_ask_for_a_person_win_over_a_question_intent():
 
 
 def test_a_wish_for_a_person_interrupts_the_questionnaire_even_without_a_question_mark():
-    import actions.tracker_utils as tu
     tracker = make_tracker("the nurse can phone me, my number is on file", "ask_question", loop="screening_form")
     assert tu.is_interruption(tracker, tu.SCREENING_INTERRUPTION_INTENTS)
     assert not tu.is_interruption(make_tracker("on and off", "ask_question", loop="screening_form"),
