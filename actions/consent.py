@@ -5,6 +5,8 @@ tracker store; channels ignore it), so the transcript shows exactly what a perso
 to and under which version of the wording. The consultation request row records the
 contact consent's version and time too.
 
+The texts are in the wording catalogue (clinical/wording/en.yml, ids
+consent.screening.<version> and consent.contact.<version>; docs/wording.md).
 Change a wording => give it a new version (tests/test_consent.py holds a fingerprint of
 each version's template and fails when the text changes under an old version). Keep the
 old versions listed: staff read old conversations against them.
@@ -14,26 +16,25 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Dict, Iterable, Optional
 
+from clinical.wording import REFERENCE_LANGUAGE, wording
+
 METADATA_KEY = "consent_wording"
 
 SCREENING_CONSENT_VERSION = "screening-consent-v1"
-SCREENING_CONSENT_TEMPLATE = (
-    "I can ask you some questions to see whether injections for jaw pain might be worth "
-    "discussing with a practitioner at {clinic_name}. This is a screening, not a "
-    "diagnosis. If you need urgent help, call {emergency_number}.\n\n"
-    "Is it okay if I ask about your health, and keep your answers for the clinic's "
-    "staff to review?")
-
 CONTACT_CONSENT_VERSION = "contact-consent-v1"
-CONTACT_CONSENT_TEMPLATE = (
-    "May {clinic_name} contact you at {contact} to arrange a consultation? "
-    "Your details are used only for this.")
 
-# Every wording ever shown, by version (what the portal explains; never remove one).
-WORDINGS: Dict[str, str] = {
-    SCREENING_CONSENT_VERSION: SCREENING_CONSENT_TEMPLATE,
-    CONTACT_CONSENT_VERSION: CONTACT_CONSENT_TEMPLATE,
-}
+
+def wording_id(version: str) -> str:
+    """The catalogue id of a version's text: consent.screening.<version> / consent.contact.<version>."""
+    return f"consent.{version.split('-')[0]}.{version}"
+
+
+# Every wording ever shown, by version, in the reference language (what the portal explains
+# and tests/test_consent.py fingerprints; never remove one from the catalogue).
+WORDINGS: Dict[str, str] = {**wording(REFERENCE_LANGUAGE).section("consent.screening"),
+                            **wording(REFERENCE_LANGUAGE).section("consent.contact")}
+SCREENING_CONSENT_TEMPLATE = WORDINGS[SCREENING_CONSENT_VERSION]
+CONTACT_CONSENT_TEMPLATE = WORDINGS[CONTACT_CONSENT_VERSION]
 # Which slot each consent question fills.
 SLOT_OF_PREFIX = {"screening-consent": "consent_given", "contact-consent": "contact_consent"}
 
@@ -42,12 +43,13 @@ def fingerprint(template: str) -> str:
     return hashlib.sha256(template.encode("utf-8")).hexdigest()[:16]
 
 
-def screening_consent_text(clinic_name: str, emergency_number: str) -> str:
-    return SCREENING_CONSENT_TEMPLATE.format(clinic_name=clinic_name, emergency_number=emergency_number)
+def screening_consent_text(clinic_name: str, emergency_number: str, language: str = REFERENCE_LANGUAGE) -> str:
+    return wording(language).say(wording_id(SCREENING_CONSENT_VERSION), clinic_name=clinic_name,
+                                 emergency_number=emergency_number)
 
 
-def contact_consent_text(clinic_name: str, contact: Any) -> str:
-    return CONTACT_CONSENT_TEMPLATE.format(clinic_name=clinic_name, contact=contact)
+def contact_consent_text(clinic_name: str, contact: Any, language: str = REFERENCE_LANGUAGE) -> str:
+    return wording(language).say(wording_id(CONTACT_CONSENT_VERSION), clinic_name=clinic_name, contact=contact)
 
 
 def slot_for_version(version: Optional[str]) -> Optional[str]:

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import consent, consultation_store
 from actions import tracker_utils as tu
 from actions.safety_findings import record_mentions
+from actions.outcome import consultation_offer_buttons
 from actions.questions import answer
 from clinical.knowledge import knowledge, question_part
 from clinical.rules import evaluate
@@ -28,12 +29,14 @@ NAME_PREFIX_RE = re.compile(
     r"(?:(?:my name is|my name's|name's|the name's|name is|i am|i'm|im|it's|its|this is|call me|you can call me|"
     r"name:)(?:\s+|$))?", re.I)
 NAME_SUFFIX_RE = re.compile(r"\s+(?:here|thanks|thank you|please)[.!]*$", re.I)
-TIME_CHOICES = [("Weekday mornings", "weekday mornings"), ("Weekday afternoons", "weekday afternoons"),
-                ("Evenings", "evenings"), ("Weekends", "weekends"), ("Any time", "any time")]
+# (button title in the clinic's language, the value stored for staff). Every patient text of
+# this module is in the wording catalogue (clinical/wording/<language>.yml, "consultation.").
+TIME_CHOICES = [(tu.say(f"consultation.time_buttons.{value.replace(' ', '_')}"), value)
+                for value in ("weekday mornings", "weekday afternoons", "evenings", "weekends", "any time")]
 MAX_FREE_TEXT = 200
 # Knowledge-base entries about booking itself: a booking request matched to them is a booking.
 BOOKING_ENTRIES = ("booking", "consultation", "what_to_bring")
-GIVE_UP_TEXT = "Sorry, I still couldn't read that, so I'll stop the request here."
+GIVE_UP_TEXT = tu.say("consultation.give_up")
 
 
 def parse_contact(text: str) -> Optional[Tuple[str, str]]:
@@ -62,27 +65,27 @@ class AskContactSlot(Action):
     """Asks for one detail of the consultation request; subclassed per slot below."""
 
     slot: Text = ""
-    prompt: Text = ""
     choices: Tuple[Tuple[str, str], ...] = ()
 
     def name(self) -> Text:
         return f"action_ask_{self.slot}" if self.slot else "action_ask_contact_base"
 
     def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        dispatcher.utter_message(text=self.prompt, buttons=[tu.button(t, v) for t, v in self.choices])
+        dispatcher.utter_message(text=tu.say(f"consultation.ask.{self.slot}"),
+                                 buttons=[tu.button(t, v) for t, v in self.choices])
         return []
 
 
 class AskContactName(AskContactSlot):
-    slot, prompt = "contact_name", "What name should the clinic use for you?"
+    slot = "contact_name"
 
 
 class AskContactDetails(AskContactSlot):
-    slot, prompt = "contact_details", "What phone number or email address can the clinic reach you on?"
+    slot = "contact_details"
 
 
 class AskContactTimes(AskContactSlot):
-    slot, prompt = "contact_times", "Which days or times suit you best for a call back or appointment?"
+    slot = "contact_times"
     choices = tuple(TIME_CHOICES)
 
 
@@ -93,7 +96,7 @@ class AskContactConsent(Action):
     def run(self, dispatcher, tracker, domain) -> List[EventType]:
         s = tu.settings()
         dispatcher.utter_message(
-            text=consent.contact_consent_text(s.clinic_name, tracker.get_slot("contact_details")),
+            text=consent.contact_consent_text(s.clinic_name, tracker.get_slot("contact_details"), s.language),
             buttons=tu.yes_no_buttons(), **{consent.METADATA_KEY: consent.CONTACT_CONSENT_VERSION})
         return []
 
@@ -113,7 +116,7 @@ class ValidateConsultationForm(Action):
         text = tu.latest_text(tracker).strip()
         choice = tu.button_value(tracker)
         if tu.is_forged_payload(tracker):
-            dispatcher.utter_message(text="Please type your answer, or choose one of the options shown.")
+            dispatcher.utter_message(text=tu.say("consultation.not_an_option"))
             return [SlotSet(slot, None)]
         mentioned = self._red_flags_mentioned(dispatcher, tracker)
         if mentioned:
@@ -147,14 +150,13 @@ class ValidateConsultationForm(Action):
     @staticmethod
     def _contact_name(text: str, choice: Optional[str], intent: str):
         name = parse_name(text)
-        return name, "Please type just your name (letters only), for example \"Sam\"."
+        return name, tu.say("consultation.problem.contact_name")
 
     @staticmethod
     def _contact_details(text: str, choice: Optional[str], intent: str):
         parsed = parse_contact(text)
         if parsed is None:
-            return None, ("That doesn't look like a phone number or email address. Please type a phone "
-                          "number (7 to 15 digits) or an email such as name@example.org.")
+            return None, tu.say("consultation.problem.contact_details")
         return parsed[1], ""
 
     @staticmethod
@@ -162,13 +164,13 @@ class ValidateConsultationForm(Action):
         if choice:
             return choice, ""
         if not text or len(text) > MAX_FREE_TEXT:
-            return None, f"Please describe the days or times in a few words (under {MAX_FREE_TEXT} characters)."
+            return None, tu.say("consultation.problem.contact_times", limit=MAX_FREE_TEXT)
         return text, ""
 
     @staticmethod
     def _contact_consent(text: str, choice: Optional[str], intent: str):
         answer = tu.yes_or_no(choice, intent)
-        return answer, "" if answer is not None else "Please answer yes or no."
+        return answer, "" if answer is not None else tu.say("consultation.problem.contact_consent")
 
 
 class SubmitConsultation(Action):
@@ -177,10 +179,8 @@ class SubmitConsultation(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        s = tu.settings()
         if tracker.get_slot("contact_consent") is not True:
-            dispatcher.utter_message(
-                text=f"Okay, I haven't saved your contact details. If you'd like to book yourself: {s.booking_instructions}")
+            dispatcher.utter_message(text=tu.say("consultation.not_saved"))
             return [SlotSet(k, None) for k in CONTACT_SLOTS] + [SlotSet("consultation_requested", False)] + \
                 after_request(dispatcher, tracker)
         contact = tracker.get_slot("contact_details")
@@ -196,11 +196,9 @@ class SubmitConsultation(Action):
                 or consent.CONTACT_CONSENT_VERSION)
         except Exception:  # the database is down: say so, never pretend it worked
             logger.exception("Could not store a consultation request")
-            dispatcher.utter_message(
-                text=f"Sorry, I couldn't pass your request on just now. Please contact {s.clinic_name} directly: {s.booking_instructions}")
+            dispatcher.utter_message(text=tu.say("consultation.store_failed"))
             return [SlotSet("consultation_requested", False)] + after_request(dispatcher, tracker)
-        dispatcher.utter_message(
-            text=f"Thank you, {tracker.get_slot('contact_name')}. Your request has been passed to {s.clinic_name}. {s.next_steps}")
+        dispatcher.utter_message(text=tu.say("consultation.submitted", name=tracker.get_slot("contact_name")))
         return [SlotSet("consultation_requested", True)] + after_request(dispatcher, tracker)
 
 
@@ -220,9 +218,7 @@ class DeclineConsultation(Action):
         return "action_decline_consultation"
 
     def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        s = tu.settings()
-        dispatcher.utter_message(
-            text=f"That's fine. If you change your mind: {s.booking_instructions} Take care.")
+        dispatcher.utter_message(text=tu.say("consultation.declined"))
         return [SlotSet("consultation_requested", False)]
 
 
@@ -242,13 +238,9 @@ class OfferConsultation(Action):
         if tracker.get_slot("consultation_requested") is not None:
             return DeclineConsultation().run(dispatcher, tracker, domain)
         if tracker.get_slot("retry_question") == "consultation_offer":
-            s = tu.settings()
-            dispatcher.utter_message(
-                text=f"I'll take that as a no for now. If you change your mind: {s.booking_instructions}")
+            dispatcher.utter_message(text=tu.say("consultation.taken_as_no"))
             return [SlotSet("consultation_requested", False), SlotSet("retry_question", None)]
-        dispatcher.utter_message(text="Would you like to request a consultation? Please answer yes or no.",
-                                 buttons=[{"title": "Yes, please", "payload": "/affirm"},
-                                          {"title": "No, thanks", "payload": "/deny"}])
+        dispatcher.utter_message(text=tu.say("consultation.offer_again"), buttons=consultation_offer_buttons())
         return [SlotSet("retry_question", "consultation_offer")]
 
 
@@ -268,21 +260,16 @@ class BookConsultation(Action):
             if match.entry is not None and match.entry.id not in BOOKING_ENTRIES:
                 dispatcher.utter_message(text=match.entry.text_for(tu.settings()))
                 return []
-        s = tu.settings()
         status = tracker.get_slot("screening_status")
         if status == "urgent_stop":
-            dispatcher.utter_message(
-                text=f"Because of what you told me, please get the urgent care first. Afterwards you can contact {s.clinic_name} on {s.phone}.")
+            dispatcher.utter_message(text=tu.say("consultation.urgent_first"))
             return []
         if status == "completed":
             return [FollowupAction("consultation_form")]
         if status == "awaiting_confirmation" and leading_yes_no(tu.latest_text(tracker)) == "yes":
             return [FollowupAction("action_give_outcome")]  # "yes, send me the booking link"
         if status in ("awaiting_confirmation", "choosing_change"):
-            dispatcher.utter_message(
-                text="Happy to. First, please check the summary of your answers above and choose "
-                     "\"Yes, that's right\" (or change something); then I'll take your request.")
+            dispatcher.utter_message(text=tu.say("consultation.summary_first"))
             return []
-        dispatcher.utter_message(
-            text=f"You can book directly: {s.booking_instructions} If you answer the screening questions first, the practitioner will have what they need.")
+        dispatcher.utter_message(text=tu.say("consultation.book_directly"))
         return []

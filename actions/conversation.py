@@ -15,7 +15,7 @@ from actions.questions import answer_if_asked
 from actions.safety_findings import record_mentions
 from clinical.typed_answers import read_consent
 
-CONSENT_TAKEN_AS_NO = "I couldn't tell, so I'll take that as a no for now."
+CONSENT_TAKEN_AS_NO = tu.say("consent.taken_as_no")  # texts: clinical/wording/<language>.yml
 
 
 class SessionStart(Action):
@@ -41,8 +41,8 @@ class AskConsent(Action):
         # The wording version travels in the message's metadata, so the tracker store keeps
         # what the person agreed to with their answer (actions/consent.py).
         dispatcher.utter_message(
-            text=consent.screening_consent_text(s.clinic_name, s.emergency_number),
-            buttons=[tu.button("Yes, that's okay", "yes"), tu.button("No", "no")],
+            text=consent.screening_consent_text(s.clinic_name, s.emergency_number, s.language),
+            buttons=[tu.button(tu.say("consent.agree_button"), "yes"), tu.button(tu.say("buttons.deny"), "no")],
             **{consent.METADATA_KEY: consent.SCREENING_CONSENT_VERSION},
         )
         return []
@@ -75,7 +75,7 @@ class ValidateConsentForm(Action):
             # Asked twice and still unclear: no health questions without a clear yes.
             dispatcher.utter_message(text=CONSENT_TAKEN_AS_NO)
             return [SlotSet("consent_given", False), SlotSet("retry_question", None)]
-        dispatcher.utter_message(text="Sorry, I need a yes or no before I ask any health questions.")
+        dispatcher.utter_message(text=tu.say("consent.ask_again"))
         return [SlotSet("consent_given", None), SlotSet("retry_question", "consent_given")]
 
     @staticmethod
@@ -95,11 +95,7 @@ class StopScreening(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        s = tu.settings()
-        dispatcher.utter_message(
-            text=("Okay, I've stopped. Nothing has been decided from your answers so far. "
-                  f"You can say \"start over\" at any time, or contact {s.clinic_name} on {s.phone}. "
-                  f"If you need urgent help, call {s.emergency_number}."))
+        dispatcher.utter_message(text=tu.say("conversation.stopped"))
         events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)]
         if tracker.get_slot("screening_status") in (None, "in_progress", "awaiting_confirmation"):
             events.append(SlotSet("screening_status", "stopped"))
@@ -114,7 +110,7 @@ class StartOver(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(text="Okay, let's start again from the beginning.")
+        dispatcher.utter_message(text=tu.say("conversation.start_over"))
         return [ActiveLoop(None), AllSlotsReset(), *tu.clinic_slot_events()]
 
 
@@ -124,12 +120,7 @@ class CoreFallback(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        s = tu.settings()
-        dispatcher.utter_message(
-            text=("Sorry, I can't help with that. I can answer questions about botulinum toxin "
-                  "for jaw pain (how it works, side effects, cost, alternatives) and take you "
-                  "through the screening questions; say \"start over\" to begin again. "
-                  f"For anything else please contact {s.clinic_name} on {s.phone}."))
+        dispatcher.utter_message(text=tu.say("conversation.fallback"))
         # Like Rasa's default fallback: forget the message so the dialogue state is as
         # before it, and listen again (the transcript keeps it for staff).
         return [UserUtteranceReverted()]

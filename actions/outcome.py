@@ -12,22 +12,15 @@ from actions import tracker_utils as tu
 from actions.safety_findings import mentioned_flags
 from clinical.answers import find_corrections
 from clinical.typed_answers import read_summary_reply
-from clinical.rules import (
-    ELIGIBLE_FOR_CONSULTATION, EMERGENCY, NEEDS_MEDICAL_REVIEW, NOT_ELIGIBLE_NOW, URGENT_CARE,
-    evaluate, tmd_screener_score,
-)
+from clinical.rules import EMERGENCY, URGENT_CARE, evaluate, tmd_screener_score
 
-KEPT_AS_THEY_ARE = ("I'll keep your answers as they are; the practitioner will go through them "
-                    "with you.")
-SECTION_BUTTONS = [
-    ("Safety questions", "red_flags"),
-    ("Symptoms", "symptoms"),
-    ("Pregnancy / breastfeeding", "pregnancy"),
-    ("Health and medicines", "medical_history"),
-]
+# Every text is in the wording catalogue (clinical/wording/<language>.yml, "summary." and "outcome.").
+KEPT_AS_THEY_ARE = tu.say("summary.kept_as_they_are")
+SECTION_BUTTONS = [(tu.say(f"summary.section_buttons.{section}"), section)
+                   for section in ("red_flags", "symptoms", "pregnancy", "medical_history")]
 CONFIRM_BUTTONS = [
-    {"title": "Yes, that's right", "payload": "/affirm"},
-    {"title": "Change something", "payload": "/change_answer"},
+    {"title": tu.say("summary.confirm_button"), "payload": "/affirm"},
+    {"title": tu.say("summary.change_button"), "payload": "/change_answer"},
 ]
 
 
@@ -51,12 +44,8 @@ class ShowSummary(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any], answers: Dict[str, Any] = None) -> List[EventType]:
         lines = tu.questionnaire().summary_lines(answers if answers is not None else tu.answers_from(tracker))
-        dispatcher.utter_message(text="Here is a summary of your answers:\n" + "\n".join(lines))
-        dispatcher.utter_message(
-            text="Is this all correct? If something is wrong, choose \"Change something\" "
-                 "or just type the correct answer (for example \"I'm breastfeeding\").",
-            buttons=CONFIRM_BUTTONS,
-        )
+        dispatcher.utter_message(text=tu.say("summary.heading") + "\n" + "\n".join(lines))
+        dispatcher.utter_message(text=tu.say("summary.confirm"), buttons=CONFIRM_BUTTONS)
         return [SlotSet("screening_status", "awaiting_confirmation")]
 
 
@@ -67,10 +56,9 @@ class AskWhatToChange(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(
-            text="Which part would you like to change? I'll ask those questions again. "
-                 "You can also type the correct answer, or say \"nothing\" to go back to the summary.",
+            text=tu.say("summary.which_part"),
             buttons=[{"title": t, "payload": change_section_payload(s)} for t, s in SECTION_BUTTONS]
-            + [{"title": "Nothing, go back", "payload": "/deny"}],
+            + [{"title": tu.say("summary.nothing_button"), "payload": "/deny"}],
         )
         # Its own status, so "no", "nothing" or "it's all fine" here go back to the summary
         # (data/rules.yml) instead of asking this again.
@@ -89,7 +77,7 @@ class ChangeSection(Action):
         if section is None:
             # The rule goes on to the questionnaire, which has nothing to ask and shows
             # the summary again: a way on, not the same question again.
-            dispatcher.utter_message(text="Sorry, I couldn't tell which part to change.")
+            dispatcher.utter_message(text=tu.say("summary.unclear_section"))
             return []
         # screening_status stays as it is until the form takes over: the rule that
         # brought us here continues with the form only while the status is unchanged.
@@ -134,7 +122,7 @@ class ApplyCorrection(Action):
             section = ChangeSection._chosen_section(tracker)
             if section:
                 return ChangeSection.clear(section) + [FollowupAction("screening_form")]
-            dispatcher.utter_message(text="Okay, nothing changed. Here is the summary again.")
+            dispatcher.utter_message(text=tu.say("summary.nothing_changed"))
             return ShowSummary().run(dispatcher, tracker, domain)
         reading = read_summary_reply(tu.latest_text(tracker))
         if reading == "confirm":
@@ -146,8 +134,7 @@ class ApplyCorrection(Action):
             # as they are (the practitioner goes through them) rather than ask again.
             dispatcher.utter_message(text=KEPT_AS_THEY_ARE)
             return [SlotSet("retry_question", None), FollowupAction("action_give_outcome")]
-        dispatcher.utter_message(text="Sorry, I couldn't tell which answer to change. "
-                                      "Here is the summary again.")
+        dispatcher.utter_message(text=tu.say("summary.unclear_change"))
         return [SlotSet("retry_question", "summary")] + ShowSummary().run(dispatcher, tracker, domain)
 
     @staticmethod
@@ -189,11 +176,9 @@ def give_outcome(dispatcher: CollectingDispatcher, answers: Dict[str, Any]) -> L
 
 def urgent_action(tier: Any) -> str:
     """What to do now for an urgent tier: the emergency number, or a same-day doctor."""
-    settings = tu.settings()
     if tier == EMERGENCY:
-        return (f"Please call {settings.emergency_number} now, or go to your nearest "
-                "emergency department. Don't wait for a clinic appointment.")
-    return settings.same_day_advice
+        return tu.say("outcome.urgent_care.emergency_action")
+    return tu.settings().same_day_advice
 
 
 class GiveOutcome(Action):
@@ -208,40 +193,21 @@ class GiveOutcome(Action):
 
     @staticmethod
     def _urgent(dispatcher: CollectingDispatcher, tier: Any, reasons: List[str]) -> None:
-        settings = tu.settings()
         dispatcher.utter_message(text=f"{urgent_action(tier)}\n\n" + "\n".join(reasons[:1]))
-        dispatcher.utter_message(
-            text="I've stopped the screening questions here, because this needs to be "
-                 "checked first. Injections for jaw pain are not the right next step today. "
-                 f"When you've been seen, you're welcome to contact {settings.clinic_name} "
-                 f"on {settings.phone}.")
+        dispatcher.utter_message(text=tu.say("outcome.urgent_care.closing"))
 
     @staticmethod
     def _non_urgent(dispatcher: CollectingDispatcher, outcome: str, reasons: List[str]) -> None:
-        opening = {
-            NOT_ELIGIBLE_NOW: "Thank you. Based on your answers, this treatment isn't suitable "
-                              "right now, for these reasons:",
-            NEEDS_MEDICAL_REVIEW: "Thank you. Some of your answers need a practitioner (or your "
-                                  "own doctor) to review them before any treatment could be "
-                                  "considered:",
-            ELIGIBLE_FOR_CONSULTATION: "Thank you. Nothing in this screening rules the "
-                                       "treatment out. A trained practitioner decides at a "
-                                       "consultation whether it's right for you.",
-        }[outcome]
+        opening = tu.say(f"outcome.{outcome}.opening")
         text = opening
         if reasons:
             text += "\n" + tu.bullet_list(reasons)
         dispatcher.utter_message(text=text)
-        advice = {
-            NOT_ELIGIBLE_NOW: "A consultation with a trained practitioner can still help you "
-                              "discuss your options, and when this may change.",
-            NEEDS_MEDICAL_REVIEW: "We recommend a consultation with a trained practitioner. "
-                                  "Please bring a list of your medicines and any letters from "
-                                  "your doctor. Keep taking your medicines as prescribed.",
-            ELIGIBLE_FOR_CONSULTATION: "We recommend booking a consultation with a trained "
-                                       "practitioner to talk it through.",
-        }[outcome]
-        dispatcher.utter_message(text=advice + " This screening is not a diagnosis.")
-        dispatcher.utter_message(text="Would you like to request a consultation?",
-                                 buttons=[{"title": "Yes, please", "payload": "/affirm"},
-                                          {"title": "No, thanks", "payload": "/deny"}])
+        advice = tu.say(f"outcome.{outcome}.advice")
+        dispatcher.utter_message(text=advice + " " + tu.say("outcome.not_a_diagnosis"))
+        dispatcher.utter_message(text=tu.say("outcome.offer_consultation"), buttons=consultation_offer_buttons())
+
+
+def consultation_offer_buttons() -> List[Dict[str, str]]:
+    return [{"title": tu.say("buttons.yes_please"), "payload": "/affirm"},
+            {"title": tu.say("buttons.no_thanks"), "payload": "/deny"}]

@@ -22,27 +22,15 @@ from clinical.typed_answers import asks_something
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import EMERGENCY, SAME_DAY, evaluate, load_rulebook
 
-SECTION_INTROS = {
-    "red_flags": "",
-    "symptoms": "Thank you. Now some questions about your jaw symptoms.",
-    "pregnancy": "Thanks. Next, a question we ask everyone.",
-    "medical_history": "Nearly there: a few questions about your health and medicines.",
-}
-CLARIFY = {
-    "dont_know": "That's okay. If you can check, please tell me; if you're still not sure, "
-                 "choose \"Not sure\" and the practitioner will go through it with you.",
-    "hedge": "Is that a yes? Please answer yes or no, or choose \"Not sure\".",
-    "vague_number": "I need an exact number for this, please (for example 42).",
-    "out_of_range": "That number doesn't look right for this question.",
-    "not_understood": "Sorry, I didn't quite understand. Please choose one of the options, "
-                      "or answer in your own words.",
-    "payload": "Please choose one of the options shown, or type your answer.",
-    "out_of_scope": "I can only help with questions about jaw pain and this treatment.",
-}
-RECORDED_UNSURE = "No problem, I've noted that you're not sure. The practitioner will go through it with you."
+# The wording is in the catalogue (clinical/wording/<language>.yml, "questionnaire.").
+SECTION_INTROS = {"red_flags": "", **{section: tu.say(f"questionnaire.section_intro.{section}")
+                                      for section in ("symptoms", "pregnancy", "medical_history")}}
+CLARIFY = {reason: tu.say(f"questionnaire.clarify.{reason}")
+           for reason in ("dont_know", "hedge", "vague_number", "out_of_range", "not_understood", "payload",
+                          "out_of_scope")}
+RECORDED_UNSURE = tu.say("questionnaire.recorded_unsure")
 # A red-flag question is recorded "not sure" only with its advice shown again (reference s.2).
-RECORDED_UNSURE_RED_FLAG = ("I've noted that you're not sure. If you do have any of these signs, "
-                            "{advice}")
+RECORDED_UNSURE_RED_FLAG = tu.settings().wording.text("questionnaire.recorded_unsure_red_flag")  # {advice}
 
 
 def question_buttons(question: Question) -> List[Dict[str, str]]:
@@ -50,7 +38,7 @@ def question_buttons(question: Question) -> List[Dict[str, str]]:
         return tu.yes_no_buttons(extra_unsure=True)
     buttons = [tu.button(o.label, o.value) for o in question.options]
     if question.type != "number" or question.safety:
-        buttons.append(tu.button("Not sure", UNSURE))
+        buttons.append(tu.button(tu.say("buttons.not_sure"), UNSURE))
     return buttons
 
 
@@ -73,7 +61,7 @@ class AskQuestionAction(Action):
                               for q in questionnaire.questions if q.section == question.section)
         if intro and not section_started and tracker.get_slot("retry_question") != question.id:
             dispatcher.utter_message(text=intro)
-        dispatcher.utter_message(text=tu.format_with_settings(question.text),
+        dispatcher.utter_message(text=tu.question_text(question),
                                  buttons=question_buttons(question))
         return []
 
@@ -151,8 +139,8 @@ class ValidateScreeningForm(Action):
                        answers: Dict[str, Any]) -> List[EventType]:
         answers[question.id] = UNSURE
         if question.section == "red_flags" and question.id != "patient_age":
-            dispatcher.utter_message(text=RECORDED_UNSURE_RED_FLAG.format(
-                advice=safety.advice(self._tier_of_question(question))))
+            dispatcher.utter_message(text=tu.say("questionnaire.recorded_unsure_red_flag",
+                                                 advice=safety.advice(self._tier_of_question(question))))
         else:
             dispatcher.utter_message(text=RECORDED_UNSURE)
         return [SlotSet(question.id, UNSURE), SlotSet("retry_question", None)]
@@ -237,7 +225,7 @@ class ValidateScreeningForm(Action):
             return self._record_unsure(dispatcher, question, answers)
         message = CLARIFY[reason]
         if reason == "out_of_range" and question.minimum is not None:
-            message += f" Please give a number from {question.minimum} to {question.maximum}."
+            message += " " + tu.say("questionnaire.number_range", minimum=question.minimum, maximum=question.maximum)
         dispatcher.utter_message(text=message)
         return [SlotSet("retry_question", question.id)]
 

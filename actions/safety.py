@@ -29,7 +29,8 @@ from actions.outcome import give_outcome
 from actions.safety_findings import findings_for, tier, with_flags
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import EMERGENCY, SAME_DAY
-from clinical.safety_net import DISTRESS, RED_FLAG, Finding, load_safety_net, safety_messages, scan
+from clinical.safety_net import DISTRESS, RED_FLAG, Finding, load_safety_net, scan
+from clinical.safety_net import safety_messages as clinical_safety_messages
 from clinical.typed_answers import leading_yes_no
 
 LOOPS = ("consent_form", "screening_form", "consultation_form")
@@ -40,17 +41,18 @@ CHECK_DISTRESS, CHECK_RED_FLAG, CHECK_HANDLED = "distress", "red_flag", "handled
 # Wording
 # ---------------------------------------------------------------------------------------
 
+def safety_messages() -> Dict[str, Any]:
+    """The safety net's wording in the clinic's language (the catalogue's ``safety`` section)."""
+    return clinical_safety_messages(tu.settings().language)
+
+
 def message(key: str, **values: Any) -> str:
-    s = tu.settings()
-    template = safety_messages()[key]
-    return template.format(emergency_number=s.emergency_number, clinic_name=s.clinic_name,
-                           contacts=s.crisis_contacts_text(), **values).strip()
+    return tu.say(f"safety.{key}", contacts=tu.settings().crisis_contacts_text(), **values)
 
 
 def advice(level: Optional[str]) -> str:
     """What to do now for a tier (emergency / same_day)."""
-    template = safety_messages()["advice"][EMERGENCY if level == EMERGENCY else SAME_DAY]
-    return template.format(emergency_number=tu.settings().emergency_number)
+    return tu.say(f"safety.advice.{EMERGENCY if level == EMERGENCY else SAME_DAY}")
 
 
 def yes_no_buttons(labels_key: str) -> List[Dict[str, str]]:

@@ -10,7 +10,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from clinical.clinic import ClinicSettings, load_clinic_settings
-from clinical.knowledge import reply as knowledge_reply
 from clinical.questionnaire import Questionnaire, load_questionnaire
 from clinical.typed_answers import asks_something, wants_a_person
 from medical_nlu.pipeline import EXTRACTOR_NAME
@@ -174,23 +173,35 @@ def yes_or_no(choice: Optional[str], intent: str) -> Optional[bool]:
 
 
 def yes_no_buttons(extra_unsure: bool = False) -> List[Dict[str, str]]:
-    buttons = [button("Yes", "yes"), button("No", "no")]
+    buttons = [button(say("buttons.affirm"), "yes"), button(say("buttons.deny"), "no")]
     if extra_unsure:
-        buttons.append(button("Not sure", "unsure"))
+        buttons.append(button(say("buttons.not_sure"), "unsure"))
     return buttons
 
 
+def say(text_id: str, **values: Any) -> str:
+    """A text from the wording catalogue (clinical/wording/<language>.yml) in the clinic's
+    language, with the clinic's details and ``values`` filled in."""
+    return settings().say(text_id, **values)
+
+
 def reply(key: str) -> str:
-    """A reply from clinical/knowledge_replies.yml with the clinic's details filled in."""
-    return knowledge_reply(key, settings())
+    """A reply around the knowledge base's answers ("replies." in the wording catalogue)."""
+    return say(f"replies.{key}")
 
 
 def format_with_settings(text: str) -> str:
     return text.format(**settings().placeholders())
 
 
+def question_text(question) -> str:
+    """What a question asks, in the clinic's language (a wording file may translate
+    clinical/questionnaire.yml's text under questionnaire_texts), details filled in."""
+    return format_with_settings(settings().wording.override("questionnaire_texts", question.id) or question.text)
+
+
 def updated_answer_text(question, value) -> str:
-    return f"Thanks, I've updated your answer: {question.summary}: {question.label_for(value)}."
+    return say("questionnaire.updated_answer", summary=question.summary, answer=question.label_for(value))
 
 
 def bullet_list(lines: Sequence[str]) -> str:
@@ -198,4 +209,4 @@ def bullet_list(lines: Sequence[str]) -> str:
 
 
 def noted_answer_text(question, value) -> str:
-    return f"I've noted that from what you said: {question.summary}: {question.label_for(value)}."
+    return say("questionnaire.noted_answer", summary=question.summary, answer=question.label_for(value))

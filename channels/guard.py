@@ -38,20 +38,26 @@ from typing import Dict, FrozenSet, Iterable, Optional
 
 import yaml
 
+from clinical.clinic import load_clinic_settings
 from clinical.safety_net import safety_excerpt
 
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_MAX_CHARS = 1000  # the widget's input box allows as much
 
-EMPTY_REPLY = "I didn't get any text there. Please type your answer."
-TOO_LONG_REPLY = ("That message is too long for me ({length} characters). Please keep it short "
-                  "(under {limit} characters): a few words are enough to answer a question.")
-COMMAND_REPLY = ("Sorry, I can't take commands like that. Please answer in words, or use the "
-                 "buttons. To begin again, type \"start over\".")
-NO_WORDS_REPLY = ("Sorry, I can only read words. Please type your answer, or use the buttons.")
-NOT_ENGLISH_REPLY = ("Sorry, I can only understand English for now. Please write your answer "
-                     "in English, or phone the clinic if you would rather talk to someone.")
+
+
+def text(text_id: str) -> str:
+    """A channel's reply from the wording catalogue (clinical/wording/<language>.yml, in the
+    clinic's language), as its template: {placeholders} are filled by the caller."""
+    return load_clinic_settings().wording.text(text_id)
+
+
+EMPTY_REPLY = text("guard.empty_message")
+TOO_LONG_REPLY = text("guard.too_long")  # {length}, {limit}
+COMMAND_REPLY = text("guard.command")
+NO_WORDS_REPLY = text("guard.no_words")
+NOT_ENGLISH_REPLY = text("guard.not_english")
 
 # Intents that this assistant's buttons carry (domain.yml lists them). Rasa's built-in ones
 # (restart, session_start, back, out_of_scope's payload forms...) are not in the domain's list.

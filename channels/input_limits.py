@@ -25,8 +25,7 @@ from channels.rate_limit import Decision, RateLimiter
 # JSON at worst); anything far bigger is not a patient typing or a platform's webhook.
 MAX_BODY_BYTES = 64 * 1024
 
-RATE_LIMIT_REPLY = ("You're sending messages faster than I can answer. Please wait a few "
-                    "seconds, then send your answer again.")
+RATE_LIMIT_REPLY = guard.text("guard.rate_limited")
 TRUSTED_PROXIES_ENV = "RASA_TRUSTED_PROXIES"
 
 

@@ -20,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import guard
 from channels.input_limits import InputGate
 from channels.outbound import ApiClient, sender_ref
 from channels.replay import RecentIds
@@ -35,7 +36,7 @@ DEFAULT_API_BASE_URL = "https://api.telegram.org"
 MAX_CHARS = 4096  # sendMessage text limit
 # What setWebhook accepts as secret_token; checked at start-up so a typo fails early.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-STALE_TAP_NOTE = "That question has moved on. Please answer the latest question."
+STALE_TAP_NOTE = guard.text("guard.stale_button")  # the wording catalogue
 # Telegram sends "/start" when someone opens the bot; the assistant knows a greeting.
 START_COMMAND, GREETING = "/start", "hi"
 

@@ -12,10 +12,11 @@ from sanic.response import HTTPResponse
 
 # MAX_BODY_BYTES is re-exported for the channels: one body limit for every public channel.
 from channels.input_limits import MAX_BODY_BYTES, InputGate, LimitSettings, LimitsConfigError  # noqa: F401
+from channels import guard
 
 # Sent by the channel itself for a photo, voice note, sticker or location: the assistant
 # reads text only, and silence would leave the patient waiting.
-TEXT_ONLY_NOTE = "Sorry, I can only read text messages. Please type your answer."
+TEXT_ONLY_NOTE = guard.text("guard.text_only")
 
 
 class ChannelConfigError(RasaException):

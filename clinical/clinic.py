@@ -13,6 +13,7 @@ from typing import Any, Dict, Tuple
 import yaml
 
 from clinical.rules import load_rulebook
+from clinical.wording import Wording, WordingError, load_wording
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "clinic.yml"
 REQUIRED = ("crisis_contacts", "clinic_name", "phone", "booking_instructions", "next_steps", "emergency_number",
@@ -73,6 +74,16 @@ class ClinicSettings:
             return self.follow_up
         raise KeyError(f"unknown clinic setting: {dotted}")
 
+    @property
+    def wording(self) -> Wording:
+        """The wording catalogue in the clinic's language (clinical/wording/<language>.yml)."""
+        return load_wording(self.language)
+
+    def say(self, text_id: str, **values: Any) -> str:
+        """A catalogue text in the clinic's language, with the clinic's details and ``values``
+        filled in (clinical/wording.py)."""
+        return self.wording.say(text_id, **{**self.placeholders(), "next_steps": self.next_steps, **values})
+
     def as_slots(self) -> Dict[str, str]:
         """Values the domain's responses can use, e.g. {clinic_name}."""
         return {"clinic_name": self.clinic_name, "clinic_phone": self.phone,
@@ -99,6 +110,10 @@ def load_clinic_settings(path: Path = None) -> ClinicSettings:
                   "aftercare": _aftercare(path, raw.pop("aftercare", None))}
     settings = ClinicSettings(**{k: str(v).strip() for k, v in raw.items()}, **structured)
     load_rulebook().with_overrides(settings.rule_overrides)  # fails early on a bad override
+    try:
+        load_wording(settings.language)  # a language needs its wording file
+    except WordingError as error:
+        raise ValueError(f"{path}: language: {error}") from None
     return settings
 
 

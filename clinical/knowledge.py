@@ -31,9 +31,9 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from clinical.clinic import ClinicSettings
 from clinical.safety_net import plain_lower
+from clinical.wording import REFERENCE_LANGUAGE, wording
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "knowledge.yml"
-REPLIES_PATH = Path(__file__).resolve().parent / "knowledge_replies.yml"
 PENDING = "pending"
 REQUIRED_FIELDS = ("id", "topic", "answer", "source", "review", "examples")
 KNOWN_FIELDS = set(REQUIRED_FIELDS) | {"clinic_setting"}
@@ -74,7 +74,9 @@ class Entry:
         """What the patient is told: the clinic's own setting when it gives one, else the
         reviewed answer, with the clinic's details filled in."""
         own = settings.setting(self.clinic_setting) if self.clinic_setting else ""
-        return (own or self.answer).format(**settings.placeholders()).strip()
+        # A wording file may translate the answer (knowledge_answers, docs/wording.md).
+        answer = settings.wording.override("knowledge_answers", self.id) or self.answer
+        return (own or answer).format(**settings.placeholders()).strip()
 
 
 @dataclass(frozen=True)
@@ -214,15 +216,15 @@ def knowledge() -> KnowledgeBase:
     return load_knowledge()
 
 
-@lru_cache(maxsize=1)
-def replies() -> Dict[str, Any]:
-    """The frame around answers: "I don't have a checked answer", reaching a person."""
-    return yaml.safe_load(REPLIES_PATH.read_text(encoding="utf-8"))
+def replies(language: str = REFERENCE_LANGUAGE) -> Dict[str, Any]:
+    """The frame around answers: "I don't have a checked answer", reaching a person (the
+    wording catalogue's ``replies`` section, clinical/wording/<language>.yml)."""
+    return wording(language).section("replies")
 
 
 def reply(key: str, settings: ClinicSettings) -> str:
-    """One of those replies, with the clinic's details filled in."""
-    return replies()[key].format(**settings.placeholders()).strip()
+    """One of those replies in the clinic's language, with the clinic's details filled in."""
+    return settings.say(f"replies.{key}")
 
 
 def _entry(path: Path, item: Any) -> Entry:

@@ -24,6 +24,8 @@ from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
+from clinical.wording import REFERENCE_LANGUAGE, wording
+
 SAFETY_PATH = Path(__file__).with_name("safety.yml")
 
 SCAN_LIMIT = 20_000  # characters of an over-long message the input guard has read
@@ -242,6 +244,7 @@ def safety_excerpt(text: str, max_chars: int) -> str:
 
 
 @lru_cache(maxsize=4)
-def safety_messages(path: Path = SAFETY_PATH) -> Mapping[str, Any]:
-    """The safety net's patient-facing wording (safety.yml ``messages``)."""
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["messages"]
+def safety_messages(language: str = REFERENCE_LANGUAGE) -> Mapping[str, Any]:
+    """The safety net's patient-facing wording: the wording catalogue's ``safety`` section
+    (clinical/wording/<language>.yml), as a nested mapping."""
+    return wording(language).section("safety")

@@ -61,11 +61,8 @@ _action_failures: contextvars.ContextVar[Optional[List[str]]] = contextvars.Cont
 
 
 def apology() -> str:
-    from clinical.clinic import load_clinic_settings  # the clinic's emergency number
-    number = load_clinic_settings().emergency_number
-    return ("Sorry, something went wrong on our side and I couldn't take that answer. Your answers "
-            "before it are saved. Please send your last message again in a minute. "
-            f"If you need urgent help, call {number}.")
+    from clinical.clinic import load_clinic_settings  # the wording catalogue, the emergency number
+    return load_clinic_settings().say("fault.apology")
 
 
 def conversation_tag(sender_id: Optional[str]) -> str:
