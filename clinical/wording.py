@@ -13,7 +13,7 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -79,16 +79,35 @@ class Wording:
         return self.overrides.get(section, {}).get(item_id)
 
 
-def available_languages(directory: Path = WORDING_DIR) -> Tuple[str, ...]:
-    return tuple(sorted(p.stem for p in Path(directory).glob("*.yml")))
+def differences(reference: Wording, other: Wording) -> List[str]:
+    """What ``other`` must fix to match ``reference`` (the English file): the same ids, and
+    the same {placeholders} per id. [] when it matches."""
+    problems = [f"{other.language}: missing {text_id}" for text_id in sorted(reference.ids - other.ids)]
+    problems += [f"{other.language}: unknown {text_id} (not in {reference.language})"
+                 for text_id in sorted(other.ids - reference.ids)]
+    for text_id in sorted(reference.ids & other.ids):
+        want, got = placeholders_of(reference.text(text_id)), placeholders_of(other.text(text_id))
+        if want != got:
+            problems.append(f"{other.language}: {text_id} has placeholders {sorted(got)}, "
+                            f"{reference.language} has {sorted(want)}")
+    return problems
 
 
-def _file(language: str, directory: Path = WORDING_DIR) -> Path:
-    return Path(directory) / f"{language}.yml"
+def available_languages(directory: Optional[Path] = None) -> Tuple[str, ...]:
+    return tuple(sorted(p.stem for p in Path(directory or WORDING_DIR).glob("*.yml")))
+
+
+def _file(language: str, directory: Optional[Path] = None) -> Path:
+    return Path(directory or WORDING_DIR) / f"{language}.yml"
+
+
+def load_wording(language: str = REFERENCE_LANGUAGE, directory: Optional[Path] = None) -> Wording:
+    """The catalogue of one language (cached); ``directory`` defaults to clinical/wording/."""
+    return _load(language, Path(directory or WORDING_DIR))
 
 
 @lru_cache(maxsize=8)
-def load_wording(language: str = REFERENCE_LANGUAGE, directory: Path = WORDING_DIR) -> Wording:
+def _load(language: str, directory: Path) -> Wording:
     path = _file(language, directory)
     if not path.is_file():
         raise WordingError(f"no wording for language {language!r}: {path} does not exist "
