@@ -26,6 +26,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection
 
 from channels import guard
+from serving.wording_nlg import WordingNLG
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("SCREENING_MODEL", ROOT / "models" / "screening.tar.gz"))
@@ -51,7 +52,8 @@ class InProcessActions(EndpointConfig):
 
 class InProcessAssistant:
     def __init__(self, model: Path = MODEL) -> None:
-        self.agent = Agent.load(str(model), action_endpoint=InProcessActions())
+        # The same response generator as endpoints.yml: domain.yml's utter_* from the wording catalogue.
+        self.agent = Agent.load(str(model), action_endpoint=InProcessActions(), generator=WordingNLG())
         self.agent.tracker_store = InMemoryTrackerStore(self.agent.domain)
         self.agent.processor.tracker_store = self.agent.tracker_store
         self.loop = asyncio.new_event_loop()
