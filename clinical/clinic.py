@@ -54,7 +54,7 @@ class ClinicSettings:
     @property
     def emergency_advice(self) -> str:
         """Appended to unsure red-flag answers: what to do if the sign might be there."""
-        return f"call {self.emergency_number} now."
+        return self.say("outcome.emergency_advice")
 
     def placeholders(self) -> Dict[str, str]:
         """Values patient-facing texts may name as {placeholder}."""
