@@ -145,7 +145,7 @@ class ValidateConsultationForm(Action):
         recorded = {e["name"]: e["value"] for e in events if e.get("name") in tu.questionnaire().ids}
         answers = tu.questionnaire().normalise({**tu.answers_from(tracker), **recorded})
         result = evaluate(answers, tu.settings().rule_overrides)
-        return events + [SlotSet("screening_outcome", result.outcome), SlotSet("screening_reasons", result.reasons)]
+        return events + tu.outcome_events(result.outcome, result.reasons)
 
     @staticmethod
     def _contact_name(text: str, choice: Optional[str], intent: str):

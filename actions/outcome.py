@@ -87,7 +87,7 @@ class ChangeSection(Action):
     def clear(section: str) -> List[EventType]:
         cleared = [SlotSet(q.id, None) for q in tu.questionnaire().questions if q.section == section]
         return cleared + [SlotSet("retry_question", None),
-                          SlotSet("screening_outcome", None), SlotSet("screening_reasons", None)]
+                          *tu.outcome_events(None, None)]
 
     @staticmethod
     def _chosen_section(tracker: Tracker) -> Any:
@@ -167,8 +167,7 @@ def give_outcome(dispatcher: CollectingDispatcher, answers: Dict[str, Any]) -> L
         GiveOutcome._non_urgent(dispatcher, result.outcome, reasons)
         status = "completed"
     return [
-        SlotSet("screening_outcome", result.outcome),
-        SlotSet("screening_reasons", result.reasons),
+        *tu.outcome_events(result.outcome, result.reasons),
         SlotSet("tmd_screener_score", tmd_screener_score(answers)),
         SlotSet("screening_status", status),
     ]

@@ -121,8 +121,7 @@ class ValidateScreeningForm(Action):
         if result.stops_questionnaire:
             return events + [
                 SlotSet("screening_status", "urgent_stop"),
-                SlotSet("screening_outcome", result.outcome),
-                SlotSet("screening_reasons", result.reasons),
+                *tu.outcome_events(result.outcome, result.reasons),
                 SlotSet("requested_slot", None),
             ]
         following = questionnaire.next_question(normalised)

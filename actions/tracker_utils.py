@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 
 from clinical.clinic import ClinicSettings, load_clinic_settings
 from clinical.questionnaire import Questionnaire, load_questionnaire
+from clinical.ruleset import current_version
 from clinical.typed_answers import asks_something, wants_a_person
 from medical_nlu.pipeline import EXTRACTOR_NAME
 
@@ -51,6 +52,14 @@ def settings() -> ClinicSettings:
 
 def clinic_slot_events() -> List[SlotSet]:
     return [SlotSet(k, v) for k, v in settings().as_slots().items()]
+
+
+def outcome_events(outcome: Optional[str], reasons: Optional[List[str]]) -> List[SlotSet]:
+    """The slots that record a screening's outcome. A decided outcome always carries the
+    version of the rule set it was judged by (clinical/ruleset.py); a cleared one clears it."""
+    version = current_version().label if outcome else None
+    return [SlotSet("screening_outcome", outcome), SlotSet("screening_reasons", reasons),
+            SlotSet("ruleset_version", version)]
 
 
 def answers_from(tracker: Tracker) -> Dict[str, Any]:

@@ -53,6 +53,7 @@ from actions.questionnaire import (CLARIFY, RECORDED_UNSURE_RED_FLAG, SECTION_IN
                                    ValidateScreeningForm)
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import NOT_ASKED, UNSURE, load_questionnaire
+from clinical.ruleset import current_version
 from medical_nlu.pipeline import EXTRACTOR_NAME, extract
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -596,6 +597,7 @@ def test_give_outcome_sets_the_contract_slots(case):
     answers, outcome, reasons, score, status = OUTCOME_CASES[case]
     events, dispatcher = run(GiveOutcome(), make_tracker("yes", AFFIRM, slots=answers))
     assert slot_values(events) == {"screening_outcome": outcome, "screening_reasons": reasons,
+                                   "ruleset_version": current_version().label,
                                    "tmd_screener_score": score, "screening_status": status}
     assert not ELIGIBLE_PATTERN.search(all_text(dispatcher)), all_text(dispatcher)
     assert "{" not in all_text(dispatcher)
