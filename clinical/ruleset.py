@@ -1,8 +1,9 @@
 """The version of the clinical rule set a screening is judged by.
 
 The rule set is the reviewed clinical data that decides what a patient is told: the outcome
-rules, the questionnaire, the medicine lexicon, the safety net's red-flag and distress words
-and the knowledge base's answers. ``clinical/ruleset_version.yml`` (committed) records a hash
+rules, the questionnaire, the medicine lexicon, the safety net's red-flag and distress words,
+the knowledge base's answers and what the assistant says around them (the wording catalogue,
+clinical/wording/<language>.yml). ``clinical/ruleset_version.yml`` (committed) records a hash
 of their content and the medical lead's sign-off of exactly that content (``pending`` until
 given). tests/test_ruleset_version.py recomputes the hash, so data cannot change without the
 record being updated; every screening stores the version label it was judged by (the
@@ -33,6 +34,7 @@ from clinical.lexicon import LEXICON_PATH
 from clinical.questionnaire import QUESTIONNAIRE_PATH
 from clinical.rules import RULES_PATH
 from clinical.safety_net import SAFETY_PATH
+from clinical.wording import WORDING_DIR, available_languages
 
 VERSION_PATH = Path(__file__).with_name("ruleset_version.yml")
 PENDING = "pending"
@@ -47,6 +49,9 @@ PARTS: Tuple[Tuple[str, Path], ...] = (
     ("lexicon", LEXICON_PATH),
     ("safety_net", SAFETY_PATH),
     ("knowledge_base", KNOWLEDGE_PATH),
+    # What the assistant says around them (outcome advice, the safety net's replies...):
+    # the wording catalogue, one part per language file (docs/wording.md).
+    *((f"wording_{language}", WORDING_DIR / f"{language}.yml") for language in available_languages()),
 )
 
 

@@ -21,7 +21,7 @@ def test_committed_version_matches_the_rule_set_data():
 
 def test_the_version_covers_every_file_that_judges_a_screening():
     roles = {role for role, _ in ruleset.PARTS}
-    assert roles == {"outcome_rules", "questionnaire", "lexicon", "safety_net", "knowledge_base"}
+    assert roles == {"outcome_rules", "questionnaire", "lexicon", "safety_net", "knowledge_base", "wording_en"}
     assert all(path.is_file() for _, path in ruleset.PARTS)
 
 
