@@ -34,7 +34,7 @@ from typing import Any, Dict, Iterable, Optional
 
 import sqlalchemy as sa
 
-from actions.consultation_store import consultation_requests
+from clinical.consultation_store import consultation_requests
 from portal.questions import PERSON_SLOT, QUESTIONS_SLOT, QuestionLog, index_questions
 from portal.safety import DISTRESS, DISTRESS_SLOT, SAFETY_FLAGS_SLOT, SafetyNet
 

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 import sqlalchemy as sa
 from sanic import response
 
-from actions.consultation_store import consultation_requests
+from clinical.consultation_store import consultation_requests
 from portal import accounts, audit, erasure, inbox, questions, summaries
 from portal.transcript import conversation_exists, load_conversation, safety_items, screening_summary
 from portal.web import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, error_page, new_login_token,

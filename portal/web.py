@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader
 from sanic import Sanic, response
 from sanic.exceptions import MethodNotSupported, NotFound
 
-from actions.consultation_store import add_missing_columns
+from clinical.consultation_store import add_missing_columns
 from portal import accounts, db, questions, summaries
 from portal.config import Settings
 from portal.erasure import Stores

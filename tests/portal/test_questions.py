@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from actions import consultation_store
+from clinical import consultation_store
 from portal import db, erasure, inbox, questions, summaries
 from portal.questions import QuestionLog, parse_questions, where_asked
 from portal.transcript import load_conversation

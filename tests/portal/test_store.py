@@ -10,7 +10,7 @@ import time
 
 import sqlalchemy as sa
 
-from actions.consultation_store import save_request
+from clinical.consultation_store import save_request
 from portal import audit, db, erasure, inbox, summaries
 from portal_helpers import inbox_ids, save, screening, summary_row, tracker_store
 
