@@ -132,6 +132,8 @@ def screening_summary(slots: Dict[str, Any]) -> Dict[str, Any]:
         "answers": answers,
         "tmd_screener_score": slots.get("tmd_screener_score"),
         "outcome": slots.get("screening_outcome"),
+        # the version of the screening rules that decided it (None: not recorded)
+        "ruleset_version": slots.get("ruleset_version") or None,
         "status": slots.get("screening_status"),
         "reasons": [{"id": r, "text": reason_text(r)} for r in (slots.get("screening_reasons") or [])],
     }
