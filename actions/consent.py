@@ -12,11 +12,13 @@ old versions listed: staff read old conversations against them.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict
 
-METADATA_KEY = "consent_wording"
+# The versions and the lookups on recorded events are in the Rasa-free core, which the
+# staff portal reads too; re-exported here so `consent.X` keeps working for the actions.
+from clinical.consent import (CONTACT_CONSENT_VERSION, METADATA_KEY, SCREENING_CONSENT_VERSION,  # noqa: F401
+                              SLOT_OF_PREFIX, answered_at, slot_for_version, wording_shown)
 
-SCREENING_CONSENT_VERSION = "screening-consent-v1"
 SCREENING_CONSENT_TEMPLATE = (
     "I can ask you some questions to see whether injections for jaw pain might be worth "
     "discussing with a practitioner at {clinic_name}. This is a screening, not a "
@@ -24,7 +26,6 @@ SCREENING_CONSENT_TEMPLATE = (
     "Is it okay if I ask about your health, and keep your answers for the clinic's "
     "staff to review?")
 
-CONTACT_CONSENT_VERSION = "contact-consent-v1"
 CONTACT_CONSENT_TEMPLATE = (
     "May {clinic_name} contact you at {contact} to arrange a consultation? "
     "Your details are used only for this.")
@@ -34,8 +35,6 @@ WORDINGS: Dict[str, str] = {
     SCREENING_CONSENT_VERSION: SCREENING_CONSENT_TEMPLATE,
     CONTACT_CONSENT_VERSION: CONTACT_CONSENT_TEMPLATE,
 }
-# Which slot each consent question fills.
-SLOT_OF_PREFIX = {"screening-consent": "consent_given", "contact-consent": "contact_consent"}
 
 
 def fingerprint(template: str) -> str:
@@ -48,31 +47,3 @@ def screening_consent_text(clinic_name: str, emergency_number: str) -> str:
 
 def contact_consent_text(clinic_name: str, contact: Any) -> str:
     return CONTACT_CONSENT_TEMPLATE.format(clinic_name=clinic_name, contact=contact)
-
-
-def slot_for_version(version: Optional[str]) -> Optional[str]:
-    """consent_given / contact_consent for a wording version, None for anything else."""
-    for prefix, slot in SLOT_OF_PREFIX.items():
-        if version and version.startswith(prefix + "-"):
-            return slot
-    return None
-
-
-def wording_shown(events: Iterable[Dict[str, Any]], slot: str) -> Optional[str]:
-    """The version of the latest question for `slot` among tracker events (dicts)."""
-    shown = None
-    for event in events:
-        if event.get("event") == "bot":
-            version = (event.get("metadata") or {}).get(METADATA_KEY)
-            if slot_for_version(version) == slot:
-                shown = version
-    return shown
-
-
-def answered_at(events: Iterable[Dict[str, Any]], slot: str, value: Any = True) -> Optional[float]:
-    """When the slot was last set to value (Unix seconds), from tracker events (dicts)."""
-    at = None
-    for event in events:
-        if event.get("event") == "slot" and event.get("name") == slot and event.get("value") == value:
-            at = event.get("timestamp")
-    return at

@@ -10,10 +10,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import consent, consultation_store
+from actions import consent
 from actions import tracker_utils as tu
 from actions.safety_findings import record_mentions
 from actions.questions import answer
+from clinical import consultation_store
 from clinical.knowledge import knowledge, question_part
 from clinical.rules import evaluate
 from clinical.typed_answers import leading_yes_no

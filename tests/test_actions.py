@@ -22,7 +22,6 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import consultation_store
 from actions import tracker_utils as tu
 from actions.consultation import (
     AskContactConsent,
@@ -51,6 +50,7 @@ from actions.outcome import (
 from actions import safety
 from actions.questionnaire import (CLARIFY, RECORDED_UNSURE_RED_FLAG, SECTION_INTROS, AskQuestionAction,
                                    ValidateScreeningForm)
+from clinical import consultation_store
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import NOT_ASKED, UNSURE, load_questionnaire
 from clinical.ruleset import current_version

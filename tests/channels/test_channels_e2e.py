@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from actions.consultation_store import list_requests
+from clinical.consultation_store import list_requests
 from tests.channels.platforms import TWILIO_ACCOUNT_SID, TelegramPatient, TwilioPatient, channels_env
 from tests.channels.standin import StandIn
 from tests.channels.text_conversations import TelegramConversation, TwilioConversation

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from actions.consultation_store import list_requests
+from clinical.consultation_store import list_requests
 from tests.e2e.conversation import Conversation
 from tests.e2e.screening import answer_questions, start
 

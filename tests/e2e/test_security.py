@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from actions import consultation_store
+from clinical import consultation_store
 from security.log_redaction import EMAIL_RE
 from tests.e2e.conversation import Conversation
 from tests.e2e.screening import answer_questions, start

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from actions import consultation_store
+from clinical import consultation_store
 from clinical.clinic import load_clinic_settings
 from clinical.knowledge import knowledge, replies
 from tests.understanding.corpus import _position
