@@ -16,9 +16,9 @@ import requests
 
 from actions import consultation_store
 from security.log_redaction import EMAIL_RE
-from tests.e2e.conversation import Conversation
-from tests.e2e.screening import answer_questions, start
-from tests.e2e.servers import API_TOKEN
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, start
+from tests.support.servers import API_TOKEN
 
 # Obviously fake details (07700 900xxx is Ofcom's drama range).
 NAME = "Testy McTestface"
@@ -67,7 +67,7 @@ def test_the_api_works_with_the_token_and_the_webhook_needs_none(assistant, talk
 
 
 def test_nginx_does_not_pass_the_api_on_even_with_the_token(assistant, talked, tmp_path):
-    from tests.production.cluster import start_balancer
+    from tests.support.cluster import start_balancer
 
     stand_in = SimpleNamespace(rasa_ports=[int(assistant.url.rsplit(":", 1)[1])],
                                action_url=assistant.action_url, processes={})

@@ -13,8 +13,8 @@ import pytest
 from tests.channels.platforms import TelegramPatient, TwilioPatient, channels_env
 from tests.channels.standin import StandIn
 from tests.channels.text_conversations import TelegramConversation, TwilioConversation
-from tests.e2e.screening import current_question, start
-from tests.e2e.servers import ROOT, VENV_BIN, start_assistant, wait_until_up
+from tests.support.screening import current_question, start
+from tests.support.servers import ROOT, VENV_BIN, start_assistant, wait_until_up
 from tests.faults.conversation_checks import APOLOGY_START, user_texts
 
 pytestmark = pytest.mark.e2e

@@ -22,7 +22,7 @@ from tests.channels.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILI
                                       TwilioPatient)
 from tests.channels.standin import StandIn
 from tests.channels.text_conversations import TelegramConversation, TwilioConversation
-from tests.e2e.servers import start_assistant
+from tests.support.servers import start_assistant
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG_FILES = sorted([*ROOT.glob("credentials*.yml"), *ROOT.glob("endpoints*.yml"),
                        *(p for p in (ROOT / "deploy").iterdir() if p.is_file())])
 LAUNCHERS = [ROOT / "scripts" / "run.sh", ROOT / "deploy" / "Dockerfile", ROOT / "deploy" / "docker-compose.yml",
-             ROOT / "docs" / "deployment.md", ROOT / "tests" / "e2e" / "servers.py", ROOT / "tests" / "production" / "cluster.py"]
+             ROOT / "docs" / "deployment.md", ROOT / "tests" / "support" / "servers.py", ROOT / "tests" / "support" / "cluster.py"]
 NGINX_CONFIGS = [ROOT / "deploy" / "nginx.conf", ROOT / "deploy" / "nginx.docker.conf"]
 
 SECRET_KEY = re.compile(r"pass(word)?|secret|token|api_?key|private_?key|requirepass", re.I)
