@@ -20,13 +20,14 @@ from tests.support.conversation import Conversation
 from tests.support.screening import answer_questions, start
 from tests.support.servers import API_TOKEN
 
-# Obviously fake details (07700 900xxx is Ofcom's drama range).
+# Obviously fake details (020 7946 0xxx is Ofcom's drama range for London; the form accepts
+# it as a valid number and stores +442079460123).
 NAME = "Testy McTestface"
-PHONE = "07700 900123"
+PHONE = "020 7946 0123"
 EMAIL = "test@example.org"
 ANSWER = "whenever the Zanzibar ferry docks"   # free text: preferred times
 ANOTHER_ANSWER = "my Quokka-shaped night guard"
-NEVER_IN_LOGS = [NAME, "Testy", "McTestface", PHONE, "07700900123", "7700 900123", "900123", EMAIL,
+NEVER_IN_LOGS = [NAME, "Testy", "McTestface", PHONE, "02079460123", "442079460123", "7946 0123", "79460123", EMAIL,
                  "Zanzibar", "Quokka"]
 
 API_ROUTES = [("GET", "/conversations/{id}/tracker"), ("POST", "/conversations/{id}/messages"),
