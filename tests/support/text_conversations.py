@@ -12,8 +12,8 @@ from typing import Dict, List
 
 import requests
 
-from tests.channels.platforms import TelegramPatient, TwilioPatient
-from tests.channels.standin import Call, StandIn
+from tests.support.platforms import TelegramPatient, TwilioPatient
+from tests.support.standin import Call, StandIn
 
 OPTION_LINE = re.compile(r"(\d+)\. (.+)")
 
