@@ -11,18 +11,20 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-# Pure unit tests: they import only clinical/, security/ and scripts/ (no Rasa, no action
-# server, no channels, no portal database, no trained model; test_rules.py builds the blank
-# spaCy pipeline once for two tests), so they run in seconds. Naming the files (rather than a
+# Pure unit tests: they import only clinical/, security/, scripts/ and medical_nlu's Rasa-free
+# modules (no Rasa, no action server, no channels, no portal database, no trained model;
+# test_rules.py builds the blank spaCy pipeline once for two tests), so they run in seconds. Naming the files (rather than a
 # marker) keeps pytest from importing the Rasa-heavy test modules at collection, which a
 # `-m` selection would still do. A test file belongs here only if it stays that light.
 UNIT_TESTS := \
 	tests/test_contact.py \
 	tests/test_doc_references.py \
+	tests/test_knowledge.py \
 	tests/test_rules.py \
 	tests/security/test_committed_config.py \
 	tests/security/test_dependency_audit.py \
 	tests/security/test_log_redaction.py \
+	tests/security/test_production_settings.py \
 	tests/understanding/test_corpus_is_independent.py
 
 .PHONY: help setup unit unit-all test e2e browser understanding bench lint format train run model
