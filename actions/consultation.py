@@ -15,6 +15,7 @@ from actions import tracker_utils as tu
 from actions.safety_findings import record_mentions
 from actions.questions import answer
 from clinical import consultation_store
+from clinical.contact import parse_contact
 from clinical.knowledge import knowledge, question_part
 from clinical.rules import evaluate
 from clinical.typed_answers import leading_yes_no
@@ -22,8 +23,6 @@ from clinical.typed_answers import leading_yes_no
 logger = logging.getLogger(__name__)
 
 CONTACT_SLOTS = tu.CONTACT_SLOTS
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-PHONE_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 NAME_PREFIX_RE = re.compile(
     r"^(?:(?:hi|hello|hey|thanks|thank you|ok|okay|sure|yes|yeah)[,!.]?\s+)*"
     r"(?:(?:my name is|my name's|name's|the name's|name is|i am|i'm|im|it's|its|this is|call me|you can call me|"
@@ -35,19 +34,6 @@ MAX_FREE_TEXT = 200
 # Knowledge-base entries about booking itself: a booking request matched to them is a booking.
 BOOKING_ENTRIES = ("booking", "consultation", "what_to_bring")
 GIVE_UP_TEXT = "Sorry, I still couldn't read that, so I'll stop the request here."
-
-
-def parse_contact(text: str) -> Optional[Tuple[str, str]]:
-    """('email'|'phone', normalised value) or None when neither is valid."""
-    email = EMAIL_RE.search(text or "")
-    if email:
-        return "email", email.group(0).lower()
-    phone = PHONE_RE.search(text or "")
-    if phone:
-        digits = re.sub(r"\D", "", phone.group(0))
-        if 7 <= len(digits) <= 15:
-            return "phone", ("+" if phone.group(0).startswith("+") else "") + digits
-    return None
 
 
 def parse_name(text: str) -> Optional[str]:
@@ -152,7 +138,7 @@ class ValidateConsultationForm(Action):
 
     @staticmethod
     def _contact_details(text: str, choice: Optional[str], intent: str):
-        parsed = parse_contact(text)
+        parsed = parse_contact(text, tu.settings().region)
         if parsed is None:
             return None, ("That doesn't look like a phone number or email address. Please type a phone "
                           "number (7 to 15 digits) or an email such as name@example.org.")
@@ -185,7 +171,7 @@ class SubmitConsultation(Action):
             return [SlotSet(k, None) for k in CONTACT_SLOTS] + [SlotSet("consultation_requested", False)] + \
                 after_request(dispatcher, tracker)
         contact = tracker.get_slot("contact_details")
-        kind, _ = parse_contact(contact) or ("phone", contact)
+        kind, _ = parse_contact(contact, s.region) or ("phone", contact)
         try:
             consultation_store.save_request(
                 conversation_id=tracker.sender_id, name=tracker.get_slot("contact_name"), contact=contact,

@@ -170,4 +170,4 @@ def reason_text(rule_id: str) -> str:
         # than fail the page.
         if rule_id.startswith("unsure_"):
             return f"(unknown question {rule_id[len('unsure_'):]})"
-        return "(this rule is no longer in clinical/rules.yml)"
+        return "(this rule is no longer in clinical/outcome_rules.yml)"
