@@ -14,14 +14,13 @@ old versions listed: staff read old conversations against them.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict
 
+# The versions and the lookups on recorded events are in the Rasa-free core, which the
+# staff portal reads too; re-exported here so `consent.X` keeps working for the actions.
+from clinical.consent import (CONTACT_CONSENT_VERSION, METADATA_KEY, SCREENING_CONSENT_VERSION,  # noqa: F401
+                              SLOT_OF_PREFIX, answered_at, slot_for_version, wording_shown)
 from clinical.wording import REFERENCE_LANGUAGE, wording
-
-METADATA_KEY = "consent_wording"
-
-SCREENING_CONSENT_VERSION = "screening-consent-v1"
-CONTACT_CONSENT_VERSION = "contact-consent-v1"
 
 
 def wording_id(version: str) -> str:
@@ -35,8 +34,6 @@ WORDINGS: Dict[str, str] = {**wording(REFERENCE_LANGUAGE).section("consent.scree
                             **wording(REFERENCE_LANGUAGE).section("consent.contact")}
 SCREENING_CONSENT_TEMPLATE = WORDINGS[SCREENING_CONSENT_VERSION]
 CONTACT_CONSENT_TEMPLATE = WORDINGS[CONTACT_CONSENT_VERSION]
-# Which slot each consent question fills.
-SLOT_OF_PREFIX = {"screening-consent": "consent_given", "contact-consent": "contact_consent"}
 
 
 def fingerprint(template: str) -> str:
@@ -50,31 +47,3 @@ def screening_consent_text(clinic_name: str, emergency_number: str, language: st
 
 def contact_consent_text(clinic_name: str, contact: Any, language: str = REFERENCE_LANGUAGE) -> str:
     return wording(language).say(wording_id(CONTACT_CONSENT_VERSION), clinic_name=clinic_name, contact=contact)
-
-
-def slot_for_version(version: Optional[str]) -> Optional[str]:
-    """consent_given / contact_consent for a wording version, None for anything else."""
-    for prefix, slot in SLOT_OF_PREFIX.items():
-        if version and version.startswith(prefix + "-"):
-            return slot
-    return None
-
-
-def wording_shown(events: Iterable[Dict[str, Any]], slot: str) -> Optional[str]:
-    """The version of the latest question for `slot` among tracker events (dicts)."""
-    shown = None
-    for event in events:
-        if event.get("event") == "bot":
-            version = (event.get("metadata") or {}).get(METADATA_KEY)
-            if slot_for_version(version) == slot:
-                shown = version
-    return shown
-
-
-def answered_at(events: Iterable[Dict[str, Any]], slot: str, value: Any = True) -> Optional[float]:
-    """When the slot was last set to value (Unix seconds), from tracker events (dicts)."""
-    at = None
-    for event in events:
-        if event.get("event") == "slot" and event.get("name") == slot and event.get("value") == value:
-            at = event.get("timestamp")
-    return at

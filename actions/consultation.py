@@ -10,11 +10,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import consent, consultation_store
+from actions import consent
 from actions import tracker_utils as tu
 from actions.safety_findings import record_mentions
 from actions.outcome import consultation_offer_buttons
 from actions.questions import answer
+from clinical import consultation_store
+from clinical.contact import parse_contact
 from clinical.knowledge import knowledge, question_part
 from clinical.rules import evaluate
 from clinical.typed_answers import leading_yes_no
@@ -22,8 +24,6 @@ from clinical.typed_answers import leading_yes_no
 logger = logging.getLogger(__name__)
 
 CONTACT_SLOTS = tu.CONTACT_SLOTS
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-PHONE_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 NAME_PREFIX_RE = re.compile(
     r"^(?:(?:hi|hello|hey|thanks|thank you|ok|okay|sure|yes|yeah)[,!.]?\s+)*"
     r"(?:(?:my name is|my name's|name's|the name's|name is|i am|i'm|im|it's|its|this is|call me|you can call me|"
@@ -37,19 +37,6 @@ MAX_FREE_TEXT = 200
 # Knowledge-base entries about booking itself: a booking request matched to them is a booking.
 BOOKING_ENTRIES = ("booking", "consultation", "what_to_bring")
 GIVE_UP_TEXT = tu.say("consultation.give_up")
-
-
-def parse_contact(text: str) -> Optional[Tuple[str, str]]:
-    """('email'|'phone', normalised value) or None when neither is valid."""
-    email = EMAIL_RE.search(text or "")
-    if email:
-        return "email", email.group(0).lower()
-    phone = PHONE_RE.search(text or "")
-    if phone:
-        digits = re.sub(r"\D", "", phone.group(0))
-        if 7 <= len(digits) <= 15:
-            return "phone", ("+" if phone.group(0).startswith("+") else "") + digits
-    return None
 
 
 def parse_name(text: str) -> Optional[str]:
@@ -154,7 +141,7 @@ class ValidateConsultationForm(Action):
 
     @staticmethod
     def _contact_details(text: str, choice: Optional[str], intent: str):
-        parsed = parse_contact(text)
+        parsed = parse_contact(text, tu.settings().region)
         if parsed is None:
             return None, tu.say("consultation.problem.contact_details")
         return parsed[1], ""
@@ -184,7 +171,7 @@ class SubmitConsultation(Action):
             return [SlotSet(k, None) for k in CONTACT_SLOTS] + [SlotSet("consultation_requested", False)] + \
                 after_request(dispatcher, tracker)
         contact = tracker.get_slot("contact_details")
-        kind, _ = parse_contact(contact) or ("phone", contact)
+        kind, _ = parse_contact(contact, tu.settings().region) or ("phone", contact)
         try:
             consultation_store.save_request(
                 conversation_id=tracker.sender_id, name=tracker.get_slot("contact_name"), contact=contact,

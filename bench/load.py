@@ -28,9 +28,9 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conversation import Conversation  # noqa: E402
-from tests.e2e.screening import answer_questions, start  # noqa: E402
-from tests.e2e.servers import VENV_BIN, free_port, start_assistant, wait_until_up  # noqa: E402
+from tests.support.conversation import Conversation  # noqa: E402
+from tests.support.screening import answer_questions, start  # noqa: E402
+from tests.support.servers import VENV_BIN, free_port, start_assistant, wait_until_up  # noqa: E402
 
 EMBEDDED = "ours, embedded (1 Rasa server, SQLite)"
 PRODUCTION = "ours, 2 Rasa servers + PostgreSQL + Redis + nginx"
@@ -242,7 +242,7 @@ def main() -> int:
             ours_cold = first_answer_seconds(ours.url, launched)
             setups[EMBEDDED] = {"patient": screening_patient, "url": ours.url, "processes": ours.processes}
             if not args.skip_production:
-                from tests.production.cluster import services_available, start_balancer, start_cluster
+                from tests.support.cluster import services_available, start_balancer, start_cluster
                 reason = services_available()
                 if reason:
                     print(f"production topology skipped: {reason}")

@@ -8,7 +8,7 @@ before the first one was answered), i.e. the two servers processed it at once.
 
     .venv/bin/python bench/lock_race.py [--rounds 40]
 
-Needs PostgreSQL and Redis (see tests/production/cluster.py). Prints a table.
+Needs PostgreSQL and Redis (see tests/support/cluster.py). Prints a table.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.production.cluster import services_available, simultaneous_round, start_cluster  # noqa: E402
+from tests.support.cluster import services_available, simultaneous_round, start_cluster  # noqa: E402
 
 def measure(label: str, endpoints: Path, rounds: int, workdir: Path) -> dict:
     cluster = start_cluster(workdir, endpoints=endpoints)

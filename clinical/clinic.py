@@ -12,6 +12,7 @@ from typing import Any, Dict, Tuple
 
 import yaml
 
+from clinical.contact import DEFAULT_REGION, is_region
 from clinical.rules import load_rulebook
 from clinical.wording import Wording, WordingError, load_wording
 
@@ -39,6 +40,9 @@ class ClinicSettings:
     cancellation_policy: str = ""
     email: str = ""
     language: str = "en"
+    # Where the clinic is (ISO 3166 code, e.g. "GB", "IE", "US"): how a patient's phone number
+    # without a country code is read (clinical/contact.py).
+    region: str = DEFAULT_REGION
     # Optional: empty means the knowledge base's "the practitioner will explain" answer is given.
     aftercare: Dict[str, str] = field(default_factory=dict)
     follow_up: str = ""
@@ -109,6 +113,8 @@ def load_clinic_settings(path: Path = None) -> ClinicSettings:
                   "crisis_contacts": _crisis_contacts(path, raw.pop("crisis_contacts", None)),
                   "aftercare": _aftercare(path, raw.pop("aftercare", None))}
     settings = ClinicSettings(**{k: str(v).strip() for k, v in raw.items()}, **structured)
+    if not is_region(settings.region):
+        raise ValueError(f"{path}: region must be a country code such as GB, IE or US, not {settings.region!r}")
     load_rulebook().with_overrides(settings.rule_overrides)  # fails early on a bad override
     try:
         load_wording(settings.language)  # a language needs its wording file

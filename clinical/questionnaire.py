@@ -142,7 +142,7 @@ def condition_known(condition: Optional[Mapping[str, Any]], answers: Mapping[str
 
 def condition_holds(condition: Mapping[str, Any], answers: Mapping[str, Any],
                     categories: Optional[Mapping[str, str]] = None) -> bool:
-    """Evaluates a trigger from questionnaire.yml / rules.yml against the answers.
+    """Evaluates a trigger from questionnaire.yml / outcome_rules.yml against the answers.
 
     Unanswered, skipped and "unsure" answers never satisfy a comparison: an unsure
     answer is handled by its own rule, not guessed here.

@@ -1,6 +1,6 @@
 """Screening rules: answers in, outcome and reasons out.
 
-Pure Python with no Rasa imports, driven by ``rules.yml`` (the rules), ``questionnaire.yml``
+Pure Python with no Rasa imports, driven by ``outcome_rules.yml`` (the rules), ``questionnaire.yml``
 (which questions are safety questions) and ``lexicon.yml`` (medicine categories), so the
 clinic's medical lead reviews data, not code, and tests exercise every rule directly.
 
@@ -26,7 +26,7 @@ from clinical.questionnaire import (
     load_questionnaire,
 )
 
-RULES_PATH = Path(__file__).with_name("rules.yml")
+RULES_PATH = Path(__file__).with_name("outcome_rules.yml")
 
 URGENT_CARE = "urgent_care"
 NOT_ELIGIBLE_NOW = "not_eligible_now"
@@ -162,7 +162,7 @@ class RuleBook:
 def load_rulebook(path: Path = RULES_PATH) -> RuleBook:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if tuple(raw["outcomes"]) != OUTCOMES:
-        raise ValueError("rules.yml outcomes must be listed in precedence order: " + ", ".join(OUTCOMES))
+        raise ValueError("outcome_rules.yml outcomes must be listed in precedence order: " + ", ".join(OUTCOMES))
     rules = []
     for item in raw["rules"]:
         if item["outcome"] not in OUTCOMES:
@@ -174,7 +174,7 @@ def load_rulebook(path: Path = RULES_PATH) -> RuleBook:
         ))
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
-        raise ValueError("Duplicate rule ids in rules.yml")
+        raise ValueError("Duplicate rule ids in outcome_rules.yml")
     return RuleBook(rules, raw["unsure_rule"], load_questionnaire(), load_lexicon().medicine_categories)
 
 

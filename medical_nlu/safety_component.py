@@ -1,7 +1,7 @@
 """SafetyNetClassifier: the last NLU step, so nothing downstream can miss a red flag.
 
 Runs clinical/safety_net.py on every typed message. When it finds distress, or a red
-flag that needs care now (emergency or same-day tier in rules.yml), the message's intent
+flag that needs care now (emergency or same-day tier in clinical/outcome_rules.yml), the message's intent
 becomes ``safety_concern`` whatever DIET thought ("yes, my chest feels heavy" is not an
 answer to the pending question, it is an emergency), and the rules send it to the safety
 net's action from any point of the conversation. DIET's own guess stays in the ranking.
@@ -31,7 +31,7 @@ SAFETY_INTENT = "safety_concern"
 
 
 def needs_care_now(finding: Finding) -> bool:
-    """Distress, or a red flag whose rule (rules.yml) is urgent care on its own."""
+    """Distress, or a red flag whose rule (clinical/outcome_rules.yml) is urgent care on its own."""
     if finding.kind == DISTRESS:
         return True
     if finding.needs_age:

@@ -9,5 +9,8 @@ Modules: config (environment), db (engines and migrations), summaries (increment
 conversation index), safety (the safety net's slots), questions (unanswered questions and
 asking for a person), transcript (one conversation read back), accounts (staff, passwords,
 sessions, login throttling), audit, inbox (filters, paging, CSV), erasure (erase and purge),
-web (routes), cli (command-line tool).
+storage (every database call the routes make), pages (rendering, sessions, CSRF, running
+database work off the event loop), routes (the blueprints), web (the app), cli
+(command-line tool). It shares only the Rasa-free core (clinical/) with the action server
+and never imports actions/ (tests/test_import_boundaries.py).
 """

@@ -39,6 +39,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5010
     session_idle_minutes: float = 30.0
+    session_purge_seconds: float = 600.0  # how often expired staff sessions are deleted
     secure_cookies: bool = True
     login_max_failures: int = 5
     login_lockout_seconds: float = 60.0
@@ -55,6 +56,7 @@ def load_settings() -> Settings:
         host=os.environ.get("PORTAL_HOST") or "127.0.0.1",
         port=int(_number("PORTAL_PORT", 5010, 1)),
         session_idle_minutes=_number("PORTAL_SESSION_IDLE_MINUTES", 30.0, 1),
+        session_purge_seconds=_number("PORTAL_SESSION_PURGE_SECONDS", 600.0, 1),
         # Secure cookies are never sent over plain http, so local http use needs this off.
         secure_cookies=os.environ.get("PORTAL_INSECURE_COOKIES", "") != "1",
         login_max_failures=int(_number("PORTAL_LOGIN_MAX_FAILURES", 5, 1)),

@@ -120,6 +120,14 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
         "DELETE FROM portal_summaries",
         "UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1",
     ]),
+    # The version of the screening rules that decided the outcome (the assistant's
+    # ``ruleset_version`` slot). As in version 3 the index is emptied and the next refresh
+    # builds it again, so conversations indexed before this version get it too.
+    (5, "the rule set version of the outcome", [
+        "ALTER TABLE portal_summaries ADD COLUMN ruleset_version VARCHAR(200)",
+        "DELETE FROM portal_summaries",
+        "UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1",
+    ]),
 ]
 
 ID_COLUMN = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}

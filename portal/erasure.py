@@ -27,7 +27,7 @@ from typing import Dict, List
 
 import sqlalchemy as sa
 
-from actions.consultation_store import consultation_requests
+from clinical.consultation_store import consultation_requests
 from portal import audit, summaries
 
 PORTAL_TABLES = ("portal_summaries", "portal_reviews", "portal_notes", "portal_tags", "portal_questions",

@@ -18,7 +18,11 @@ TAG_MAX = 40
 # end only, so spreadsheets and scripts built on the export keep working.
 CSV_COLUMNS = ("conversation_id", "started_at_utc", "last_activity_utc", "channel", "outcome",
                "reasons", "red_flags", "consultation_requested", "reviewed", "tags", "distress",
-               "safety_net_flags", "asked_for_person", "unanswered_questions", "unanswered_questions_open")
+               "safety_net_flags", "asked_for_person", "unanswered_questions", "unanswered_questions_open",
+               "ruleset_version")
+# What the export and the conversation page say when no rule set version was recorded
+# (conversations from before the assistant recorded it).
+NOT_RECORDED = "not recorded"
 
 
 class FilterError(ValueError):
@@ -127,7 +131,7 @@ def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
 FROM = "FROM portal_summaries s LEFT JOIN portal_reviews r ON r.conversation_id = s.conversation_id"
 COLUMNS = ("s.conversation_id, s.started_at, s.last_event_at, s.channel, s.outcome, s.reasons, "
            "s.red_flags, s.consultation_requested, COALESCE(r.reviewed, 0) AS reviewed, s.distress, "
-           "s.safety_net_flags, s.person_requested, "
+           "s.safety_net_flags, s.person_requested, s.ruleset_version, "
            # the conversation's unanswered questions (portal/questions.py), all and still open
            "(SELECT COUNT(*) FROM portal_questions q WHERE q.conversation_id = s.conversation_id) "
            "AS unanswered_questions, "
@@ -214,5 +218,6 @@ def to_csv(rows: List[Dict[str, Any]]) -> str:
             r["channel"] or "", r["outcome"] or "", ";".join(r["reasons"]), ";".join(r["red_flags"]),
             "yes" if r["consultation_requested"] else "no", "yes" if r["reviewed"] else "no",
             ";".join(r["tags"]), "yes" if r["distress"] else "no", ";".join(r["safety_net_flags"]),
-            "yes" if r["person_requested"] else "no", r["unanswered_questions"], r["unanswered_questions_open"])
+            "yes" if r["person_requested"] else "no", r["unanswered_questions"], r["unanswered_questions_open"],
+            r["ruleset_version"] or NOT_RECORDED)
         for r in rows])

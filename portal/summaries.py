@@ -7,8 +7,10 @@ conversation's row, so the cost of a refresh grows with what was said since the 
 not with the size of the store.
 
 What a row holds, and why:
-- outcome / reasons: the latest values the screening set. Starting over clears Rasa's slots
-  but not this row, so a conversation keeps showing the last outcome it reached.
+- outcome / reasons / ruleset_version: the latest values the screening set (the
+  ``ruleset_version`` slot names the version of the screening rules that decided the
+  outcome; conversations from before the slot existed have none). Starting over clears
+  Rasa's slots but not this row, so a conversation keeps showing the last outcome it reached.
 - red_flags: every ``rf_`` reason the conversation ever had, even if a later screening had
   none: a red flag is what staff must never miss.
 - distress / safety_net_flags: from the assistant's safety net (portal/safety.py). Like
@@ -34,7 +36,7 @@ from typing import Any, Dict, Iterable, Optional
 
 import sqlalchemy as sa
 
-from actions.consultation_store import consultation_requests
+from clinical.consultation_store import consultation_requests
 from portal.questions import PERSON_SLOT, QUESTIONS_SLOT, QuestionLog, index_questions
 from portal.safety import DISTRESS, DISTRESS_SLOT, SAFETY_FLAGS_SLOT, SafetyNet
 
@@ -42,7 +44,9 @@ BATCH_IDS = 20000  # events per read; bounds memory on a first run over a large 
 DECODED_TYPES = ("user", "slot")  # the only events whose JSON the index needs
 SUMMARY_COLUMNS = ("conversation_id", "started_at", "last_event_at", "channel", "outcome",
                    "reasons", "red_flags", "consultation_requested", "user_messages",
-                   "search_text", "distress", "safety_net_flags", "person_requested")
+                   "search_text", "distress", "safety_net_flags", "person_requested", "ruleset_version")
+RULESET_SLOT = "ruleset_version"
+RULESET_MAX = 200
 
 
 def tracker_has_events(tracker: sa.engine.Engine) -> bool:
@@ -73,6 +77,8 @@ def apply_event(row: Dict[str, Any], type_name: str, timestamp: float, data: Dic
         name, value = data.get("name"), data.get("value")
         if name == "screening_outcome" and value:
             row["outcome"] = str(value)[:40]
+        elif name == RULESET_SLOT and value:
+            row["ruleset_version"] = str(value)[:RULESET_MAX]
         elif name == "screening_reasons" and isinstance(value, list):
             reasons = [str(r) for r in value]
             row["reasons"] = json.dumps(reasons)
@@ -100,7 +106,7 @@ def _empty_row(conversation_id: str) -> Dict[str, Any]:
     return {"conversation_id": conversation_id, "started_at": None, "last_event_at": None,
             "channel": None, "outcome": None, "reasons": "[]", "red_flags": "[]",
             "consultation_requested": 0, "user_messages": 0, "search_text": "",
-            "distress": 0, "safety_net_flags": "[]", "person_requested": 0}
+            "distress": 0, "safety_net_flags": "[]", "person_requested": 0, "ruleset_version": None}
 
 
 def _load_rows(conn, ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:

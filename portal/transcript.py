@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 
-from actions import consent
+from clinical import consent
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import NOT_ASKED, load_questionnaire
 from clinical.rules import load_rulebook
@@ -112,7 +112,7 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
 
 def _consent_answer(slot_event: Dict[str, Any], timestamp: float, question: Dict[str, Any]) -> ConsentAnswer:
     # The answer's slot event follows the question (the last bot message before it); the
-    # question's metadata names the wording version (actions/consent.py).
+    # question's metadata names the wording version (clinical/consent.py).
     version = (question.get("metadata") or {}).get(consent.METADATA_KEY)
     if consent.slot_for_version(version) != slot_event.get("name"):
         version = None
@@ -132,6 +132,8 @@ def screening_summary(slots: Dict[str, Any]) -> Dict[str, Any]:
         "answers": answers,
         "tmd_screener_score": slots.get("tmd_screener_score"),
         "outcome": slots.get("screening_outcome"),
+        # the version of the screening rules that decided it (None: not recorded)
+        "ruleset_version": slots.get("ruleset_version") or None,
         "status": slots.get("screening_status"),
         "reasons": [{"id": r, "text": reason_text(r)} for r in (slots.get("screening_reasons") or [])],
     }
@@ -168,4 +170,4 @@ def reason_text(rule_id: str) -> str:
         # than fail the page.
         if rule_id.startswith("unsure_"):
             return f"(unknown question {rule_id[len('unsure_'):]})"
-        return "(this rule is no longer in clinical/rules.yml)"
+        return "(this rule is no longer in clinical/outcome_rules.yml)"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sets up and runs every test. This is the README's test command and what CI runs.
 #   bash scripts/test.sh
-# Steps: install pinned deps -> validate Rasa data -> unit tests -> dependency audit -> train (timed) ->
-# conversation test stories -> held-out NLU evaluation -> patient phrasings, patients' questions and
-# randomised conversations (in process) -> end-to-end conversations -> browser tests.
+# Steps: install pinned deps -> lint (ruff check, ruff format --check) -> validate Rasa data ->
+# unit tests -> dependency audit -> train (timed) -> conversation test stories -> held-out NLU
+# evaluation -> patient phrasings, patients' questions and randomised conversations (in process) ->
+# end-to-end conversations -> browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
@@ -16,6 +17,10 @@ bash scripts/setup.sh
 RASA=.venv/bin/rasa
 PY=.venv/bin/python
 mkdir -p var results
+
+step "Lint: ruff check and ruff format --check (pyproject.toml; make format fixes most)"
+.venv/bin/ruff check . || fail "ruff check (make format fixes what can be fixed automatically)"
+.venv/bin/ruff format --check . || fail "ruff format --check (run: make format)"
 
 step "rasa data validate (warnings fail the build)"
 $RASA data validate --fail-on-warnings > results/validate.log 2>&1 \

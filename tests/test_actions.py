@@ -22,7 +22,6 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import consultation_store
 from actions import tracker_utils as tu
 from actions.consultation import (
     AskContactConsent,
@@ -51,6 +50,7 @@ from actions.outcome import (
 from actions import safety
 from actions.questionnaire import (CLARIFY, RECORDED_UNSURE_RED_FLAG, SECTION_INTROS, AskQuestionAction,
                                    ValidateScreeningForm)
+from clinical import consultation_store
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import NOT_ASKED, UNSURE, load_questionnaire
 from clinical.ruleset import current_version
@@ -918,10 +918,10 @@ def test_consultation_invalid_names_are_asked_again(text):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("07700 900123", "07700900123"),
+    ("07400 123456", "+447400123456"),  # a UK mobile, stored in E.164 (clinical/contact.py)
     ("call me on +44 20 7946 0000", "+442079460000"),
-    ("(020) 7946-0000", "02079460000"),
-    ("Sam.Smith@Example.ORG", "sam.smith@example.org"),
+    ("(020) 7946-0000", "+442079460000"),
+    ("Sam.Smith@Example.ORG", "Sam.Smith@example.org"),
     ("email me at o'brien+jaw@mail.example.co.uk please", "o'brien+jaw@mail.example.co.uk"),
 ])
 def test_consultation_valid_contact_details(text, expected):
@@ -930,7 +930,8 @@ def test_consultation_valid_contact_details(text, expected):
     assert dispatcher.messages == []
 
 
-@pytest.mark.parametrize("text", ["call me", "12345", "1234567890123456", "sam@example", "sam at example dot org"])
+@pytest.mark.parametrize("text", ["call me", "12345", "1234567890123456", "01632 960000", "sam@example",
+                                  "sam at example dot org"])
 def test_consultation_invalid_contact_details_are_asked_again(text):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_details", text))
     assert contact_slots(events) == {"contact_details": None}

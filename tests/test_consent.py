@@ -9,9 +9,10 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import consent, consultation_store
+from actions import consent
 from actions.consultation import AskContactConsent, SubmitConsultation
 from actions.conversation import AskConsent
+from clinical import consultation_store
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text(encoding="utf-8"))
 

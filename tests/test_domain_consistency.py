@@ -35,7 +35,7 @@ def _yaml(path: Path) -> Any:
 DOMAIN: Dict[str, Any] = _yaml(PROJECT_DIR / "domain.yml")
 RULES: Dict[str, Any] = _yaml(PROJECT_DIR / "data" / "rules.yml")
 QUESTIONNAIRE_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "questionnaire.yml")
-CLINICAL_RULES_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "rules.yml")
+CLINICAL_RULES_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "outcome_rules.yml")
 LEXICON_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "lexicon.yml")
 
 QUESTIONS: List[Dict[str, Any]] = QUESTIONNAIRE_RAW["questions"]
@@ -278,7 +278,7 @@ def test_questions_and_person_requests_have_rules_in_and_out_of_every_form(inten
 
 
 # ---------------------------------------------------------------------------
-# clinical/rules.yml <-> questionnaire.yml <-> lexicon.yml
+# clinical/outcome_rules.yml <-> questionnaire.yml <-> lexicon.yml
 # ---------------------------------------------------------------------------
 
 def allowed_values(question: Dict[str, Any]) -> Set[Any]:

@@ -7,11 +7,11 @@ import json
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import consultation_store
 from actions import tracker_utils as tu
 from actions.consultation import BookConsultation, SubmitConsultation
 from actions.person import OfferPerson, RequestCallback
 from actions.questions import AnswerQuestion, answer_if_asked, suggestion_payload, where_asked
+from clinical import consultation_store
 from clinical.knowledge import knowledge, question_part, replies
 from clinical.typed_answers import asks_something, leading_yes_no
 from tests.test_actions import (CLEAR_ANSWERS, SETTINGS, all_buttons, all_text, answers_until, make_tracker, run,

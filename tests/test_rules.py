@@ -1,7 +1,7 @@
-"""Tests for clinical/rules.py: the screening rules in clinical/rules.yml.
+"""Tests for clinical/rules.py: the screening rules in clinical/outcome_rules.yml.
 
 Expected outcomes are written out here from /work/shared/clinical-reference.md (the
-clinical source of truth), not read back from rules.yml, so a rule whose outcome drifts
+clinical source of truth), not read back from outcome_rules.yml, so a rule whose outcome drifts
 from the reference fails a test.
 """
 from __future__ import annotations
@@ -116,7 +116,7 @@ def extract():
 # Every rule fires on its own
 # ---------------------------------------------------------------------------
 
-def test_rule_cases_cover_every_rule_in_rules_yml():
+def test_rule_cases_cover_every_rule_in_outcome_rules_yml():
     rule_ids = {r.id for r in load_rulebook().rules}
     assert set(RULE_CASES) == rule_ids, (
         f"rules without a test: {sorted(rule_ids - set(RULE_CASES))}; "
@@ -580,11 +580,11 @@ def test_pain_category_boundaries(score, category):
 # ---------------------------------------------------------------------------
 
 def _patient_texts():
-    rules = yaml.safe_load((CLINICAL_DIR / "rules.yml").read_text(encoding="utf-8"))
-    texts = [(f"rules.yml:{r['id']}", r["patient_text"]) for r in rules["rules"]]
+    rules = yaml.safe_load((CLINICAL_DIR / "outcome_rules.yml").read_text(encoding="utf-8"))
+    texts = [(f"outcome_rules.yml:{r['id']}", r["patient_text"]) for r in rules["rules"]]
     unsure = rules["unsure_rule"]
-    texts += [("rules.yml:unsure_rule", unsure["patient_text"]),
-              ("rules.yml:unsure_rule.red_flag", unsure["red_flag_patient_text"])]
+    texts += [("outcome_rules.yml:unsure_rule", unsure["patient_text"]),
+              ("outcome_rules.yml:unsure_rule.red_flag", unsure["red_flag_patient_text"])]
     knowledge = yaml.safe_load((CLINICAL_DIR / "knowledge.yml").read_text(encoding="utf-8"))
     texts += [(f"knowledge.yml:{e['id']}", e["answer"]) for e in knowledge["entries"]]
     return texts

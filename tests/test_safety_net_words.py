@@ -112,7 +112,7 @@ def test_every_red_flag_rule_has_words_and_a_description():
     for flag in net.flags:
         assert flag.patterns, flag.id
         assert flag.id in descriptions, flag.id
-    # every urgent and refer rule of rules.yml is reachable from some flag's answer
+    # every urgent and refer rule of clinical/outcome_rules.yml is reachable from some flag's answer
     reachable = set()
     for flag in net.flags:
         trial = {flag.question: flag.value, "patient_age": 70}

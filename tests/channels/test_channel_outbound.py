@@ -9,7 +9,7 @@ import pytest
 
 from channels.outbound import ApiClient, sender_ref
 from channels.replay import RecentIds
-from tests.channels.standin import StandIn
+from tests.support.standin import StandIn
 
 PATIENT = "+447700900123"  # fictional (Ofcom drama range)
 TEXT = "Do you get headaches at your temples?"

@@ -10,10 +10,10 @@ from channels.outbound import ApiClient
 from channels.telegram import STALE_TAP_NOTE, TelegramVerifiedInput
 from channels.twilio import EMPTY_TWIML, TwilioVerifiedInput
 from channels.webhook import TEXT_ONLY_NOTE, ChannelConfigError
-from tests.channels.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
+from tests.support.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
                                       TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, TelegramPatient,
                                       TwilioPatient, new_message_sid)
-from tests.channels.standin import StandIn
+from tests.support.standin import StandIn
 
 YES = {"title": "Yes", "payload": '/inform{"option": "yes"}'}
 NO = {"title": "No", "payload": '/inform{"option": "no"}'}

@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from actions.consultation_store import list_requests
-from tests.channels.platforms import TWILIO_ACCOUNT_SID, TelegramPatient, TwilioPatient, channels_env
-from tests.channels.standin import StandIn
-from tests.channels.text_conversations import TelegramConversation, TwilioConversation
-from tests.e2e.screening import answer_questions, start
-from tests.e2e.servers import ROOT, start_assistant
+from clinical.consultation_store import list_requests
+from tests.support.platforms import TWILIO_ACCOUNT_SID, TelegramPatient, TwilioPatient, channels_env
+from tests.support.standin import StandIn
+from tests.support.text_conversations import TelegramConversation, TwilioConversation
+from tests.support.screening import answer_questions, start
+from tests.support.servers import ROOT, start_assistant
 
 pytestmark = pytest.mark.e2e
 

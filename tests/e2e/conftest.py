@@ -1,6 +1,6 @@
 import pytest
 
-from tests.e2e.servers import start_assistant
+from tests.support.servers import start_assistant
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from actions.consultation_store import list_requests
-from tests.e2e.conversation import Conversation
-from tests.e2e.screening import answer_questions, start
+from clinical.consultation_store import list_requests
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, start
 
 NEVER_SAY = re.compile(r"\byou are eligible\b|\byou're eligible\b|\bstop taking\b", re.I)
 

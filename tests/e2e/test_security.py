@@ -14,19 +14,20 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from actions import consultation_store
+from clinical import consultation_store
 from security.log_redaction import EMAIL_RE
-from tests.e2e.conversation import Conversation
-from tests.e2e.screening import answer_questions, start
-from tests.e2e.servers import API_TOKEN
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, start
+from tests.support.servers import API_TOKEN
 
-# Obviously fake details (07700 900xxx is Ofcom's drama range).
+# Obviously fake details (020 7946 0xxx is Ofcom's drama range for London; the form accepts
+# it as a valid number and stores +442079460123).
 NAME = "Testy McTestface"
-PHONE = "07700 900123"
+PHONE = "020 7946 0123"
 EMAIL = "test@example.org"
 ANSWER = "whenever the Zanzibar ferry docks"   # free text: preferred times
 ANOTHER_ANSWER = "my Quokka-shaped night guard"
-NEVER_IN_LOGS = [NAME, "Testy", "McTestface", PHONE, "07700900123", "7700 900123", "900123", EMAIL,
+NEVER_IN_LOGS = [NAME, "Testy", "McTestface", PHONE, "02079460123", "442079460123", "7946 0123", "79460123", EMAIL,
                  "Zanzibar", "Quokka"]
 
 API_ROUTES = [("GET", "/conversations/{id}/tracker"), ("POST", "/conversations/{id}/messages"),
@@ -67,7 +68,7 @@ def test_the_api_works_with_the_token_and_the_webhook_needs_none(assistant, talk
 
 
 def test_nginx_does_not_pass_the_api_on_even_with_the_token(assistant, talked, tmp_path):
-    from tests.production.cluster import start_balancer
+    from tests.support.cluster import start_balancer
 
     stand_in = SimpleNamespace(rasa_ports=[int(assistant.url.rsplit(":", 1)[1])],
                                action_url=assistant.action_url, processes={})

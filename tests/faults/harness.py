@@ -18,7 +18,7 @@ from typing import Dict, Optional
 
 import requests
 
-from tests.e2e.servers import (API_TOKEN, MODEL, ROOT, VENV_BIN, credentials_for_scripted_clients, free_port,
+from tests.support.servers import (API_TOKEN, MODEL, ROOT, VENV_BIN, credentials_for_scripted_clients, free_port,
                                stop_processes, wait_until_up)
 from tests.faults.tcp_proxy import TcpProxy
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.conversation import Conversation
-from tests.e2e.screening import answer_questions, current_question, start
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, current_question, start
 from tests.faults.conversation_checks import user_texts
 from tests.faults.harness import OURS, FaultyAssistant, postgres_tracker_store, sqlite_tracker_store
 from tests.faults.postgres import PG, fresh_database, stored_events

@@ -11,8 +11,8 @@ import time
 import pytest
 import requests
 
-from tests.e2e.conversation import Conversation
-from tests.e2e.screening import answer_questions, current_question, start
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, current_question, start
 from tests.faults.conversation_checks import apologised, completed_turns, payload_of, user_texts
 from tests.faults.harness import FaultyAssistant, sqlite_tracker_store
 

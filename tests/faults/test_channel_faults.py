@@ -3,18 +3,18 @@ gets the apology with the question's options again, in the platform's own form (
 options, a keyboard), and continues with them once the server is back. The fault handling
 lives in the Rasa server, not in a channel; this checks that the channels carry it.
 
-Uses the channel tests' stand-in platforms (tests/channels/)."""
+Uses the stand-in platforms of tests/support/ (standin.py, platforms.py)."""
 import itertools
 import os
 import subprocess
 
 import pytest
 
-from tests.channels.platforms import TelegramPatient, TwilioPatient, channels_env
-from tests.channels.standin import StandIn
-from tests.channels.text_conversations import TelegramConversation, TwilioConversation
-from tests.e2e.screening import current_question, start
-from tests.e2e.servers import ROOT, VENV_BIN, start_assistant, wait_until_up
+from tests.support.platforms import TelegramPatient, TwilioPatient, channels_env
+from tests.support.standin import StandIn
+from tests.support.text_conversations import TelegramConversation, TwilioConversation
+from tests.support.screening import current_question, start
+from tests.support.servers import ROOT, VENV_BIN, start_assistant, wait_until_up
 from tests.faults.conversation_checks import APOLOGY_START, user_texts
 
 pytestmark = pytest.mark.e2e

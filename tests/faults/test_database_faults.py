@@ -8,8 +8,8 @@ import threading
 import psycopg2
 import pytest
 
-from tests.e2e.conversation import Conversation
-from tests.e2e.screening import answer_questions, current_question, start
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, current_question, start
 from tests.faults.conversation_checks import APOLOGY_START, completed_turns, user_texts
 from tests.faults.harness import FaultyAssistant, postgres_tracker_store
 from tests.faults.postgres import PG, fresh_database, stored_events, unavailable_reason

@@ -15,7 +15,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions import consultation_store
+from clinical import consultation_store
 from serving import fault_handling
 from serving.tracker_store import ResilientSQLTrackerStore, TrackerStoreUnavailable, backoff_delays, describe
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from actions.consultation_store import save_request
+from clinical.consultation_store import save_request
 from portal_helpers import ADMIN, REVIEWER, start_portal, stop_portal, csrf_from, login, page_csrf, save, screening, tracker_store
 
 GET_ROUTES = ["/inbox", "/inbox.csv", "/conversation?id=x", "/conversation/print?id=x",

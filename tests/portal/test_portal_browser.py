@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from tests.e2e.conversation import Conversation
-from tests.e2e.screening import answer_questions, start
-from tests.e2e.servers import ROOT, free_port, start_assistant, wait_until_up
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, start
+from tests.support.servers import ROOT, free_port, start_assistant, wait_until_up
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery staple"  # a throw-away test account

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 
-from actions import consent, consultation_store
+from clinical import consent, consultation_store
 from portal import audit, db, erasure, summaries
 from portal.erasure import Stores
 from portal.transcript import load_conversation

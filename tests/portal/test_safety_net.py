@@ -127,8 +127,8 @@ def test_upgrading_an_indexed_database_reindexes_the_safety_net(databases, monke
                              "user_messages) VALUES ('before-upgrade', :t, :t, 5)"), {"t": t})
         conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :h"), {"h": high})
 
-    assert db.migrate(engine) == [3, 4]  # 4 (unanswered questions) rebuilds the index too
-    assert db.schema_version(engine) == 4
+    assert db.migrate(engine) == [3, 4, 5]  # 4 (unanswered questions) and 5 (rule set) rebuild it too
+    assert db.schema_version(engine) == 5
     stores = databases.stores()
     assert summaries.summarise_new_events(stores.tracker, stores.portal) > 0
     row = summary_row(stores, "before-upgrade")
@@ -141,7 +141,7 @@ def test_upgrading_an_indexed_database_reindexes_the_safety_net(databases, monke
 def test_csv_ends_with_distress_and_safety_net_columns():
     base = {"conversation_id": "c", "started_at": 0.0, "last_event_at": 0.0, "channel": "rest", "outcome": None,
             "reasons": [], "red_flags": [], "consultation_requested": 0, "reviewed": 0, "tags": [],
-            "person_requested": 0, "unanswered_questions": 0, "unanswered_questions_open": 0}
+            "person_requested": 0, "unanswered_questions": 0, "unanswered_questions_open": 0, "ruleset_version": None}
     rows = [{**base, "distress": 1, "safety_net_flags": ["airway", "chest"]},
             {**base, "distress": 0, "safety_net_flags": []}]
     parsed = list(csv.DictReader(io.StringIO(inbox.to_csv(rows))))

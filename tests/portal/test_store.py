@@ -10,7 +10,7 @@ import time
 
 import sqlalchemy as sa
 
-from actions.consultation_store import save_request
+from clinical.consultation_store import save_request
 from portal import audit, db, erasure, inbox, summaries
 from portal_helpers import inbox_ids, save, screening, summary_row, tracker_store
 
@@ -25,9 +25,9 @@ def _count(engine, sql, **params):
 def test_migrations_apply_once_and_record_the_version(databases):
     engine = db.engine_for(databases.portal_url)
     assert db.schema_version(engine) == 0
-    assert db.migrate(engine) == [1, 2, 3, 4]
+    assert db.migrate(engine) == [1, 2, 3, 4, 5]
     assert db.migrate(engine) == []
-    assert db.schema_version(engine) == 4
+    assert db.schema_version(engine) == 5
     tables = set(sa.inspect(engine).get_table_names())
     assert {"portal_staff", "portal_sessions", "portal_reviews", "portal_notes", "portal_tags",
             "portal_audit", "portal_summaries", "portal_summariser_state", "portal_questions",
@@ -184,15 +184,16 @@ def test_csv_has_the_documented_columns_and_defuses_formulas():
              "channel": "rest", "outcome": "urgent_care", "reasons": ["rf_airway", "rf_cardiac"],
              "red_flags": ["rf_airway", "rf_cardiac"], "consultation_requested": 1, "reviewed": 0,
              "tags": ["a", "b"], "distress": 1, "safety_net_flags": ["airway"], "person_requested": 1,
-             "unanswered_questions": 3, "unanswered_questions_open": 2}]
+             "unanswered_questions": 3, "unanswered_questions_open": 2,
+             "ruleset_version": "rules 3f2a9c1b (sign-off pending)"}]
     parsed = list(csv.reader(io.StringIO(inbox.to_csv(rows))))
     assert tuple(parsed[0]) == inbox.CSV_COLUMNS == (
         "conversation_id", "started_at_utc", "last_activity_utc", "channel", "outcome", "reasons",
         "red_flags", "consultation_requested", "reviewed", "tags", "distress", "safety_net_flags",
-        "asked_for_person", "unanswered_questions", "unanswered_questions_open")
+        "asked_for_person", "unanswered_questions", "unanswered_questions_open", "ruleset_version")
     assert parsed[1] == ["'=HYPERLINK(\"http://x\")", "1970-01-01T00:00:00Z", "1970-01-01T00:01:00Z", "rest",
                          "urgent_care", "rf_airway;rf_cardiac", "rf_airway;rf_cardiac", "yes", "no", "a;b",
-                         "yes", "airway", "yes", "3", "2"]
+                         "yes", "airway", "yes", "3", "2", "rules 3f2a9c1b (sign-off pending)"]
 
 
 def test_bad_filter_values_get_a_clear_message():

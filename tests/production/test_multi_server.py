@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 
-from tests.e2e.conversation import Conversation
-from tests.e2e.screening import DEFAULT_REPLIES, answer_questions, start
-from tests.production.cluster import services_available, simultaneous_round, start_balancer, start_cluster
+from tests.support.conversation import Conversation
+from tests.support.screening import DEFAULT_REPLIES, answer_questions, start
+from tests.support.cluster import services_available, simultaneous_round, start_balancer, start_cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

@@ -17,12 +17,12 @@ import requests
 from channels import guard
 from channels.input_limits import RATE_LIMIT_REPLY
 from clinical.questionnaire import load_questionnaire
-from tests.channels.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
+from tests.support.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
                                       TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, TelegramPatient,
                                       TwilioPatient)
-from tests.channels.standin import StandIn
-from tests.channels.text_conversations import TelegramConversation, TwilioConversation
-from tests.e2e.servers import start_assistant
+from tests.support.standin import StandIn
+from tests.support.text_conversations import TelegramConversation, TwilioConversation
+from tests.support.servers import start_assistant
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ def standin():
 def assistant(standin, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("bad-input")
     credentials = workdir / "credentials.yml"
-    # Throw-away test secrets (tests/channels/platforms.py). Small limits so that the
+    # Throw-away test secrets (tests/support/platforms.py). Small limits so that the
     # limits themselves can be tested; 127.0.0.1 is "the proxy", so each test can be its
     # own visitor by X-Forwarded-For.
     credentials.write_text(

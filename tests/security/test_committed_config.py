@@ -1,5 +1,6 @@
 """Static checks of the committed configuration: no literal secrets, Rasa's HTTP API never
 enabled without a token, and the deployment exposes only the chat webhooks."""
+import ast
 import re
 from pathlib import Path
 from typing import Iterator, List, Tuple
@@ -11,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG_FILES = sorted([*ROOT.glob("credentials*.yml"), *ROOT.glob("endpoints*.yml"),
                        *(p for p in (ROOT / "deploy").iterdir() if p.is_file())])
 LAUNCHERS = [ROOT / "scripts" / "run.sh", ROOT / "deploy" / "Dockerfile", ROOT / "deploy" / "docker-compose.yml",
-             ROOT / "docs" / "deployment.md", ROOT / "tests" / "e2e" / "servers.py", ROOT / "tests" / "production" / "cluster.py"]
+             ROOT / "docs" / "deployment.md", ROOT / "tests" / "support" / "servers.py", ROOT / "tests" / "support" / "cluster.py"]
 NGINX_CONFIGS = [ROOT / "deploy" / "nginx.conf", ROOT / "deploy" / "nginx.docker.conf"]
 
 SECRET_KEY = re.compile(r"pass(word)?|secret|token|api_?key|private_?key|requirepass", re.I)
@@ -85,9 +86,24 @@ def _commands_enabling_the_api(text: str) -> List[str]:
     return [line for line in joined.splitlines() if "--enable-api" in line and not line.lstrip().startswith("#")]
 
 
+def _python_commands_enabling_the_api(text: str) -> List[str]:
+    """Each list literal in Python source with "--enable-api" in it, as its string items
+    joined by spaces: however the formatter lays the list out over lines."""
+    commands = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.List):
+            words = [item.value for item in node.elts if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+            if "--enable-api" in words:
+                commands.append(" ".join(words))
+    return commands
+
+
 @pytest.mark.parametrize("path", LAUNCHERS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_api_is_never_enabled_without_a_token(path):
-    for command in _commands_enabling_the_api(path.read_text()):
+    text = path.read_text()
+    commands = _python_commands_enabling_the_api(text) if path.suffix == ".py" else _commands_enabling_the_api(text)
+    assert commands or path.suffix != ".py", f"no command enabling the API found in {path.name}: is it still read?"
+    for command in commands:
         assert "--auth-token" in command or "--jwt-secret" in command, command
 
 

@@ -12,10 +12,10 @@ from channels.outbound import ApiClient
 from channels.rest_guarded import GuardedRestInput
 from channels.telegram import TelegramVerifiedInput
 from channels.twilio import EMPTY_TWIML, TwilioVerifiedInput
-from tests.channels.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
+from tests.support.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
                                       TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, TelegramPatient,
                                       TwilioPatient)
-from tests.channels.standin import StandIn
+from tests.support.standin import StandIn
 
 
 class FakeStream:

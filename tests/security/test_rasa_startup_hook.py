@@ -44,7 +44,7 @@ def test_rasa_refuses_to_start_without_log_redaction_or_with_a_weak_token(tmp_pa
 def test_rasa_starts_in_production_mode_with_safe_settings(tmp_path):
     import requests
 
-    from tests.e2e.servers import free_port, wait_until_up
+    from tests.support.servers import free_port, wait_until_up
 
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("channels.rest_guarded.GuardedRestInput:\n")

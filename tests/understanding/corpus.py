@@ -161,7 +161,7 @@ def _position(assistant, sender: str, at: str, given: Dict[str, Any]) -> None:
         slots = {**answers, "consent_given": True, "screening_status": "completed",
                  "screening_outcome": "eligible_for_consultation", "screening_reasons": [], "requested_slot": slot}
         if slot == "contact_times":
-            slots.update(contact_name="Sam Example", contact_details="+447700900123")
+            slots.update(contact_name="Sam Example", contact_details="+442079460123")
         assistant.position(sender, slots=slots, loop="consultation_form",
                            bot_messages=[{"text": f"Please tell me your {slot.replace('contact_', '')}.",
                                           "buttons": []}])

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from actions import consultation_store
+from clinical import consultation_store
 from clinical.clinic import load_clinic_settings
 from clinical.knowledge import knowledge, replies
 from tests.understanding.corpus import _position
@@ -89,7 +89,7 @@ def test_a_person_and_a_call_back_mid_questionnaire_then_the_questions_resume(as
     assistant.say(sender, "/request_callback")
     assert assistant.slots(sender)["requested_slot"] == "contact_name"
     assistant.say(sender, "Dana Testperson")
-    assistant.say(sender, "07700 900123")
+    assistant.say(sender, "020 7946 0123")
     assistant.say(sender, "weekday mornings")
     resumed = assistant.say(sender, "yes")
     assert [r["request_reason"] for r in consultation_store.list_requests(url)] == ["asked_for_person"]

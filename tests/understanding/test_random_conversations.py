@@ -29,7 +29,7 @@ TYPED = ["yes", "no", "not sure", "yup", "nah", "I think so", "maybe", "yeah def
          "i dont know", "kind of"]
 CORRECTIONS = ["actually I'm breastfeeding", "actually I'm 62", "I also take warfarin", "sorry, I'm 35"]
 WAY_ON = ("Yes, that's okay", "None of these", "No", "Yes, I'm safe right now", "Yes, please")
-CONTACT_DETAILS = ["+44 7700 900123", "sam@example.org", "my number is 07700 900 456", "dunno", "call me maybe"]
+CONTACT_DETAILS = ["+44 20 7946 0123", "sam@example.org", "my number is 020 7946 0456", "dunno", "call me maybe"]
 
 
 def typed_pool() -> Dict[str, List[str]]:

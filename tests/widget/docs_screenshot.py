@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.e2e.servers import ROOT
+from tests.support.servers import ROOT
 from tests.widget.harness import launch_chromium, start_stack
 from tests.widget.widget_page import WidgetPage
 

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.servers import ROOT, Assistant, free_port, start_assistant, wait_until_up
+from tests.support.servers import ROOT, Assistant, free_port, start_assistant, wait_until_up
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 

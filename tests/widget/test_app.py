@@ -7,7 +7,7 @@ import sys
 import pytest
 import requests
 
-from tests.e2e.servers import ROOT, free_port
+from tests.support.servers import ROOT, free_port
 from tests.widget.harness import start_widget_app
 from widget.app import check_base_url, embed_snippet, render_page
 

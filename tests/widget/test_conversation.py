@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.e2e.screening import answer_questions, current_question
+from tests.support.screening import answer_questions, current_question
 
 pytestmark = pytest.mark.browser
 

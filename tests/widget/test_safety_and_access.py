@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from tests.e2e.servers import ROOT
+from tests.support.servers import ROOT
 from tests.widget.widget_page import WidgetPage, contrast_failures
 
 pytestmark = pytest.mark.browser

@@ -1,6 +1,6 @@
 """Drives the chat widget on the demo clinic page the way a visitor does: clicking the
 launcher and buttons, typing into the box. Offers say()/tap()/replies like
-tests/e2e/conversation.py, so tests/e2e/screening.py can walk the questionnaire with it."""
+tests/support/conversation.py, so tests/support/screening.py can walk the questionnaire with it."""
 from __future__ import annotations
 
 import json

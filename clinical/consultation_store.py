@@ -3,6 +3,10 @@
 A small SQL table (SQLite by default, PostgreSQL in production through
 CONSULTATION_DB_URL). The conversation's own events in Rasa's tracker store hold the
 same details; this table is the staff's call-back list.
+
+Part of the Rasa-free core: the action server writes rows (actions/consultation.py) and
+the staff portal reads, marks and erases them (portal/storage.py, portal/erasure.py);
+neither imports the other.
 """
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ consultation_requests = sa.Table(
     sa.Column("screening_reasons", sa.Text),
     sa.Column("contacted", sa.Boolean, nullable=False, default=False),
     # When the person agreed to be contacted (their "yes"), and the version of the question
-    # they agreed to (actions/consent.py). Empty on rows stored before these columns existed.
+    # they agreed to (clinical/consent.py). Empty on rows stored before these columns existed.
     sa.Column("consent_at", sa.DateTime(timezone=True)),
     sa.Column("consent_wording", sa.String(40)),
     # Why the request was made (REQUEST_REASONS). Rows stored before this column existed

@@ -1,8 +1,8 @@
 """Conversations over the messaging channels, driven the way a patient would: post the
 platform's signed webhook, read what the bot sent to the platform's (stand-in) API.
 
-They offer the same say / tap / replies / text as tests/e2e/conversation.py, so
-tests/e2e/screening.py can walk the questionnaire over them unchanged. A "tap" is whatever
+They offer the same say / tap / replies / text as tests/support/conversation.py, so
+tests/support/screening.py can walk the questionnaire over them unchanged. A "tap" is whatever
 a patient does on that platform: type the option's number or words, or tap a keyboard."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Dict, List
 
 import requests
 
-from tests.channels.platforms import TelegramPatient, TwilioPatient
-from tests.channels.standin import Call, StandIn
+from tests.support.platforms import TelegramPatient, TwilioPatient
+from tests.support.standin import Call, StandIn
 
 OPTION_LINE = re.compile(r"(\d+)\. (.+)")
 

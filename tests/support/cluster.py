@@ -18,7 +18,7 @@ import psycopg2
 import redis
 import requests
 
-from tests.e2e.servers import (API_TOKEN, LOGGING_ARGS, MODEL, PYTHONPATH, ROOT, VENV_BIN,
+from tests.support.servers import (API_TOKEN, LOGGING_ARGS, MODEL, PYTHONPATH, ROOT, VENV_BIN,
                                credentials_for_scripted_clients, free_port, wait_until_up)
 
 PG = dict(host=os.environ.get("TEST_PG_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_PG_PORT", "5432")),
