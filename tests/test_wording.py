@@ -17,14 +17,22 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import clinical.wording as wording_module
+from actions import tracker_utils as tu
 from actions.conversation import StopScreening
 from actions.outcome import GiveOutcome
-from actions import tracker_utils as tu
 from clinical import clinic
 from clinical.knowledge import knowledge
 from clinical.questionnaire import load_questionnaire
-from clinical.wording import (OVERRIDE_SECTIONS, REFERENCE_LANGUAGE, WORDING_DIR, WordingError, available_languages,
-                              differences, load_wording, placeholders_of)
+from clinical.wording import (
+    OVERRIDE_SECTIONS,
+    REFERENCE_LANGUAGE,
+    WORDING_DIR,
+    WordingError,
+    available_languages,
+    differences,
+    load_wording,
+    placeholders_of,
+)
 from serving.wording_nlg import WordingNLG, catalogue_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,7 +179,7 @@ def test_a_language_is_added_by_a_file_alone(clinic_in_xx):
     assert knowledge().entries[0].text_for(settings) == "[xx] Checked answer."
     # ...and so do domain.yml's responses and the fault apology.
     from serving.fault_handling import apology
-    assert apology() == f"[xx] " + EN.say("fault.apology", emergency_number=settings.emergency_number)
+    assert apology() == "[xx] " + EN.say("fault.apology", emergency_number=settings.emergency_number)
     nlg = WordingNLG(domain=Domain.load(str(DOMAIN_YML)))
     state = DialogueStateTracker.from_events("x", [SlotSet("clinic_name", "Example Jaw Clinic")],
                                              slots=Domain.load(str(DOMAIN_YML)).slots)
