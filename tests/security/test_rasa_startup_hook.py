@@ -82,7 +82,8 @@ def test_rasa_started_without_the_launcher_refuses_to_serve_and_says_how_to_star
     credentials.write_text("channels.rest_guarded.GuardedRestInput:\n")
     result = subprocess.run(
         [RASA, "run", "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
-         "--port", "1", "--model", str(tmp_path / "no-model")],
+         "--port", "1", "--model", str(tmp_path / "no-model"), "-i", "127.0.0.1",
+         "--enable-api", "--auth-token", TOKEN],  # the API lets Rasa start without a model
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
