@@ -16,7 +16,7 @@ from typing import List, Optional
 
 import pluggy
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("actions.__main__")  # not "__main__" when run with -m
 
 _hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
@@ -36,13 +36,21 @@ class CheckBeforeServing:
         logger.info("action server extension installed: production-settings check (security/production_settings.py)")
 
 
+def _sdk_spelling(argument: str) -> str:
+    """`rasa run actions` spells it --logging-config-file, rasa-sdk 3.6's own parser
+    --logging-config_file; both are accepted here, as by `rasa run actions`."""
+    if argument == "--logging-config-file" or argument.startswith("--logging-config-file="):
+        return argument.replace("--logging-config-file", "--logging-config_file", 1)
+    return argument
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     from rasa_sdk.__main__ import main_from_args
     from rasa_sdk.endpoint import create_argument_parser
     from rasa_sdk.plugin import plugin_manager
 
-    args = create_argument_parser().parse_args(argv)
+    args = create_argument_parser().parse_args([_sdk_spelling(argument) for argument in argv])
     args.actions = args.actions or "actions"
     plugin_manager().register(CheckBeforeServing(["python -m actions", *argv]))
     main_from_args(args)
