@@ -3,10 +3,8 @@
 Modules: conversation (session, consent, questions about the treatment, stop/start over,
 fallback), questionnaire (asking and validating the screening questions), outcome
 (summary, corrections, outcome), consultation (the consultation request).
+
+Start the action server with `python -m actions --port 5055 --logging-config-file
+security/logging.yml` (actions/__main__.py: checks the production settings, then runs
+rasa-sdk's server). Importing this package has no side effect.
 """
-
-# rasa-sdk imports this package once at start-up, after reading the logging config: the one
-# place to stop an action server that would run in production with unsafe settings.
-from security.production_settings import refuse_unsafe_production_settings
-
-refuse_unsafe_production_settings("actions")

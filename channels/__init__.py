@@ -14,8 +14,8 @@ Both are Rasa custom input channels, enabled through credentials.channels.yml:
 
 See docs/messaging-channels.md for how a clinic connects a number or a bot, and
 docs/security-input.md for the limits.
-"""
 
-# Every Rasa server of this project loads its channels from here, so this is where the
-# server-side extensions in serving/ are switched on (see serving/__init__.py).
-import serving  # noqa: E402,F401  (imported for its start-up effect)
+Each channel's from_credentials refuses to start a Rasa server that was started without
+the project's server extensions (serving/extensions.py: `python -m serving run`, not
+`rasa run`). Importing this package installs nothing.
+"""

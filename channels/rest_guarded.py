@@ -36,7 +36,7 @@ from sanic.response import HTTPResponse
 from channels.input_limits import MAX_BODY_BYTES, RATE_LIMIT_REPLY, InputGate, client_ip, is_local
 from channels.outbound import sender_ref
 from channels.webhook import gate_from_credentials
-from security.production_settings import refuse_unsafe_production_settings
+from serving.extensions import require_installed
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +95,11 @@ class GuardedRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "GuardedRestInput":
-        # Every deployment's credentials file loads this channel, so this is where the Rasa
-        # server checks its settings in production mode and stops before serving.
-        refuse_unsafe_production_settings("rasa")
-        return cls(gate_from_credentials(credentials, cls.name()))
+        gate = gate_from_credentials(credentials, cls.name())
+        # Started with `rasa run` instead of `python -m serving run`: no apology for failed
+        # turns, no production check. Refuse, saying how to start it.
+        require_installed(f"{cls.__module__}.{cls.__name__}")
+        return cls(gate)
 
     def __init__(self, gate: Optional[InputGate] = None, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.gate = gate or InputGate()

@@ -29,6 +29,7 @@ from channels.text_buttons import (Offer, TurnMessage, numbered_options, resolve
 from channels.turns import OnNewMessage, TurnRunner
 from channels.webhook import (webhook_blueprint, MAX_BODY_BYTES, TEXT_ONLY_NOTE, ChannelConfigError, env_url,
                               gate_from_credentials, reject, required_setting)
+from serving.extensions import require_installed
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +88,12 @@ class TelegramVerifiedInput(InputChannel):
         if not _SECRET.fullmatch(secret):
             raise ChannelConfigError(f"{channel}: TELEGRAM_WEBHOOK_SECRET must be 1-256 characters "
                                      "of A-Z, a-z, 0-9, _ and - (Telegram's rule).")
-        return cls(bot_token=required_setting(credentials, "bot_token", "TELEGRAM_BOT_TOKEN", channel),
-                   secret_token=secret,
-                   api_base_url=env_url("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL, channel),
-                   gate=gate_from_credentials(credentials, channel))
+        configured = cls(bot_token=required_setting(credentials, "bot_token", "TELEGRAM_BOT_TOKEN", channel),
+                         secret_token=secret,
+                         api_base_url=env_url("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL, channel),
+                         gate=gate_from_credentials(credentials, channel))
+        require_installed(f"{cls.__module__}.{cls.__name__}")  # started by `rasa run`: refuse
+        return configured
 
     def __init__(self, bot_token: str, secret_token: str, api_base_url: str = DEFAULT_API_BASE_URL,
                  client: Optional[ApiClient] = None, runner: Optional[TurnRunner] = None,

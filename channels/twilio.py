@@ -30,6 +30,7 @@ from channels.text_buttons import Offer, TurnMessage, resolve_text, split_messag
 from channels.turns import OnNewMessage, TurnRunner
 from channels.webhook import (webhook_blueprint, MAX_BODY_BYTES, TEXT_ONLY_NOTE, env_url, gate_from_credentials,
                               reject, required_setting, url_setting)
+from serving.extensions import require_installed
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class TwilioVerifiedInput(InputChannel):
         if not credentials:
             cls.raise_missing_credentials_exception()
         channel = cls.name()
-        return cls(
+        configured = cls(
             account_sid=required_setting(credentials, "account_sid", "TWILIO_ACCOUNT_SID", channel),
             auth_token=required_setting(credentials, "auth_token", "TWILIO_AUTH_TOKEN", channel),
             webhook_url=url_setting(required_setting(credentials, "webhook_url", "TWILIO_WEBHOOK_URL",
@@ -119,6 +120,8 @@ class TwilioVerifiedInput(InputChannel):
             api_base_url=env_url("TWILIO_API_BASE_URL", DEFAULT_API_BASE_URL, channel),
             gate=gate_from_credentials(credentials, channel),
         )
+        require_installed(f"{cls.__module__}.{cls.__name__}")  # started by `rasa run`: refuse
+        return configured
 
     def __init__(self, account_sid: str, auth_token: str, webhook_url: str,
                  api_base_url: str = DEFAULT_API_BASE_URL, client: Optional[ApiClient] = None,

@@ -22,6 +22,10 @@ say() { printf '\n==> %s\n' "$*"; }
 
 bash scripts/setup.sh
 RASA=.venv/bin/rasa
+# The servers start through the project's launchers (docs/deployment.md, "Server extensions"):
+# `python -m serving run|shell` is `rasa run|shell` with the server extensions installed,
+# `python -m actions` is `rasa run actions` after the production-settings check.
+PY=.venv/bin/python
 mkdir -p var models
 
 say "Training a model if the data changed since the last one (a few minutes the first time)"
@@ -38,7 +42,7 @@ fi
 
 say "Starting the action server on port $ACTION_PORT (log: var/actions.log)"
 # The action server has no authentication: this machine only.
-SANIC_HOST=127.0.0.1 $RASA run actions --port "$ACTION_PORT" --actions actions "${LOGGING[@]}" > var/actions.log 2>&1 &
+SANIC_HOST=127.0.0.1 $PY -m actions --port "$ACTION_PORT" --actions actions "${LOGGING[@]}" > var/actions.log 2>&1 &
 ACTIONS_PID=$!
 trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT
 for _ in $(seq 60); do
@@ -49,7 +53,7 @@ done
 
 if [ "${1:-}" = "shell" ]; then
   say "Talk to the assistant below (type /stop to end)"
-  exec $RASA shell --model models/screening.tar.gz --endpoints "$endpoints" --port "$RASA_PORT" "${LOGGING[@]}"
+  exec $PY -m serving shell --model models/screening.tar.gz --endpoints "$endpoints" --port "$RASA_PORT" "${LOGGING[@]}"
 fi
 
 PORTAL_PORT=${PORTAL_PORT:-5010}
@@ -73,6 +77,7 @@ api=()
 if [ -n "${RASA_API_TOKEN:-}" ]; then api=(--enable-api --auth-token "$RASA_API_TOKEN" --interface 127.0.0.1); fi
 say "Starting the Rasa server on port $RASA_PORT"
 cat <<MSG
+    The log lists each "server extension installed: ..." first (serving/extensions.py).
     When it says "Rasa server is up and running", talk to it from another terminal:
       .venv/bin/python scripts/chat.py --url http://127.0.0.1:$RASA_PORT
     or over HTTP:
@@ -82,5 +87,5 @@ cat <<MSG
     Staff portal: http://127.0.0.1:$PORTAL_PORT/  (first account:
       .venv/bin/python -m portal.cli create-user --username admin --role admin)
 MSG
-$RASA run --model models/screening.tar.gz --endpoints "$endpoints" --credentials "$CREDENTIALS" \
+$PY -m serving run --model models/screening.tar.gz --endpoints "$endpoints" --credentials "$CREDENTIALS" \
   --port "$RASA_PORT" "${api[@]}" "${cors[@]}" "${LOGGING[@]}"

@@ -28,7 +28,8 @@ real conversation). DEBUG records are left alone for local debugging; production
 refuses debug logging (security/production_settings.py).
 
 Install: every Rasa and action server is started with ``--logging-config-file
-security/logging.yml``; the portal calls ``install()``.
+security/logging.yml``; the Rasa server's extension list (serving/extensions.py) also calls
+``install()`` if the logging config did not; the portal calls ``install()``.
 """
 from __future__ import annotations
 
@@ -168,7 +169,7 @@ def uninstall() -> None:
 
 def filter_from_config() -> RedactingFilter:
     """Used by security/logging.yml (dictConfig's "()"): installs redaction for the whole
-    process, because loading the logging config is the one hook that runs at start-up in both
-    `rasa run` and `rasa run actions`; and returns the handler filter."""
+    process, because loading the logging config is the first thing both servers do at
+    start-up (Rasa's and rasa-sdk's CLI); and returns the handler filter."""
     install()
     return RedactingFilter()

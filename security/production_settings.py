@@ -3,8 +3,8 @@
 Production mode is on when the environment has SCREENING_ENV=production (docs/deployment.md).
 Each process calls ``refuse_unsafe_production_settings(<process>)`` once at start-up:
 
-- "rasa"    (the Rasa server; hook in the REST channel's from_credentials),
-- "actions" (the action server; actions/__init__.py),
+- "rasa"    (the Rasa server; first of its server extensions, serving/extensions.py),
+- "actions" (the action server; its launcher, actions/__main__.py),
 - "portal"  (the staff portal; portal/__main__.py).
 
 Outside production mode it does nothing, so the embedded defaults (`bash scripts/run.sh`)

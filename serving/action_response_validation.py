@@ -16,8 +16,7 @@ The replacement keeps Rasa's behaviour exactly: the same schema
 extended message on a `ValidationError`. Only the meta-schema check moves from every call
 to once, at install time.
 
-Installed when the Rasa server imports `serving` (the project's tracker store, lock store
-and REST channel all live there or import it). Pinned to the Rasa and jsonschema versions
+Installed by serving/extensions.py's list at start-up (`python -m serving run`). Pinned to the Rasa and jsonschema versions
 it was written against: on any other version it does nothing and logs why, so an upgrade
 falls back to Rasa's own (slower) code instead of running an unchecked patch.
 """

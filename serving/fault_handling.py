@@ -21,8 +21,10 @@ bodies (tests/faults/test_fault_handling_units.py pins their source, so a Rasa u
   stays exactly as before the message), replaces the turn's replies with a short apology,
   and logs a WARNING naming the fault (never the patient's text).
 
-Installed by serving.tracker_store.ResilientSQLTrackerStore, the one class of ours every
-Rasa server loads at start-up (endpoints.yml and endpoints.production.yml), so it covers
+Installed by serving/extensions.py's list (`python -m serving run`), whatever tracker store
+the endpoints file names: the action-fault handling works with any store (nothing of an
+aborted turn is saved, since Rasa saves once at the end of a turn). TrackerStoreUnavailable
+is raised only by our store, serving/tracker_store.py, which imports it from here. It covers
 every channel: the REST widget, Twilio and Telegram all go through handle_message.
 """
 from __future__ import annotations
@@ -50,6 +52,11 @@ DEFAULT_ACTION_TIMEOUT_SECONDS = 12.0
 
 class TurnAborted(RasaException):
     """A custom action of this turn could not be completed; nothing of the turn is kept."""
+
+
+class TrackerStoreUnavailable(RasaException):
+    """The tracker store's database stayed unreachable for the whole retry budget
+    (raised by serving/tracker_store.py; the turn gets the apology)."""
 
 
 # The failures of custom-action calls made while one action of a turn runs. A list per
@@ -123,8 +130,6 @@ def _wrap_run_action(original):
 
 
 def _wrap_handle_message(original):
-    from serving.tracker_store import TrackerStoreUnavailable
-
     @functools.wraps(original)
     async def handle_message(self: MessageProcessor, message) -> Optional[List[dict]]:
         try:
@@ -161,8 +166,6 @@ async def _pending_buttons(processor: MessageProcessor, sender_id: str) -> List[
 
 
 def _wrap_failsafe_callback(original):
-    from serving.tracker_store import TrackerStoreUnavailable
-
     @functools.wraps(original)
     def callback(self: FailSafeTrackerStore, error: Exception) -> None:
         if isinstance(error, TrackerStoreUnavailable):

@@ -16,7 +16,8 @@ This subclass (endpoints*.yml: `tracker_store: {type: serving.tracker_store.Resi
 - retries each read and write with backoff for `retry_seconds` (default 20), logging a
   WARNING that names the fault (never the SQL parameters: they hold patient text);
 - when a database stays down longer, raises TrackerStoreUnavailable, which
-  serving/fault_handling.py turns into a short apology instead of the in-memory fallback.
+  serving/fault_handling.py (installed by serving/extensions.py, not by this class) turns
+  into a short apology instead of the in-memory fallback.
 
 Writes are idempotent: a write stores only the events beyond those already stored for
 the conversation's session (Rasa's own count-based `_additional_events`), so a retry after
@@ -35,9 +36,9 @@ import sqlalchemy.exc
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, is_postgresql_url, validate_port
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.exceptions import RasaException
 
-from serving import fault_handling
+# Defined with the fault handling that turns it into an apology; re-exported here.
+from serving.fault_handling import TrackerStoreUnavailable  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +51,6 @@ FIRST_DELAY_SECONDS, MAX_DELAY_SECONDS = 0.5, 5.0
 
 # Errors that mean "the database is not reachable right now", not "the query is wrong".
 TRANSIENT_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
-
-
-class TrackerStoreUnavailable(RasaException):
-    """The database stayed unreachable for the whole retry budget."""
 
 
 def describe(error: BaseException) -> str:
@@ -77,9 +74,6 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                  password: Text = None, event_broker=None, login_db: Optional[Text] = None,
                  query: Optional[dict] = None, startup_wait_seconds: float = DEFAULT_STARTUP_WAIT_SECONDS,
                  retry_seconds: float = DEFAULT_RETRY_SECONDS, **kwargs: Any) -> None:
-        # Every Rasa server loads its tracker store at start-up, so this is where our
-        # handling of action-server and database faults gets installed (see that module).
-        fault_handling.install()
         self.retry_seconds = float(retry_seconds)
         url = self.get_db_url(dialect, host, validate_port(port), db, username, password, login_db, query)
         self._engine_kwargs = self._resilient_engine_kwargs(url)

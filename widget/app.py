@@ -5,7 +5,7 @@
 The widget in the visitor's browser talks to Rasa's REST channel directly (no proxy here),
 exactly as it will from a clinic's own site. So Rasa must allow this page's origin:
 
-    rasa run ... --cors "http://127.0.0.1:5020"
+    python -m serving run ... --cors "http://127.0.0.1:5020"
 
 Open the demo at that exact origin (127.0.0.1 and localhost are different origins).
 """

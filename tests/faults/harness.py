@@ -3,8 +3,11 @@ through a TcpProxy (refuse, sever, delay), each process can be killed and restar
 same port with the same databases, and the tracker store can be SQLite or a PostgreSQL
 database reached through another proxy.
 
-tracker_store_type="SQL" runs stock Rasa (no serving/ module loaded), to measure what Rasa
-itself does; the default is ours, as in endpoints.yml.
+Started as documented (`python -m serving run`, `python -m actions`), so the server
+extensions are installed whatever tracker store is configured; the default store is ours,
+as in endpoints.yml. stock=True runs stock Rasa instead (plain `rasa run`, Rasa's own REST
+channel, no serving/ module loaded; give it tracker store type "SQL"), to measure what Rasa
+itself does (tests/faults/measure.py --stock).
 """
 from __future__ import annotations
 
@@ -18,8 +21,8 @@ from typing import Dict, Optional
 
 import requests
 
-from tests.support.servers import (API_TOKEN, MODEL, ROOT, VENV_BIN, credentials_for_scripted_clients, free_port,
-                               stop_processes, wait_until_up)
+from tests.support.servers import (ACTION_SERVER, API_TOKEN, MODEL, RASA_SERVER, ROOT, VENV_BIN,
+                               credentials_for_scripted_clients, free_port, stop_processes, wait_until_up)
 from tests.faults.tcp_proxy import TcpProxy
 
 OURS = "serving.tracker_store.ResilientSQLTrackerStore"
@@ -31,6 +34,7 @@ class FaultyAssistant:
     tracker_store_yaml: str
     action_timeout: Optional[float] = None
     extra_env: Dict[str, str] = field(default_factory=dict)
+    stock: bool = False
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -54,22 +58,27 @@ class FaultyAssistant:
         path = self.workdir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def _spawn(self, name: str, args) -> None:
-        self.processes[name] = subprocess.Popen([str(VENV_BIN / "rasa"), *args], cwd=ROOT, env=self.env,
+    def _spawn(self, name: str, command) -> None:
+        self.processes[name] = subprocess.Popen(list(command), cwd=ROOT, env=self.env,
                                                 stdout=(self.workdir / f"{name}.log").open("a"),
                                                 stderr=subprocess.STDOUT)
 
     def start_actions(self, wait: bool = True) -> None:
-        self._spawn("actions", ["run", "actions", "--port", str(self.action_port), "--actions", "actions"])
+        self._spawn("actions", [*ACTION_SERVER, "--port", str(self.action_port), "--actions", "actions"])
         if wait:
             wait_until_up(f"http://127.0.0.1:{self.action_port}/health", self.processes["actions"],
                           self.workdir / "actions.log")
 
     def start_rasa(self, wait: bool = True) -> None:
-        self._spawn("rasa", ["run", "--port", str(self.rasa_port), "--model", str(MODEL),
-                             "--endpoints", str(self.endpoints),
-                             "--credentials", str(credentials_for_scripted_clients(ROOT / "credentials.yml",
-                                                                                   self.workdir)),
+        if self.stock:  # Rasa's own CLI and REST channel: our channels refuse a server without serving/
+            credentials = self.workdir / "stock-credentials.yml"
+            credentials.write_text("rest:\n")
+            launcher = [str(VENV_BIN / "rasa"), "run"]
+        else:
+            credentials = credentials_for_scripted_clients(ROOT / "credentials.yml", self.workdir)
+            launcher = list(RASA_SERVER)
+        self._spawn("rasa", [*launcher, "--port", str(self.rasa_port), "--model", str(MODEL),
+                             "--endpoints", str(self.endpoints), "--credentials", str(credentials),
                              "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1"])
         if wait:
             self.wait_rasa()

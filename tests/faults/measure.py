@@ -32,7 +32,7 @@ def show(label, assistant, conversation):
 
 def main(stock: bool) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="faults-measure-"))
-    assistant = FaultyAssistant(workdir, sqlite_tracker_store(workdir, "SQL" if stock else OURS))
+    assistant = FaultyAssistant(workdir, sqlite_tracker_store(workdir, "SQL" if stock else OURS), stock=stock)
     assistant.start_actions()
     assistant.start_rasa()
     print(f"## {'stock Rasa' if stock else 'with serving/'} ({workdir})")
@@ -96,7 +96,8 @@ def database(stock: bool) -> None:
     with fresh_database() as db_name:
         proxy = TcpProxy(PG["host"], PG["port"], listening=False)
         workdir = Path(tempfile.mkdtemp(prefix="faults-measure-db-"))
-        assistant = FaultyAssistant(workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type))
+        assistant = FaultyAssistant(workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type),
+                                    stock=stock)
         try:
             assistant.start_actions()
             assistant.start_rasa(wait=False)
@@ -113,7 +114,8 @@ def database(stock: bool) -> None:
     with fresh_database() as db_name:
         proxy = TcpProxy(PG["host"], PG["port"])
         workdir = Path(tempfile.mkdtemp(prefix="faults-measure-db-"))
-        assistant = FaultyAssistant(workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type))
+        assistant = FaultyAssistant(workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type),
+                                    stock=stock)
         try:
             assistant.start_actions()
             assistant.start_rasa()

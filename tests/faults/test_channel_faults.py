@@ -14,7 +14,7 @@ from tests.support.platforms import TelegramPatient, TwilioPatient, channels_env
 from tests.support.standin import StandIn
 from tests.support.text_conversations import TelegramConversation, TwilioConversation
 from tests.support.screening import current_question, start
-from tests.support.servers import ROOT, VENV_BIN, start_assistant, wait_until_up
+from tests.support.servers import ACTION_SERVER, ROOT, start_assistant, wait_until_up
 from tests.faults.conversation_checks import APOLOGY_START, user_texts
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +47,7 @@ def restart_action_server(assistant):
     port = assistant.action_url.rsplit(":", 1)[1]
     log = assistant.workdir / "actions.log"
     assistant.processes["actions"] = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "actions", "--port", port, "--actions", "actions"], cwd=ROOT,
+        [*ACTION_SERVER, "--port", port, "--actions", "actions"], cwd=ROOT,
         env={**os.environ, "CONSULTATION_DB_URL": assistant.consultation_db_url, **assistant.env},
         stdout=log.open("a"), stderr=subprocess.STDOUT)
     wait_until_up(f"{assistant.action_url}/health", assistant.processes["actions"], log)

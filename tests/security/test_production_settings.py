@@ -181,8 +181,7 @@ def test_the_portal_refuses_to_start_in_production_with_insecure_settings():
 
 def test_the_action_server_refuses_to_start_in_production_without_redaction_or_database():
     env = {k: v for k, v in SAFE_ENV.items() if k != "CONSULTATION_DB_URL"}
-    rasa_cli = str(Path(sys.executable).parent / "rasa")
-    result = run_command([rasa_cli, "run", "actions", "--port", "1", "--actions", "actions"], env)
+    result = run_command([sys.executable, "-m", "actions", "--port", "1", "--actions", "actions"], env)
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
     assert "actions refuses to start in production mode: log redaction is not installed" in output
@@ -190,7 +189,7 @@ def test_the_action_server_refuses_to_start_in_production_without_redaction_or_d
 
 
 def test_the_rasa_server_hook_stops_the_process_with_status_2(capsys):
-    # What the REST channel's from_credentials calls at start-up (see docs/deployment.md).
+    # What the server extensions' production-settings check calls at start-up (serving/extensions.py).
     from security.production_settings import refuse_unsafe_production_settings
 
     argv = ["rasa", "run", "--endpoints", str(ROOT / "endpoints.production.yml"),

@@ -1,6 +1,8 @@
 """The Rasa server stops at start-up in production mode with unsafe settings, through the
-hook in the project's REST channel (channels/rest_guarded.py; docs/deployment.md).
-Starts real `rasa run` processes, so it is in the e2e group."""
+production-settings check in the server extensions that the launcher installs
+(`python -m serving run`, serving/extensions.py; docs/deployment.md), and refuses to start
+at all when started the undocumented way (`rasa run`), without them.
+Starts real Rasa server processes, so it is in the e2e group."""
 import os
 import subprocess
 import sys
@@ -11,14 +13,15 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-RASA = str(Path(sys.executable).parent / "rasa")
+RASA = str(Path(sys.executable).parent / "rasa")  # Rasa's own CLI: the undocumented way
+LAUNCHER = [sys.executable, "-m", "serving", "run"]  # the documented entry point
 TOKEN = "Zq8-fake-token-Lw3Rt7Yp"  # fake, strong enough to pass
 
 
 def start_rasa(tmp_path, extra_args, env):
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("channels.rest_guarded.GuardedRestInput:\n")
-    command = [RASA, "run", "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
+    command = [*LAUNCHER, "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
                "--port", "1", "--model", str(tmp_path / "no-model"), *extra_args]
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production", **env}
     return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
@@ -51,7 +54,7 @@ def test_rasa_starts_in_production_mode_with_safe_settings(tmp_path):
     port = free_port()
     log = tmp_path / "rasa.log"
     process = subprocess.Popen(
-        [RASA, "run", "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
+        [*LAUNCHER, "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
          "--port", str(port), "--model", str(tmp_path / "no-model"), "-i", "127.0.0.1",
          "--enable-api", "--auth-token", TOKEN, "--logging-config-file", "security/logging.yml"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production",
@@ -60,7 +63,31 @@ def test_rasa_starts_in_production_mode_with_safe_settings(tmp_path):
     try:
         wait_until_up(f"http://127.0.0.1:{port}/", process, log)
         assert requests.get(f"http://127.0.0.1:{port}/status", timeout=10).status_code == 401
-        assert "rasa: production settings checked, none unsafe." in log.read_text()
+        text = log.read_text()
+        assert "rasa: production settings checked, none unsafe." in text
+        for name, source in [("production-settings check", "security/production_settings.py"),
+                             ("log redaction", "security/log_redaction.py"),
+                             ("action-response validation", "serving/action_response_validation.py"),
+                             ("fault handling", "serving/fault_handling.py"),
+                             ("resilient tracker store", "serving/tracker_store.py")]:
+            assert text.count(f"server extension installed: {name} ({source})") == 1, text[-3000:]
+        assert "server extension not in use: atomic lock store (serving/lock_store.py)" in text
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_rasa_started_without_the_launcher_refuses_to_serve_and_says_how_to_start(tmp_path):
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("channels.rest_guarded.GuardedRestInput:\n")
+    result = subprocess.run(
+        [RASA, "run", "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
+         "--port", "1", "--model", str(tmp_path / "no-model"), "-i", "127.0.0.1",
+         "--enable-api", "--auth-token", TOKEN],  # the API lets Rasa start without a model
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert ("channels.rest_guarded.GuardedRestInput refuses to start: this Rasa server was started without "
+            "the project's server extensions") in output, output[-3000:]
+    assert "Start it with `python -m serving run ...`" in output
+    assert "Rasa server is up and running" not in output

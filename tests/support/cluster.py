@@ -18,7 +18,7 @@ import psycopg2
 import redis
 import requests
 
-from tests.support.servers import (API_TOKEN, LOGGING_ARGS, MODEL, PYTHONPATH, ROOT, VENV_BIN,
+from tests.support.servers import (ACTION_SERVER, API_TOKEN, LOGGING_ARGS, MODEL, PYTHONPATH, RASA_SERVER, ROOT,
                                credentials_for_scripted_clients, free_port, wait_until_up)
 
 PG = dict(host=os.environ.get("TEST_PG_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_PG_PORT", "5432")),
@@ -66,7 +66,7 @@ class Cluster:
         port = self.rasa_ports[index]
         log = self.workdir / f"rasa-{index}.log"
         self.processes[f"rasa-{index}"] = subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "--port", str(port), "--model", str(MODEL),
+            [*RASA_SERVER, "--port", str(port), "--model", str(MODEL),
              "--endpoints", str(self.endpoints),
              "--credentials", str(credentials_for_scripted_clients(ROOT / "credentials.yml", self.workdir)),
              "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *LOGGING_ARGS],
@@ -118,7 +118,7 @@ def start_cluster(workdir: Path, rasa_servers: int = 2, endpoints: Path = None) 
     try:
         log = workdir / "actions.log"
         cluster.processes["actions"] = subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions", *LOGGING_ARGS],
+            [*ACTION_SERVER, "--port", str(action_port), "--actions", "actions", *LOGGING_ARGS],
             cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         for index in range(rasa_servers):
             cluster.start_rasa(index)

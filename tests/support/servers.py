@@ -23,6 +23,11 @@ API_TOKEN = "e2e-test-token"  # a throw-away token for the test server only
 # repo root importable: Rasa reads it before adding the working directory to sys.path).
 LOGGING_ARGS = ("--logging-config-file", str(ROOT / "security" / "logging.yml"))
 PYTHONPATH = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+# The documented entry points (docs/deployment.md): the Rasa server through the project's
+# launcher, which installs its server extensions (serving/extensions.py), and the action
+# server through its own, which checks the production settings first.
+RASA_SERVER = (sys.executable, "-m", "serving", "run")
+ACTION_SERVER = (sys.executable, "-m", "actions")
 
 
 def free_port() -> int:
@@ -107,7 +112,7 @@ def endpoints_for_test(action_port: int, tracker_db: Path) -> str:
 
 def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
                     extra_rasa_args: Sequence[str] = (), credentials: Optional[Path] = None) -> Assistant:
-    """extra_rasa_args go on the `rasa run` command line, e.g. ("--cors", origin) for the widget.
+    """extra_rasa_args go on the Rasa server's command line (`rasa run`'s arguments), e.g. ("--cors", origin) for the widget.
     credentials: a Rasa credentials file instead of credentials.yml (the messaging channels')."""
     if not MODEL.exists():
         raise RuntimeError(f"No trained model at {MODEL}: run scripts/test.sh (it trains one) or `rasa train`.")
@@ -122,10 +127,10 @@ def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
     logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
     processes = {
         "actions": subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions", *LOGGING_ARGS],
+            [*ACTION_SERVER, "--port", str(action_port), "--actions", "actions", *LOGGING_ARGS],
             cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT),
         "rasa": subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "--port", str(rasa_port), "--model", str(MODEL),
+            [*RASA_SERVER, "--port", str(rasa_port), "--model", str(MODEL),
              "--endpoints", str(endpoints), "--credentials", str(credentials),
              "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *LOGGING_ARGS, *extra_rasa_args],
             cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT),

@@ -26,6 +26,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection
 
 from channels import guard
+from serving.extensions import install_server_extensions
 from serving.wording_nlg import WordingNLG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +53,10 @@ class InProcessActions(EndpointConfig):
 
 class InProcessAssistant:
     def __init__(self, model: Path = MODEL) -> None:
+        # What `python -m serving run` installs before Rasa starts (serving/extensions.py):
+        # fault handling, action-response validation, log redaction... This process builds
+        # its own stores, so there is no endpoints file to record them from.
+        install_server_extensions(argv=(), endpoints=None)
         # The same response generator as endpoints.yml: domain.yml's utter_* from the wording catalogue.
         self.agent = Agent.load(str(model), action_endpoint=InProcessActions(), generator=WordingNLG())
         self.agent.tracker_store = InMemoryTrackerStore(self.agent.domain)
