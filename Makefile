@@ -19,8 +19,10 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 UNIT_TESTS := \
 	tests/test_contact.py \
 	tests/test_doc_references.py \
+	tests/test_import_boundaries.py \
 	tests/test_knowledge.py \
 	tests/test_rules.py \
+	tests/test_ruleset_version.py \
 	tests/security/test_committed_config.py \
 	tests/security/test_dependency_audit.py \
 	tests/security/test_log_redaction.py \

@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from clinical.clinic import ClinicSettings, load_clinic_settings
+from clinical.offered_buttons import buttons_since_last_user_message, events_before_latest_user_message
 from clinical.questionnaire import Questionnaire, load_questionnaire
 from clinical.ruleset import current_version
 from clinical.typed_answers import asks_something, wants_a_person
@@ -97,17 +98,8 @@ def our_entities(tracker: Tracker) -> List[Dict[str, Any]]:
 
 def offered_payloads(tracker: Tracker) -> List[str]:
     """Payloads of the buttons the bot showed since the patient's previous message."""
-    payloads: List[str] = []
-    seen_latest_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_latest_user:
-                break
-            seen_latest_user = True
-        elif event.get("event") == "bot" and seen_latest_user:
-            for b in (event.get("data") or {}).get("buttons") or []:
-                payloads.append(b.get("payload"))
-    return payloads
+    answered = events_before_latest_user_message(tracker.events)
+    return [b.get("payload") for b in buttons_since_last_user_message(answered)]
 
 
 def button_value(tracker: Tracker, intent: str = BUTTON_INTENT, entity: str = BUTTON_ENTITY) -> Optional[str]:

@@ -41,8 +41,9 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import FailSafeTrackerStore
-from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.exceptions import RasaException
+
+from clinical.offered_buttons import buttons_since_last_user_message
 
 logger = logging.getLogger(__name__)
 
@@ -157,12 +158,7 @@ async def _pending_buttons(processor: MessageProcessor, sender_id: str) -> List[
         tracker = await processor.tracker_store.retrieve(sender_id)
     except Exception:  # noqa: BLE001 - only a convenience; the apology goes out anyway
         return []
-    for event in reversed(tracker.events if tracker else []):
-        if isinstance(event, UserUttered):
-            break
-        if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
-            return list(event.data["buttons"])
-    return []
+    return buttons_since_last_user_message([event.as_dict() for event in (tracker.events if tracker else [])])
 
 
 def _wrap_failsafe_callback(original):
