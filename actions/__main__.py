@@ -8,11 +8,11 @@ hook, after rasa-sdk has read the logging config (so it sees whether log redacti
 and before the server listens: in production mode an unsafe setting stops the process
 with exit status 2. Started as `rasa run actions`, the check does not run.
 """
+
 from __future__ import annotations
 
 import logging
 import sys
-from typing import List, Optional
 
 import pluggy
 
@@ -25,7 +25,7 @@ class CheckBeforeServing:
     """A plugin for rasa-sdk's plugin manager (rasa_sdk/plugin.py): its server calls
     `attach_sanic_app_extensions` once, after loading the actions and before listening."""
 
-    def __init__(self, argv: List[str]) -> None:
+    def __init__(self, argv: list[str]) -> None:
         self.argv = argv
 
     @_hookimpl
@@ -44,7 +44,7 @@ def _sdk_spelling(argument: str) -> str:
     return argument
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     from rasa_sdk.__main__ import main_from_args
     from rasa_sdk.endpoint import create_argument_parser

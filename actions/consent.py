@@ -11,15 +11,23 @@ Change a wording => give it a new version (tests/test_consent.py holds a fingerp
 each version's template and fails when the text changes under an old version). Keep the
 old versions listed: staff read old conversations against them.
 """
+
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict
+from typing import Any
 
 # The versions and the lookups on recorded events are in the Rasa-free core, which the
 # staff portal reads too; re-exported here so `consent.X` keeps working for the actions.
-from clinical.consent import (CONTACT_CONSENT_VERSION, METADATA_KEY, SCREENING_CONSENT_VERSION,  # noqa: F401
-                              SLOT_OF_PREFIX, answered_at, slot_for_version, wording_shown)
+from clinical.consent import (  # noqa: F401
+    CONTACT_CONSENT_VERSION,
+    METADATA_KEY,
+    SCREENING_CONSENT_VERSION,
+    SLOT_OF_PREFIX,
+    answered_at,
+    slot_for_version,
+    wording_shown,
+)
 from clinical.wording import REFERENCE_LANGUAGE, wording
 
 
@@ -30,8 +38,10 @@ def wording_id(version: str) -> str:
 
 # Every wording ever shown, by version, in the reference language (what the portal explains
 # and tests/test_consent.py fingerprints; never remove one from the catalogue).
-WORDINGS: Dict[str, str] = {**wording(REFERENCE_LANGUAGE).section("consent.screening"),
-                            **wording(REFERENCE_LANGUAGE).section("consent.contact")}
+WORDINGS: dict[str, str] = {
+    **wording(REFERENCE_LANGUAGE).section("consent.screening"),
+    **wording(REFERENCE_LANGUAGE).section("consent.contact"),
+}
 SCREENING_CONSENT_TEMPLATE = WORDINGS[SCREENING_CONSENT_VERSION]
 CONTACT_CONSENT_TEMPLATE = WORDINGS[CONTACT_CONSENT_VERSION]
 
@@ -41,8 +51,9 @@ def fingerprint(template: str) -> str:
 
 
 def screening_consent_text(clinic_name: str, emergency_number: str, language: str = REFERENCE_LANGUAGE) -> str:
-    return wording(language).say(wording_id(SCREENING_CONSENT_VERSION), clinic_name=clinic_name,
-                                 emergency_number=emergency_number)
+    return wording(language).say(
+        wording_id(SCREENING_CONSENT_VERSION), clinic_name=clinic_name, emergency_number=emergency_number
+    )
 
 
 def contact_consent_text(clinic_name: str, contact: Any, language: str = REFERENCE_LANGUAGE) -> str:

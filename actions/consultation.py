@@ -1,10 +1,11 @@
 """The consultation request (``consultation_form``): name, a phone number or email,
 preferred times and consent to be contacted; stored for the clinic's staff."""
+
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -12,9 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent
 from actions import tracker_utils as tu
-from actions.safety_findings import record_mentions
 from actions.outcome import consultation_offer_buttons
 from actions.questions import answer
+from actions.safety_findings import record_mentions
 from clinical import consultation_store
 from clinical.contact import parse_contact
 from clinical.knowledge import knowledge, question_part
@@ -27,19 +28,23 @@ CONTACT_SLOTS = tu.CONTACT_SLOTS
 NAME_PREFIX_RE = re.compile(
     r"^(?:(?:hi|hello|hey|thanks|thank you|ok|okay|sure|yes|yeah)[,!.]?\s+)*"
     r"(?:(?:my name is|my name's|name's|the name's|name is|i am|i'm|im|it's|its|this is|call me|you can call me|"
-    r"name:)(?:\s+|$))?", re.I)
+    r"name:)(?:\s+|$))?",
+    re.I,
+)
 NAME_SUFFIX_RE = re.compile(r"\s+(?:here|thanks|thank you|please)[.!]*$", re.I)
 # (button title in the clinic's language, the value stored for staff). Every patient text of
 # this module is in the wording catalogue (clinical/wording/<language>.yml, "consultation.").
-TIME_CHOICES = [(tu.say(f"consultation.time_buttons.{value.replace(' ', '_')}"), value)
-                for value in ("weekday mornings", "weekday afternoons", "evenings", "weekends", "any time")]
+TIME_CHOICES = [
+    (tu.say(f"consultation.time_buttons.{value.replace(' ', '_')}"), value)
+    for value in ("weekday mornings", "weekday afternoons", "evenings", "weekends", "any time")
+]
 MAX_FREE_TEXT = 200
 # Knowledge-base entries about booking itself: a booking request matched to them is a booking.
 BOOKING_ENTRIES = ("booking", "consultation", "what_to_bring")
 GIVE_UP_TEXT = tu.say("consultation.give_up")
 
 
-def parse_name(text: str) -> Optional[str]:
+def parse_name(text: str) -> str | None:
     name = NAME_SUFFIX_RE.sub("", NAME_PREFIX_RE.sub("", (text or "").strip(), count=1)).strip(" .!,")
     if not name or len(name) > 100 or "@" in name or tu.is_payload_syntax(name):
         return None
@@ -51,15 +56,16 @@ def parse_name(text: str) -> Optional[str]:
 class AskContactSlot(Action):
     """Asks for one detail of the consultation request; subclassed per slot below."""
 
-    slot: Text = ""
-    choices: Tuple[Tuple[str, str], ...] = ()
+    slot: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"action_ask_{self.slot}" if self.slot else "action_ask_contact_base"
 
-    def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        dispatcher.utter_message(text=tu.say(f"consultation.ask.{self.slot}"),
-                                 buttons=[tu.button(t, v) for t, v in self.choices])
+    def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        dispatcher.utter_message(
+            text=tu.say(f"consultation.ask.{self.slot}"), buttons=[tu.button(t, v) for t, v in self.choices]
+        )
         return []
 
 
@@ -77,23 +83,24 @@ class AskContactTimes(AskContactSlot):
 
 
 class AskContactConsent(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_contact_consent"
 
-    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+    def run(self, dispatcher, tracker, domain) -> list[EventType]:
         s = tu.settings()
         dispatcher.utter_message(
             text=consent.contact_consent_text(s.clinic_name, tracker.get_slot("contact_details"), s.language),
-            buttons=tu.yes_no_buttons(), **{consent.METADATA_KEY: consent.CONTACT_CONSENT_VERSION})
+            buttons=tu.yes_no_buttons(),
+            **{consent.METADATA_KEY: consent.CONTACT_CONSENT_VERSION},
+        )
         return []
 
 
 class ValidateConsultationForm(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_consultation_form"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         slot = tracker.get_slot("requested_slot")
         if slot not in CONTACT_SLOTS or tracker.active_loop.get("name") != "consultation_form":
             return []
@@ -122,7 +129,7 @@ class ValidateConsultationForm(Action):
         return [SlotSet(slot, None), SlotSet("retry_question", slot)]
 
     @staticmethod
-    def _red_flags_mentioned(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    def _red_flags_mentioned(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """A refer-tier red flag mentioned while booking ("it's Sam, my lip has gone numb"):
         recorded and acknowledged like anywhere else (the urgent ones never get here: the
         NLU sends them to the safety net)."""
@@ -135,19 +142,19 @@ class ValidateConsultationForm(Action):
         return events + tu.outcome_events(result.outcome, result.reasons)
 
     @staticmethod
-    def _contact_name(text: str, choice: Optional[str], intent: str):
+    def _contact_name(text: str, choice: str | None, intent: str):
         name = parse_name(text)
         return name, tu.say("consultation.problem.contact_name")
 
     @staticmethod
-    def _contact_details(text: str, choice: Optional[str], intent: str):
+    def _contact_details(text: str, choice: str | None, intent: str):
         parsed = parse_contact(text, tu.settings().region)
         if parsed is None:
             return None, tu.say("consultation.problem.contact_details")
         return parsed[1], ""
 
     @staticmethod
-    def _contact_times(text: str, choice: Optional[str], intent: str):
+    def _contact_times(text: str, choice: str | None, intent: str):
         if choice:
             return choice, ""
         if not text or len(text) > MAX_FREE_TEXT:
@@ -155,32 +162,39 @@ class ValidateConsultationForm(Action):
         return text, ""
 
     @staticmethod
-    def _contact_consent(text: str, choice: Optional[str], intent: str):
+    def _contact_consent(text: str, choice: str | None, intent: str):
         answer = tu.yes_or_no(choice, intent)
         return answer, "" if answer is not None else tu.say("consultation.problem.contact_consent")
 
 
 class SubmitConsultation(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_submit_consultation"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("contact_consent") is not True:
             dispatcher.utter_message(text=tu.say("consultation.not_saved"))
-            return [SlotSet(k, None) for k in CONTACT_SLOTS] + [SlotSet("consultation_requested", False)] + \
-                after_request(dispatcher, tracker)
+            return (
+                [SlotSet(k, None) for k in CONTACT_SLOTS]
+                + [SlotSet("consultation_requested", False)]
+                + after_request(dispatcher, tracker)
+            )
         contact = tracker.get_slot("contact_details")
         kind, _ = parse_contact(contact, tu.settings().region) or ("phone", contact)
         try:
             consultation_store.save_request(
-                conversation_id=tracker.sender_id, name=tracker.get_slot("contact_name"), contact=contact,
-                contact_kind=kind, preferred_times=tracker.get_slot("contact_times"),
-                outcome=tracker.get_slot("screening_outcome"), reasons=tracker.get_slot("screening_reasons"),
+                conversation_id=tracker.sender_id,
+                name=tracker.get_slot("contact_name"),
+                contact=contact,
+                contact_kind=kind,
+                preferred_times=tracker.get_slot("contact_times"),
+                outcome=tracker.get_slot("screening_outcome"),
+                reasons=tracker.get_slot("screening_reasons"),
                 request_reason=tracker.get_slot("request_reason") or "screening",
                 consent_at=consent.answered_at(tracker.events, "contact_consent"),
                 consent_wording=consent.wording_shown(tracker.events, "contact_consent")
-                or consent.CONTACT_CONSENT_VERSION)
+                or consent.CONTACT_CONSENT_VERSION,
+            )
         except Exception:  # the database is down: say so, never pretend it worked
             logger.exception("Could not store a consultation request")
             dispatcher.utter_message(text=tu.say("consultation.store_failed"))
@@ -189,10 +203,11 @@ class SubmitConsultation(Action):
         return [SlotSet("consultation_requested", True)] + after_request(dispatcher, tracker)
 
 
-def after_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+def after_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """A call back asked for mid-questionnaire: the questionnaire resumes where it was."""
-    events: List[EventType] = [SlotSet(slot, None) for slot in ("request_reason", "callback_resume")
-                               if tracker.get_slot(slot) is not None]
+    events: list[EventType] = [
+        SlotSet(slot, None) for slot in ("request_reason", "callback_resume") if tracker.get_slot(slot) is not None
+    ]
     resume = tracker.get_slot("callback_resume")
     if resume == "screening_form":
         dispatcher.utter_message(text=tu.reply("questions_resume"))
@@ -201,10 +216,10 @@ def after_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
 
 
 class DeclineConsultation(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_decline_consultation"
 
-    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+    def run(self, dispatcher, tracker, domain) -> list[EventType]:
         dispatcher.utter_message(text=tu.say("consultation.declined"))
         return [SlotSet("consultation_requested", False)]
 
@@ -213,10 +228,10 @@ class OfferConsultation(Action):
     """The consultation offer again, after a reply that was neither yes nor no; a second
     such reply is taken as "not now" (the offer stays open: booking instructions given)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_offer_consultation"
 
-    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+    def run(self, dispatcher, tracker, domain) -> list[EventType]:
         text = tu.latest_text(tracker)
         if tu.latest_intent(tracker) == tu.OUT_OF_SCOPE and tu.looks_like_a_question(text):
             # "can I fly after it?" is a question, not a reply to the offer: it is passed to
@@ -234,10 +249,10 @@ class OfferConsultation(Action):
 class BookConsultation(Action):
     """A request to book at any point: only after a screening that was not urgent."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_book_consultation"
 
-    def run(self, dispatcher, tracker, domain) -> List[EventType]:
+    def run(self, dispatcher, tracker, domain) -> list[EventType]:
         text = tu.latest_text(tracker)
         if not tu.is_payload_syntax(text):
             # A second opinion: the classifier hears some questions as "book" ("botox for

@@ -1,12 +1,20 @@
 """The frame of the conversation: session start, consent, stopping, starting over and
 the fallback."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import (ActionExecuted, ActiveLoop, AllSlotsReset, EventType, SessionStarted, SlotSet,
-                             UserUtteranceReverted)
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActiveLoop,
+    AllSlotsReset,
+    EventType,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+)
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent
@@ -21,22 +29,23 @@ CONSENT_TAKEN_AS_NO = tu.say("consent.taken_as_no")  # texts: clinical/wording/<
 class SessionStart(Action):
     """Starts a session with the clinic's settings in slots for the responses."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_session_start"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
-        carried = [SlotSet(k, v) for k, v in tracker.slots.items()
-                   if v is not None and k not in ("session_started_metadata", "requested_slot")]
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        carried = [
+            SlotSet(k, v)
+            for k, v in tracker.slots.items()
+            if v is not None and k not in ("session_started_metadata", "requested_slot")
+        ]
         return [SessionStarted(), *carried, *tu.clinic_slot_events(), ActionExecuted("action_listen")]
 
 
 class AskConsent(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_consent_given"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         s = tu.settings()
         # The wording version travels in the message's metadata, so the tracker store keeps
         # what the person agreed to with their answer (actions/consent.py).
@@ -49,11 +58,10 @@ class AskConsent(Action):
 
 
 class ValidateConsentForm(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_consent_form"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("requested_slot") != "consent_given":
             return []
         # The words first: "no, I'd rather not share health details" is a no even if it
@@ -90,13 +98,12 @@ class ValidateConsentForm(Action):
 
 
 class StopScreening(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_stop_screening"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(text=tu.say("conversation.stopped"))
-        events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)]
+        events: list[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)]
         if tracker.get_slot("screening_status") in (None, "in_progress", "awaiting_confirmation"):
             events.append(SlotSet("screening_status", "stopped"))
         return events
@@ -105,21 +112,19 @@ class StopScreening(Action):
 class StartOver(Action):
     """Clears every answer (the transcript stays for the clinic) and starts again."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_start_over"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(text=tu.say("conversation.start_over"))
         return [ActiveLoop(None), AllSlotsReset(), *tu.clinic_slot_events()]
 
 
 class CoreFallback(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_core_fallback"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(text=tu.say("conversation.fallback"))
         # Like Rasa's default fallback: forget the message so the dialogue state is as
         # before it, and listen again (the transcript keeps it for staff).

@@ -1,8 +1,9 @@
 """The end of the questionnaire: the summary to confirm or correct, then the outcome."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -11,13 +12,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import tracker_utils as tu
 from actions.safety_findings import mentioned_flags
 from clinical.answers import find_corrections
-from clinical.typed_answers import read_summary_reply
 from clinical.rules import EMERGENCY, URGENT_CARE, evaluate, tmd_screener_score
+from clinical.typed_answers import read_summary_reply
 
 # Every text is in the wording catalogue (clinical/wording/<language>.yml, "summary." and "outcome.").
 KEPT_AS_THEY_ARE = tu.say("summary.kept_as_they_are")
-SECTION_BUTTONS = [(tu.say(f"summary.section_buttons.{section}"), section)
-                   for section in ("red_flags", "symptoms", "pregnancy", "medical_history")]
+SECTION_BUTTONS = [
+    (tu.say(f"summary.section_buttons.{section}"), section)
+    for section in ("red_flags", "symptoms", "pregnancy", "medical_history")
+]
 CONFIRM_BUTTONS = [
     {"title": tu.say("summary.confirm_button"), "payload": "/affirm"},
     {"title": tu.say("summary.change_button"), "payload": "/change_answer"},
@@ -29,20 +32,55 @@ def change_section_payload(section: str) -> str:
 
 
 # Typed choices of a section ("redo the symptom questions").
-SECTION_WORDS = [("red_flags", ("safety", "red flag", "warning", "age", "emergency", "how old")),
-                 ("symptoms", ("symptom", "pain", "grind", "clench", "click", "lock", "how long", "stiff", "chew",
-                               "headache", "tried", "splint", "guard")),
-                 ("pregnancy", ("pregnan", "breastfeed", "breast feed")),
-                 ("medical_history", ("health", "medic", "history", "allerg", "inhaler", "tablet", "pill", "heart",
-                                      "surgery", "botox", "blood", "asthma", "drug"))]
+SECTION_WORDS = [
+    ("red_flags", ("safety", "red flag", "warning", "age", "emergency", "how old")),
+    (
+        "symptoms",
+        (
+            "symptom",
+            "pain",
+            "grind",
+            "clench",
+            "click",
+            "lock",
+            "how long",
+            "stiff",
+            "chew",
+            "headache",
+            "tried",
+            "splint",
+            "guard",
+        ),
+    ),
+    ("pregnancy", ("pregnan", "breastfeed", "breast feed")),
+    (
+        "medical_history",
+        (
+            "health",
+            "medic",
+            "history",
+            "allerg",
+            "inhaler",
+            "tablet",
+            "pill",
+            "heart",
+            "surgery",
+            "botox",
+            "blood",
+            "asthma",
+            "drug",
+        ),
+    ),
+]
 
 
 class ShowSummary(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_show_summary"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any], answers: Dict[str, Any] = None) -> List[EventType]:
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], answers: dict[str, Any] = None
+    ) -> list[EventType]:
         lines = tu.questionnaire().summary_lines(answers if answers is not None else tu.answers_from(tracker))
         dispatcher.utter_message(text=tu.say("summary.heading") + "\n" + "\n".join(lines))
         dispatcher.utter_message(text=tu.say("summary.confirm"), buttons=CONFIRM_BUTTONS)
@@ -50,11 +88,10 @@ class ShowSummary(Action):
 
 
 class AskWhatToChange(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_what_to_change"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(
             text=tu.say("summary.which_part"),
             buttons=[{"title": t, "payload": change_section_payload(s)} for t, s in SECTION_BUTTONS]
@@ -68,11 +105,10 @@ class AskWhatToChange(Action):
 class ChangeSection(Action):
     """Clears one section's answers so the screening form asks them again."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_change_section"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         section = self._chosen_section(tracker)
         if section is None:
             # The rule goes on to the questionnaire, which has nothing to ask and shows
@@ -84,18 +120,23 @@ class ChangeSection(Action):
         return self.clear(section)
 
     @staticmethod
-    def clear(section: str) -> List[EventType]:
+    def clear(section: str) -> list[EventType]:
         cleared = [SlotSet(q.id, None) for q in tu.questionnaire().questions if q.section == section]
-        return cleared + [SlotSet("retry_question", None),
-                          *tu.outcome_events(None, None)]
+        return cleared + [SlotSet("retry_question", None), *tu.outcome_events(None, None)]
 
     @staticmethod
     def _chosen_section(tracker: Tracker) -> Any:
         text = tu.latest_text(tracker).strip()
         if tu.is_payload_syntax(text):
             offered = tu.offered_payloads(tracker)
-            return next((section for _, section in SECTION_BUTTONS
-                         if text == change_section_payload(section) and text in offered), None)
+            return next(
+                (
+                    section
+                    for _, section in SECTION_BUTTONS
+                    if text == change_section_payload(section) and text in offered
+                ),
+                None,
+            )
         lowered = text.lower()
         return next((section for section, words in SECTION_WORDS if any(w in lowered for w in words)), None)
 
@@ -106,11 +147,10 @@ class ApplyCorrection(Action):
     good"), a wish to change something ("the age is wrong"), a section, or nothing
     readable. Every branch moves on: data/rules.yml lists where each one goes."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_apply_correction"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         questionnaire = tu.questionnaire()
         answers = tu.answers_from(tracker)
         changes = find_corrections(questionnaire.questions, answers, tu.our_entities(tracker))
@@ -138,9 +178,9 @@ class ApplyCorrection(Action):
         return [SlotSet("retry_question", "summary")] + ShowSummary().run(dispatcher, tracker, domain)
 
     @staticmethod
-    def _apply(dispatcher, tracker, domain, changes: Dict[str, Any], answers: Dict[str, Any]) -> List[EventType]:
+    def _apply(dispatcher, tracker, domain, changes: dict[str, Any], answers: dict[str, Any]) -> list[EventType]:
         questionnaire = tu.questionnaire()
-        events: List[EventType] = []
+        events: list[EventType] = []
         for qid, value in changes.items():
             dispatcher.utter_message(text=tu.updated_answer_text(questionnaire.get(qid), value))
             events.append(SlotSet(qid, value))
@@ -149,11 +189,12 @@ class ApplyCorrection(Action):
             # The correction opened a question (a new age makes the over-50 question apply)
             # or raised a red flag: back to the questionnaire, which asks or stops at once.
             return events + [FollowupAction("screening_form")]
-        return events + [SlotSet("retry_question", None)] + ShowSummary().run(
-            dispatcher, tracker, domain, answers=updated)
+        return (
+            events + [SlotSet("retry_question", None)] + ShowSummary().run(dispatcher, tracker, domain, answers=updated)
+        )
 
 
-def give_outcome(dispatcher: CollectingDispatcher, answers: Dict[str, Any]) -> List[EventType]:
+def give_outcome(dispatcher: CollectingDispatcher, answers: dict[str, Any]) -> list[EventType]:
     """Explains the outcome of these answers and returns the slots that record it. Also
     used by the safety net, which stops at a red flag from any point of the conversation."""
     settings = tu.settings()
@@ -183,20 +224,19 @@ def urgent_action(tier: Any) -> str:
 class GiveOutcome(Action):
     """Works out the outcome from the answers and explains it in plain words."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_give_outcome"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         return give_outcome(dispatcher, tu.answers_from(tracker))
 
     @staticmethod
-    def _urgent(dispatcher: CollectingDispatcher, tier: Any, reasons: List[str]) -> None:
+    def _urgent(dispatcher: CollectingDispatcher, tier: Any, reasons: list[str]) -> None:
         dispatcher.utter_message(text=f"{urgent_action(tier)}\n\n" + "\n".join(reasons[:1]))
         dispatcher.utter_message(text=tu.say("outcome.urgent_care.closing"))
 
     @staticmethod
-    def _non_urgent(dispatcher: CollectingDispatcher, outcome: str, reasons: List[str]) -> None:
+    def _non_urgent(dispatcher: CollectingDispatcher, outcome: str, reasons: list[str]) -> None:
         opening = tu.say(f"outcome.{outcome}.opening")
         text = opening
         if reasons:
@@ -207,6 +247,8 @@ class GiveOutcome(Action):
         dispatcher.utter_message(text=tu.say("outcome.offer_consultation"), buttons=consultation_offer_buttons())
 
 
-def consultation_offer_buttons() -> List[Dict[str, str]]:
-    return [{"title": tu.say("buttons.yes_please"), "payload": "/affirm"},
-            {"title": tu.say("buttons.no_thanks"), "payload": "/deny"}]
+def consultation_offer_buttons() -> list[dict[str, str]]:
+    return [
+        {"title": tu.say("buttons.yes_please"), "payload": "/affirm"},
+        {"title": tu.say("buttons.no_thanks"), "payload": "/deny"},
+    ]

@@ -4,9 +4,10 @@ and a call back (the consultation request form, reason "asked for a person").
 After an urgent outcome there is no booking and no call-back form (reference section 1):
 the urgent advice comes first, then the clinic's number.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -31,10 +32,10 @@ def say_urgent_contact(dispatcher: CollectingDispatcher, tracker: Tracker) -> No
     dispatcher.utter_message(text=tu.reply("person_contact_urgent"))
 
 
-def offer_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+def offer_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """How to reach the clinic and the offer of a call back; after an urgent outcome the
     urgent advice first and no call back."""
-    events: List[EventType] = [SlotSet("person_requested", True)]
+    events: list[EventType] = [SlotSet("person_requested", True)]
     if urgent(tracker):
         say_urgent_contact(dispatcher, tracker)
         return events
@@ -43,8 +44,10 @@ def offer_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
         # Already taking their details for a call back: no second offer.
         dispatcher.utter_message(text=text)
         return events
-    dispatcher.utter_message(text=f"{text}\n\n{tu.reply('callback_offer')}",
-                             buttons=[{"title": tu.reply("callback_button"), "payload": "/request_callback"}])
+    dispatcher.utter_message(
+        text=f"{text}\n\n{tu.reply('callback_offer')}",
+        buttons=[{"title": tu.reply("callback_button"), "payload": "/request_callback"}],
+    )
     return events
 
 
@@ -52,11 +55,10 @@ class OfferPerson(Action):
     """ "I want to talk to someone": how to reach the clinic, and the offer of a call back.
     A form in progress asks its pending question again afterwards (data/rules.yml)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_offer_person"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         return offer_person(dispatcher, tracker)
 
 
@@ -64,12 +66,11 @@ class RequestCallback(Action):
     """ "Call me back": the consultation request form, marked as a wish to talk to a
     person; the questionnaire under way resumes after it (actions/consultation.py)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_request_callback"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
-        events: List[EventType] = [SlotSet("person_requested", True), SlotSet("request_reason", ASKED_FOR_PERSON)]
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        events: list[EventType] = [SlotSet("person_requested", True), SlotSet("request_reason", ASKED_FOR_PERSON)]
         if urgent(tracker):
             say_urgent_contact(dispatcher, tracker)
             return events

@@ -4,9 +4,10 @@ One generic ask action per question is generated from clinical/questionnaire.yml
 one validation action interprets each reply, applies corrections, re-asks unclear
 answers once, and stops the questionnaire at once when a red flag makes it urgent.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -17,23 +18,29 @@ from actions import tracker_utils as tu
 from actions.questions import answer, answer_if_asked
 from clinical.answers import find_corrections, find_pre_answers, interpret, uses_entity
 from clinical.knowledge import question_part
-from clinical.safety_net import scan
-from clinical.typed_answers import asks_something
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import EMERGENCY, SAME_DAY, evaluate, load_rulebook
+from clinical.safety_net import scan
+from clinical.typed_answers import asks_something
 
 # The wording is in the catalogue (clinical/wording/<language>.yml, "questionnaire.").
-SECTION_INTROS = {"red_flags": "", **{section: tu.say(f"questionnaire.section_intro.{section}")
-                                      for section in ("symptoms", "pregnancy", "medical_history")}}
-CLARIFY = {reason: tu.say(f"questionnaire.clarify.{reason}")
-           for reason in ("dont_know", "hedge", "vague_number", "out_of_range", "not_understood", "payload",
-                          "out_of_scope")}
+SECTION_INTROS = {
+    "red_flags": "",
+    **{
+        section: tu.say(f"questionnaire.section_intro.{section}")
+        for section in ("symptoms", "pregnancy", "medical_history")
+    },
+}
+CLARIFY = {
+    reason: tu.say(f"questionnaire.clarify.{reason}")
+    for reason in ("dont_know", "hedge", "vague_number", "out_of_range", "not_understood", "payload", "out_of_scope")
+}
 RECORDED_UNSURE = tu.say("questionnaire.recorded_unsure")
 # A red-flag question is recorded "not sure" only with its advice shown again (reference s.2).
 RECORDED_UNSURE_RED_FLAG = tu.settings().wording.text("questionnaire.recorded_unsure_red_flag")  # {advice}
 
 
-def question_buttons(question: Question) -> List[Dict[str, str]]:
+def question_buttons(question: Question) -> list[dict[str, str]]:
     if question.type == "yes_no":
         return tu.yes_no_buttons(extra_unsure=True)
     buttons = [tu.button(o.label, o.value) for o in question.options]
@@ -45,24 +52,23 @@ def question_buttons(question: Question) -> List[Dict[str, str]]:
 class AskQuestionAction(Action):
     """Asks one screening question, with its buttons; subclassed per question below."""
 
-    question_id: Text = ""
+    question_id: str = ""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         # The generic base class registers under a name no domain uses.
         return f"action_ask_{self.question_id}" if self.question_id else "action_ask_question_base"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         questionnaire = tu.questionnaire()
         question = questionnaire.get(self.question_id)
         answers = tu.answers_from(tracker)
         intro = SECTION_INTROS.get(question.section, "")
-        section_started = any(answers.get(q.id) not in (None, NOT_ASKED)
-                              for q in questionnaire.questions if q.section == question.section)
+        section_started = any(
+            answers.get(q.id) not in (None, NOT_ASKED) for q in questionnaire.questions if q.section == question.section
+        )
         if intro and not section_started and tracker.get_slot("retry_question") != question.id:
             dispatcher.utter_message(text=intro)
-        dispatcher.utter_message(text=tu.question_text(question),
-                                 buttons=question_buttons(question))
+        dispatcher.utter_message(text=tu.question_text(question), buttons=question_buttons(question))
         return []
 
 
@@ -70,30 +76,31 @@ class AskQuestionAction(Action):
 # rasa-sdk finds actions through Action.__subclasses__(), which holds only weak
 # references, so unreferenced classes could be garbage-collected before registration.
 ASK_ACTIONS = {
-    q.id: type(f"Ask_{q.id}", (AskQuestionAction,), {"question_id": q.id})
-    for q in tu.questionnaire().questions
+    q.id: type(f"Ask_{q.id}", (AskQuestionAction,), {"question_id": q.id}) for q in tu.questionnaire().questions
 }
 
 
 class ValidateScreeningForm(Action):
     """Interprets the reply to the pending question and decides what comes next."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_screening_form"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         questionnaire = tu.questionnaire()
         answers = tu.answers_from(tracker)
         pending = tracker.get_slot("requested_slot")
         answering = pending in questionnaire.ids and tracker.active_loop.get("name") == "screening_form"
-        if answering and tu.is_interruption(tracker, tu.SCREENING_INTERRUPTION_INTENTS) \
-                and not self._answers_by_its_words(tracker, questionnaire.get(pending)) \
-                and not scan(tu.latest_text(tracker), pending):
+        if (
+            answering
+            and tu.is_interruption(tracker, tu.SCREENING_INTERRUPTION_INTENTS)
+            and not self._answers_by_its_words(tracker, questionnaire.get(pending))
+            and not scan(tu.latest_text(tracker), pending)
+        ):
             # Let the rules answer; the form then repeats the question. Never when the
             # words hold a red flag or distress: the safety net below records it first.
             return []
-        events: List[EventType] = [SlotSet("screening_status", "in_progress")]
+        events: list[EventType] = [SlotSet("screening_status", "in_progress")]
 
         if answering:
             question = questionnaire.get(pending)
@@ -105,8 +112,11 @@ class ValidateScreeningForm(Action):
             if question.id not in checked.recorded and self._only_asks(tracker, question):
                 # "I have a filling booked the day after, is that ok?": a question, not an
                 # answer. It gets its answer (or goes to the clinic) and the question stays.
-                return events + answer(dispatcher, tracker, question_part(tu.latest_text(tracker))) + \
-                    [SlotSet("requested_slot", question.id)]
+                return (
+                    events
+                    + answer(dispatcher, tracker, question_part(tu.latest_text(tracker)))
+                    + [SlotSet("requested_slot", question.id)]
+                )
             if question.id not in checked.recorded:
                 events += self._handle_reply(dispatcher, tracker, question, answers, protected=checked.recorded)
             events += self._pre_answers(dispatcher, tracker, question, answers)
@@ -130,16 +140,19 @@ class ValidateScreeningForm(Action):
             # age: the age decides whether it applies, so it is asked now.
             following = questionnaire.get("patient_age")
         if following is None:
-            return events + [SlotSet("screening_status", "awaiting_confirmation"),
-                             SlotSet("requested_slot", None)]
+            return events + [SlotSet("screening_status", "awaiting_confirmation"), SlotSet("requested_slot", None)]
         return events + [SlotSet("requested_slot", following.id)]
 
-    def _record_unsure(self, dispatcher: CollectingDispatcher, question: Question,
-                       answers: Dict[str, Any]) -> List[EventType]:
+    def _record_unsure(
+        self, dispatcher: CollectingDispatcher, question: Question, answers: dict[str, Any]
+    ) -> list[EventType]:
         answers[question.id] = UNSURE
         if question.section == "red_flags" and question.id != "patient_age":
-            dispatcher.utter_message(text=tu.say("questionnaire.recorded_unsure_red_flag",
-                                                 advice=safety.advice(self._tier_of_question(question))))
+            dispatcher.utter_message(
+                text=tu.say(
+                    "questionnaire.recorded_unsure_red_flag", advice=safety.advice(self._tier_of_question(question))
+                )
+            )
         else:
             dispatcher.utter_message(text=RECORDED_UNSURE)
         return [SlotSet(question.id, UNSURE), SlotSet("retry_question", None)]
@@ -169,14 +182,15 @@ class ValidateScreeningForm(Action):
         return reading.understood or reading.unclear_reason in ("hedge", "dont_know", "vague_number", "out_of_range")
 
     @staticmethod
-    def _pre_answers(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question,
-                     answers: Dict[str, Any]) -> List[EventType]:
+    def _pre_answers(
+        dispatcher: CollectingDispatcher, tracker: Tracker, question: Question, answers: dict[str, Any]
+    ) -> list[EventType]:
         """Questions this reply already answered ("warfarin" at the medicines question
         answers the blood-thinner one): recorded, said back, and not asked again."""
         spare = [e for e in tu.our_entities(tracker) if not uses_entity(question, e)]
         if question.type == "medicines":
             spare = tu.our_entities(tracker)  # the medicines named answer the follow-ups
-        events: List[EventType] = []
+        events: list[EventType] = []
         later = [q for q in tu.questionnaire().questions if q.id != question.id]
         for qid, value in find_pre_answers(later, answers, spare).items():
             answers[qid] = value
@@ -184,13 +198,19 @@ class ValidateScreeningForm(Action):
             dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))
         return events
 
-    def _handle_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                      question: Question, answers: Dict[str, Any], protected=()) -> List[EventType]:
+    def _handle_reply(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        question: Question,
+        answers: dict[str, Any],
+        protected=(),
+    ) -> list[EventType]:
         """Updates ``answers`` in place and returns the slot events for this reply."""
         entities = tu.our_entities(tracker)
         intent = tu.effective_intent(tracker)
         text = tu.latest_text(tracker)
-        events: List[EventType] = []
+        events: list[EventType] = []
 
         if tu.is_forged_payload(tracker):
             reading = None
@@ -229,7 +249,7 @@ class ValidateScreeningForm(Action):
         return [SlotSet("retry_question", question.id)]
 
 
-def _mentions(condition: Dict[str, Any], question_id: str) -> bool:
+def _mentions(condition: dict[str, Any], question_id: str) -> bool:
     if "all" in condition or "any" in condition:
         return any(_mentions(c, question_id) for c in condition.get("all", condition.get("any", [])))
     return condition.get("question") == question_id

@@ -1,10 +1,11 @@
 """Patients' questions: the reviewed answer from the knowledge base, or an honest "I don't
 have a checked answer" with the question passed to the clinic (``unanswered_questions``)."""
+
 from __future__ import annotations
 
 import json
 import time
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -19,11 +20,17 @@ UNANSWERED_SLOT = "unanswered_questions"
 SUGGESTION_ENTITY = "faq_entry"
 MAX_WORDS = 500  # what staff see of one question; the transcript keeps the whole message
 # Where a question came outside the questionnaire, in the words the portal shows.
-PLACES = {"consent_form": "consent", "consultation_form": "booking", "awaiting_confirmation": "summary",
-          "choosing_change": "summary", "completed": "outcome", "urgent_stop": "outcome"}
+PLACES = {
+    "consent_form": "consent",
+    "consultation_form": "booking",
+    "awaiting_confirmation": "summary",
+    "choosing_change": "summary",
+    "completed": "outcome",
+    "urgent_stop": "outcome",
+}
 
 
-def where_asked(tracker: Tracker) -> Optional[str]:
+def where_asked(tracker: Tracker) -> str | None:
     """Where in the conversation the question came, for staff: the pending questionnaire
     question, or consent / booking / summary / outcome."""
     loop = (tracker.active_loop or {}).get("name")
@@ -32,7 +39,7 @@ def where_asked(tracker: Tracker) -> Optional[str]:
     return PLACES.get(loop) or PLACES.get(tracker.get_slot("screening_status"))
 
 
-def answer(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
+def answer(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[EventType]:
     """Sends the matching entry's answer; or says there is no checked answer, offers the
     nearest entries as buttons (the patient chooses, nothing is answered unasked) and adds
     the question to the conversation's ``unanswered_questions`` for the clinic."""
@@ -43,12 +50,19 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> Lis
         return []
     dispatcher.utter_message(text=tu.reply("no_checked_answer"))
     if match.suggestions:
-        dispatcher.utter_message(text=tu.reply("suggestions"),
-                                 buttons=[{"title": e.topic, "payload": suggestion_payload(e.id)}
-                                          for e in match.suggestions])
+        dispatcher.utter_message(
+            text=tu.reply("suggestions"),
+            buttons=[{"title": e.topic, "payload": suggestion_payload(e.id)} for e in match.suggestions],
+        )
     unanswered = list(tracker.get_slot(UNANSWERED_SLOT) or [])
-    unanswered.append({"words": text.strip()[:MAX_WORDS], "at": time.time(), "context": where_asked(tracker),
-                       "suggested": [e.id for e in match.suggestions]})
+    unanswered.append(
+        {
+            "words": text.strip()[:MAX_WORDS],
+            "at": time.time(),
+            "context": where_asked(tracker),
+            "suggested": [e.id for e in match.suggestions],
+        }
+    )
     return [SlotSet(UNANSWERED_SLOT, unanswered)]
 
 
@@ -56,7 +70,7 @@ def suggestion_payload(entry_id: str) -> str:
     return f"/{tu.QUESTION_INTENTS[0]}{json.dumps({SUGGESTION_ENTITY: entry_id})}"
 
 
-def chosen_suggestion(tracker: Tracker) -> Optional[str]:
+def chosen_suggestion(tracker: Tracker) -> str | None:
     """The entry behind a tapped "might help" button; only one the assistant just offered
     counts (a typed payload is never an answer)."""
     entry_id = tu.button_value(tracker, intent=tu.QUESTION_INTENTS[0], entity=SUGGESTION_ENTITY)
@@ -67,11 +81,10 @@ class AnswerQuestion(Action):
     """A question about the treatment or the clinic (intent ask_question, or out_of_scope
     phrased as a question), at any point."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_question"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tu.latest_text(tracker)
         chosen = chosen_suggestion(tracker)
         if chosen is not None:
@@ -95,7 +108,7 @@ class AnswerQuestion(Action):
         return events
 
 
-def answer_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+def answer_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """An answer that also asks something ("yes - who sees my answers?"): the question gets
     its answer too (or is passed to the clinic)."""
     text = tu.latest_text(tracker)

@@ -15,10 +15,11 @@ same message can also answer the pending question. Everywhere else the NLU marks
 message ``safety_concern`` (medical_nlu/safety_component.py) and data/rules.yml sends it
 to ``action_safety_net``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -41,7 +42,8 @@ CHECK_DISTRESS, CHECK_RED_FLAG, CHECK_HANDLED = "distress", "red_flag", "handled
 # Wording
 # ---------------------------------------------------------------------------------------
 
-def safety_messages() -> Dict[str, Any]:
+
+def safety_messages() -> dict[str, Any]:
     """The safety net's wording in the clinic's language (the catalogue's ``safety`` section)."""
     return clinical_safety_messages(tu.settings().language)
 
@@ -50,12 +52,12 @@ def message(key: str, **values: Any) -> str:
     return tu.say(f"safety.{key}", contacts=tu.settings().crisis_contacts_text(), **values)
 
 
-def advice(level: Optional[str]) -> str:
+def advice(level: str | None) -> str:
     """What to do now for a tier (emergency / same_day)."""
     return tu.say(f"safety.advice.{EMERGENCY if level == EMERGENCY else SAME_DAY}")
 
 
-def yes_no_buttons(labels_key: str) -> List[Dict[str, str]]:
+def yes_no_buttons(labels_key: str) -> list[dict[str, str]]:
     labels = safety_messages()[labels_key]
     return [tu.button(labels["yes"], "yes"), tu.button(labels["no"], "no")]
 
@@ -64,22 +66,23 @@ def yes_no_buttons(labels_key: str) -> List[Dict[str, str]]:
 # Responding to findings
 # ---------------------------------------------------------------------------------------
 
-def respond_to_distress(dispatcher: CollectingDispatcher, tracker: Tracker,
-                        finding: Finding) -> List[EventType]:
+
+def respond_to_distress(dispatcher: CollectingDispatcher, tracker: Tracker, finding: Finding) -> list[EventType]:
     """The reply, the crisis contacts, the flag; safety_check_form then asks if they're safe."""
     dispatcher.utter_message(text=message("distress"))
     dispatcher.utter_message(text=message("crisis_contacts"))
-    return with_flags(tracker, [finding]) + [SlotSet("safety_check", CHECK_DISTRESS),
-                                             SlotSet("safety_answer", None)]
+    return with_flags(tracker, [finding]) + [SlotSet("safety_check", CHECK_DISTRESS), SlotSet("safety_answer", None)]
 
 
-def ask_to_confirm(tracker: Tracker, finding: Finding) -> List[EventType]:
+def ask_to_confirm(tracker: Tracker, finding: Finding) -> list[EventType]:
     return with_flags(tracker, [finding]) + [
-        SlotSet("safety_check", CHECK_RED_FLAG), SlotSet("safety_check_flag", finding.flag),
-        SlotSet("safety_answer", None)]
+        SlotSet("safety_check", CHECK_RED_FLAG),
+        SlotSet("safety_check_flag", finding.flag),
+        SlotSet("safety_answer", None),
+    ]
 
 
-def record(finding: Finding, answers: Dict[str, Any]) -> List[EventType]:
+def record(finding: Finding, answers: dict[str, Any]) -> list[EventType]:
     """The red flag as the answer to its question (``answers`` updated in place)."""
     answers[finding.question] = finding.value
     return [SlotSet(finding.question, finding.value)]
@@ -87,20 +90,23 @@ def record(finding: Finding, answers: Dict[str, Any]) -> List[EventType]:
 
 @dataclass
 class InFormResult:
-    events: List[EventType] = field(default_factory=list)
-    stop: bool = False            # end the screening form now (distress, a flag to confirm)
+    events: list[EventType] = field(default_factory=list)
+    stop: bool = False  # end the screening form now (distress, a flag to confirm)
     recorded: set = field(default_factory=set)  # questions answered by a red flag
 
 
-def check_in_form(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question,
-                  answers: Dict[str, Any]) -> InFormResult:
+def check_in_form(
+    dispatcher: CollectingDispatcher, tracker: Tracker, question: Question, answers: dict[str, Any]
+) -> InFormResult:
     """The safety net on a reply during the questionnaire, before it is read as an answer."""
     found = findings_for(tracker, question.id, answers)
     result = InFormResult()
     distress = next((f for f in found if f.kind == DISTRESS), None)
     if distress:
         result.events = respond_to_distress(dispatcher, tracker, distress) + [
-            SlotSet("safety_interrupted", "screening_form"), SlotSet("requested_slot", None)]
+            SlotSet("safety_interrupted", "screening_form"),
+            SlotSet("requested_slot", None),
+        ]
         result.stop = True
         return result
     urgent = [f for f in found if tier(f, answers)]
@@ -108,14 +114,21 @@ def check_in_form(dispatcher: CollectingDispatcher, tracker: Tracker, question: 
     certain = [f for f in urgent if f.certain]
     if uncertain and not certain:
         result.events = ask_to_confirm(tracker, uncertain[0]) + [
-            SlotSet("safety_interrupted", "screening_form"), SlotSet("requested_slot", None)]
+            SlotSet("safety_interrupted", "screening_form"),
+            SlotSet("requested_slot", None),
+        ]
         result.stop = True
         return result
     # Refer-tier flags are recorded and the questionnaire goes on; a hedged one at its own
     # question is that question's hedge ("I think my hearing might be worse?"): asked again.
-    to_record = certain + [f for f in found if f.kind == RED_FLAG and not tier(f, answers)
-                           and not (f.needs_age and isinstance(answers.get("patient_age"), (int, float)))
-                           and not (f.question == question.id and not f.certain)]
+    to_record = certain + [
+        f
+        for f in found
+        if f.kind == RED_FLAG
+        and not tier(f, answers)
+        and not (f.needs_age and isinstance(answers.get("patient_age"), (int, float)))
+        and not (f.question == question.id and not f.certain)
+    ]
     recorded_questions = set()
     for finding in to_record:
         if finding.question in recorded_questions:
@@ -138,18 +151,20 @@ def check_in_form(dispatcher: CollectingDispatcher, tracker: Tracker, question: 
 # Actions
 # ---------------------------------------------------------------------------------------
 
+
 class SafetyNet(Action):
     """A red flag or distress outside the questionnaire (consent, summary, booking...)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_safety_net"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         answers = tu.answers_from(tracker)
         loop = tracker.active_loop.get("name")
-        events: List[EventType] = [SlotSet("requested_slot", None),
-                                   SlotSet("safety_interrupted", loop if loop in LOOPS else None)]
+        events: list[EventType] = [
+            SlotSet("requested_slot", None),
+            SlotSet("safety_interrupted", loop if loop in LOOPS else None),
+        ]
         if loop:
             events.insert(0, ActiveLoop(None))
         found = findings_for(tracker, None, answers)
@@ -162,8 +177,12 @@ class SafetyNet(Action):
             for finding in certain:
                 if answers.get(finding.question) != finding.value:
                     events += record(finding, answers)
-            return events + with_flags(tracker, certain) + give_outcome(dispatcher, answers) + [
-                SlotSet("safety_check", CHECK_HANDLED), SlotSet("safety_interrupted", None)]
+            return (
+                events
+                + with_flags(tracker, certain)
+                + give_outcome(dispatcher, answers)
+                + [SlotSet("safety_check", CHECK_HANDLED), SlotSet("safety_interrupted", None)]
+            )
         if urgent:
             return events + ask_to_confirm(tracker, urgent[0])
         # Nothing left to act on (a flag the person already said they don't have): back
@@ -176,17 +195,20 @@ class SafetyNet(Action):
 class AskSafetyAnswer(Action):
     """safety_check_form's one question: "Are you safe right now?" or a flag to confirm."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_safety_answer"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("safety_check") == CHECK_RED_FLAG:
             finding = _checked_finding(tracker)
             dispatcher.utter_message(
-                text=message("confirm_flag", description=safety_messages()["descriptions"][finding.flag],
-                             advice=advice(tier(finding, tu.answers_from(tracker)))),
-                buttons=tu.yes_no_buttons())
+                text=message(
+                    "confirm_flag",
+                    description=safety_messages()["descriptions"][finding.flag],
+                    advice=advice(tier(finding, tu.answers_from(tracker))),
+                ),
+                buttons=tu.yes_no_buttons(),
+            )
         else:
             dispatcher.utter_message(text=message("ask_safe"), buttons=yes_no_buttons("safe_buttons"))
         return []
@@ -197,11 +219,10 @@ class ValidateSafetyCheckForm(Action):
     Never rejects the message: a person asked whether they are safe gets an answer, not
     a detour into another topic."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_safety_check_form"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("requested_slot") != "safety_answer":
             return []
         answer = self._read(tracker)
@@ -213,7 +234,7 @@ class ValidateSafetyCheckForm(Action):
         return [SlotSet("safety_answer", None), SlotSet("retry_question", "safety_answer")]
 
     @staticmethod
-    def _read(tracker: Tracker) -> Optional[str]:
+    def _read(tracker: Tracker) -> str | None:
         choice = tu.button_value(tracker)
         if choice in ("yes", "no", UNSURE):
             return choice
@@ -224,8 +245,7 @@ class ValidateSafetyCheckForm(Action):
         found = scan(text)
         if checking_distress and any(f.kind == DISTRESS for f in found):
             return "no"  # more words of wanting to die: not safe
-        if not checking_distress and any(f.flag == tracker.get_slot("safety_check_flag") and f.certain
-                                         for f in found):
+        if not checking_distress and any(f.flag == tracker.get_slot("safety_check_flag") and f.certain for f in found):
             return "yes"
         words = leading_yes_no(text)
         if words:
@@ -237,15 +257,16 @@ class ValidateSafetyCheckForm(Action):
 class AfterSafetyCheck(Action):
     """Acts on the answer to safety_check_form's question."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_after_safety_check"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         answer = tracker.get_slot("safety_answer")
         interrupted = tracker.get_slot("safety_interrupted")
-        reset = [SlotSet(k, None) for k in ("safety_check", "safety_check_flag", "safety_answer",
-                                             "safety_interrupted", "retry_question")]
+        reset = [
+            SlotSet(k, None)
+            for k in ("safety_check", "safety_check_flag", "safety_answer", "safety_interrupted", "retry_question")
+        ]
         if tracker.get_slot("safety_check") == CHECK_RED_FLAG:
             return reset + self._after_flag_check(dispatcher, tracker, answer, interrupted)
         key = {"yes": "safe_reply", "no": "not_safe_reply"}.get(answer, "unclear_safe_reply")
@@ -254,20 +275,24 @@ class AfterSafetyCheck(Action):
         if interrupted in LOOPS:
             labels = safety_messages()["carry_on_buttons"]
             carry_on = "/book_consultation" if interrupted == "consultation_form" else "/affirm"
-            buttons = [{"title": labels["carry_on"], "payload": carry_on},
-                       {"title": labels["stop"], "payload": "/stop"}]
+            buttons = [
+                {"title": labels["carry_on"], "payload": carry_on},
+                {"title": labels["stop"], "payload": "/stop"},
+            ]
         dispatcher.utter_message(text=message("carry_on"), buttons=buttons)
         return reset
 
     @staticmethod
-    def _after_flag_check(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Any,
-                          interrupted: Optional[str]) -> List[EventType]:
+    def _after_flag_check(
+        dispatcher: CollectingDispatcher, tracker: Tracker, answer: Any, interrupted: str | None
+    ) -> list[EventType]:
         finding = _checked_finding(tracker)
         answers = tu.answers_from(tracker)
         resume = [FollowupAction(interrupted)] if interrupted in LOOPS else []
         if answer == "yes":
-            confirmed = Finding(RED_FLAG, finding.flag, finding.words, True, finding.question,
-                                finding.value, finding.needs_age)
+            confirmed = Finding(
+                RED_FLAG, finding.flag, finding.words, True, finding.question, finding.value, finding.needs_age
+            )
             return record(confirmed, answers) + with_flags(tracker, [confirmed]) + give_outcome(dispatcher, answers)
         if answer == "no":
             dispatcher.utter_message(text=message("flag_denied"))
@@ -275,7 +300,7 @@ class AfterSafetyCheck(Action):
             return [SlotSet("dismissed_flags", dismissed)] + resume
         # Still unclear: recorded "not sure" only with the advice shown again (reference s.2).
         dispatcher.utter_message(text=message("flag_unsure", advice=advice(tier(finding, answers))))
-        events: List[EventType] = []
+        events: list[EventType] = []
         if answers.get(finding.question) in (None, NOT_ASKED):
             events.append(SlotSet(finding.question, UNSURE))
         dismissed = list(tracker.get_slot("dismissed_flags") or []) + [finding.flag]
@@ -287,8 +312,15 @@ def _checked_finding(tracker: Tracker) -> Finding:
     flag = tracker.get_slot("safety_check_flag")
     for record_ in reversed(tracker.get_slot("safety_flags") or []):
         if record_.get("flag") == flag:
-            return Finding(RED_FLAG, flag, record_.get("words", ""), False, record_.get("question"),
-                           record_.get("value"), flag in _age_dependent_flags())
+            return Finding(
+                RED_FLAG,
+                flag,
+                record_.get("words", ""),
+                False,
+                record_.get("question"),
+                record_.get("value"),
+                flag in _age_dependent_flags(),
+            )
     raise ValueError(f"no recorded safety flag {flag!r} to confirm")
 
 

@@ -3,21 +3,23 @@ findings apply (not from a button, not a flag the person already said they don't
 their tier, and the events that record them for staff. Shared by actions/safety.py and by
 the actions that read typed replies outside the questionnaire (consent, the summary, the
 consultation request)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
 from clinical.rules import URGENT_CARE, evaluate
 from clinical.safety_net import DISTRESS, RED_FLAG, Finding, scan
 
 
-def tier(finding: Finding, answers: Dict[str, Any]) -> Optional[str]:
+def tier(finding: Finding, answers: dict[str, Any]) -> str | None:
     """emergency / same_day / None (refer tier, or an age-dependent flag under 50)."""
     if finding.kind != RED_FLAG:
         return None
@@ -29,7 +31,7 @@ def tier(finding: Finding, answers: Dict[str, Any]) -> Optional[str]:
     return result.urgent_tier if result.outcome == URGENT_CARE else None
 
 
-def findings_for(tracker: Tracker, at: Optional[str], answers: Dict[str, Any]) -> List[Finding]:
+def findings_for(tracker: Tracker, at: str | None, answers: dict[str, Any]) -> list[Finding]:
     """What the latest typed message says that the safety net must act on: never from a
     tapped button, never a flag the person already said they don't have, never a flag
     already recorded with the same answer."""
@@ -37,20 +39,29 @@ def findings_for(tracker: Tracker, at: Optional[str], answers: Dict[str, Any]) -
     if tu.is_payload_syntax(text):
         return []
     dismissed = set(tracker.get_slot("dismissed_flags") or [])
-    return [f for f in scan(text, at, answers)
-            if f.kind == DISTRESS or (f.flag not in dismissed and answers.get(f.question) != f.value)]
+    return [
+        f
+        for f in scan(text, at, answers)
+        if f.kind == DISTRESS or (f.flag not in dismissed and answers.get(f.question) != f.value)
+    ]
 
 
-def flag_record(finding: Finding) -> Dict[str, Any]:
-    return {"kind": finding.kind, "flag": finding.flag, "question": finding.question,
-            "value": finding.value, "words": finding.words, "certain": finding.certain}
+def flag_record(finding: Finding) -> dict[str, Any]:
+    return {
+        "kind": finding.kind,
+        "flag": finding.flag,
+        "question": finding.question,
+        "value": finding.value,
+        "words": finding.words,
+        "certain": finding.certain,
+    }
 
 
-def with_flags(tracker: Tracker, findings: Sequence[Finding]) -> List[EventType]:
+def with_flags(tracker: Tracker, findings: Sequence[Finding]) -> list[EventType]:
     """The ``safety_flags`` slot with these findings added (staff see them in the portal)."""
     flags = list(tracker.get_slot("safety_flags") or [])
     flags += [flag_record(f) for f in findings if flag_record(f) not in flags]
-    events: List[EventType] = [SlotSet("safety_flags", flags)]
+    events: list[EventType] = [SlotSet("safety_flags", flags)]
     if any(f.kind == DISTRESS for f in findings):
         events.append(SlotSet("distress_flagged", True))
     return events
@@ -58,11 +69,11 @@ def with_flags(tracker: Tracker, findings: Sequence[Finding]) -> List[EventType]
 
 @dataclass
 class Mentions:
-    answers: Dict[str, Any] = field(default_factory=dict)  # question id -> value to record
-    events: List[EventType] = field(default_factory=list)  # safety_flags for staff
+    answers: dict[str, Any] = field(default_factory=dict)  # question id -> value to record
+    events: list[EventType] = field(default_factory=list)  # safety_flags for staff
 
 
-def mentioned_flags(tracker: Tracker, answers: Dict[str, Any], at: Optional[str] = None) -> Mentions:
+def mentioned_flags(tracker: Tracker, answers: dict[str, Any], at: str | None = None) -> Mentions:
     """Red flags mentioned in passing outside the questionnaire ("sure. btw I've had loads
     of nosebleeds"), to record as answers. Distress and uncertain urgent flags are not
     here: the NLU sends those to the safety net's own action."""
@@ -81,11 +92,11 @@ def mentioned_flags(tracker: Tracker, answers: Dict[str, Any], at: Optional[str]
     return Mentions({f.question: f.value for f in found}, with_flags(tracker, found))
 
 
-def record_mentions(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+def record_mentions(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Records the red flags mentioned in passing (``mentioned_flags``) as answers, and
     says so ("I've noted that from what you said: ...")."""
     found = mentioned_flags(tracker, tu.answers_from(tracker))
-    events: List[EventType] = []
+    events: list[EventType] = []
     for qid, value in found.answers.items():
         events.append(SlotSet(qid, value))
         dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))

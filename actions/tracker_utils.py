@@ -1,10 +1,12 @@
 """Reading the tracker: answers so far, what the patient just said, which buttons the
 bot offered. Shared by every action module."""
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -31,11 +33,30 @@ SAFETY_INTENT = "safety_concern"
 OUT_OF_SCOPE = "out_of_scope"
 INTERRUPTION_INTENTS = QUESTION_INTENTS + PERSON_INTENTS + ("bot_challenge", "stop", "start_over", SAFETY_INTENT)
 SCREENING_INTERRUPTION_INTENTS = tuple(i for i in INTERRUPTION_INTENTS if i != SAFETY_INTENT) + (
-    "change_answer", "book_consultation")
+    "change_answer",
+    "book_consultation",
+)
 COMMAND_WORDS = re.compile(r"\b(?:stop|quit|cancel|end|exit|enough|start (?:over|again)|restart|begin again|reset)\b")
 # Words that make a reply a question rather than a name or a time ("can I talk to a person?").
-QUESTION_START = ("what", "how", "when", "why", "who", "where", "which", "can", "could", "is", "are",
-                  "do", "does", "will", "would", "should", "may")
+QUESTION_START = (
+    "what",
+    "how",
+    "when",
+    "why",
+    "who",
+    "where",
+    "which",
+    "can",
+    "could",
+    "is",
+    "are",
+    "do",
+    "does",
+    "will",
+    "would",
+    "should",
+    "may",
+)
 BUTTON_ENTITY = "option"
 # The consultation request form's slots (actions/consultation.py); a call back starts it afresh.
 CONTACT_SLOTS = ("contact_name", "contact_details", "contact_times", "contact_consent")
@@ -51,19 +72,22 @@ def settings() -> ClinicSettings:
     return load_clinic_settings()
 
 
-def clinic_slot_events() -> List[SlotSet]:
+def clinic_slot_events() -> list[SlotSet]:
     return [SlotSet(k, v) for k, v in settings().as_slots().items()]
 
 
-def outcome_events(outcome: Optional[str], reasons: Optional[List[str]]) -> List[SlotSet]:
+def outcome_events(outcome: str | None, reasons: list[str] | None) -> list[SlotSet]:
     """The slots that record a screening's outcome. A decided outcome always carries the
     version of the rule set it was judged by (clinical/ruleset.py); a cleared one clears it."""
     version = current_version().label if outcome else None
-    return [SlotSet("screening_outcome", outcome), SlotSet("screening_reasons", reasons),
-            SlotSet("ruleset_version", version)]
+    return [
+        SlotSet("screening_outcome", outcome),
+        SlotSet("screening_reasons", reasons),
+        SlotSet("ruleset_version", version),
+    ]
 
 
-def answers_from(tracker: Tracker) -> Dict[str, Any]:
+def answers_from(tracker: Tracker) -> dict[str, Any]:
     return {qid: tracker.get_slot(qid) for qid in questionnaire().ids}
 
 
@@ -72,7 +96,7 @@ def option_payload(value: str) -> str:
     return f"/{BUTTON_INTENT}{json.dumps({BUTTON_ENTITY: value})}"
 
 
-def button(title: str, value: str) -> Dict[str, str]:
+def button(title: str, value: str) -> dict[str, str]:
     return {"title": title, "payload": option_payload(value)}
 
 
@@ -88,21 +112,20 @@ def is_payload_syntax(text: str) -> bool:
     return text.lstrip().startswith("/")
 
 
-def our_entities(tracker: Tracker) -> List[Dict[str, Any]]:
+def our_entities(tracker: Tracker) -> list[dict[str, Any]]:
     """Entities from the project's extractor only: never ones a typed payload carried."""
     if is_payload_syntax(latest_text(tracker)):
         return []
-    return [e for e in (tracker.latest_message or {}).get("entities") or []
-            if e.get("extractor") == EXTRACTOR_NAME]
+    return [e for e in (tracker.latest_message or {}).get("entities") or [] if e.get("extractor") == EXTRACTOR_NAME]
 
 
-def offered_payloads(tracker: Tracker) -> List[str]:
+def offered_payloads(tracker: Tracker) -> list[str]:
     """Payloads of the buttons the bot showed since the patient's previous message."""
     answered = events_before_latest_user_message(tracker.events)
     return [b.get("payload") for b in buttons_since_last_user_message(answered)]
 
 
-def button_value(tracker: Tracker, intent: str = BUTTON_INTENT, entity: str = BUTTON_ENTITY) -> Optional[str]:
+def button_value(tracker: Tracker, intent: str = BUTTON_INTENT, entity: str = BUTTON_ENTITY) -> str | None:
     """The value behind a tapped button (by default the option of /inform{"option": ...}),
     or None. A payload-looking message counts only if it is exactly one of the buttons just
     offered; anything else is ignored."""
@@ -110,7 +133,7 @@ def button_value(tracker: Tracker, intent: str = BUTTON_INTENT, entity: str = BU
     if not text.startswith(f"/{intent}{{") or text not in offered_payloads(tracker):
         return None
     try:
-        return str(json.loads(text[len(intent) + 1:])[entity])
+        return str(json.loads(text[len(intent) + 1 :])[entity])
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -164,7 +187,7 @@ def effective_intent(tracker: Tracker) -> str:
     return "" if is_forged_payload(tracker) else latest_intent(tracker)
 
 
-def yes_or_no(choice: Optional[str], intent: str) -> Optional[bool]:
+def yes_or_no(choice: str | None, intent: str) -> bool | None:
     """A tapped Yes/No button, else a typed yes/no; None when it is neither."""
     if choice in ("yes", "no"):
         return choice == "yes"
@@ -173,7 +196,7 @@ def yes_or_no(choice: Optional[str], intent: str) -> Optional[bool]:
     return None
 
 
-def yes_no_buttons(extra_unsure: bool = False) -> List[Dict[str, str]]:
+def yes_no_buttons(extra_unsure: bool = False) -> list[dict[str, str]]:
     buttons = [button(say("buttons.affirm"), "yes"), button(say("buttons.deny"), "no")]
     if extra_unsure:
         buttons.append(button(say("buttons.not_sure"), "unsure"))

@@ -9,6 +9,7 @@ of its own kind ("hi", "I'm sad", "yes", ...). Prints per-turn latency p50/p95/p
 turns per second, errors, peak resident memory of each process, cold start (launch to
 first answer) and training time, and our figures as ratios to the starter's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,6 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List
 
 import requests
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.conversation import Conversation  # noqa: E402
 from tests.support.screening import answer_questions, start  # noqa: E402
-from tests.support.servers import VENV_BIN, free_port, start_assistant, wait_until_up  # noqa: E402
+from tests.support.servers import VENV_BIN, free_port, start_assistant  # noqa: E402
 
 EMBEDDED = "ours, embedded (1 Rasa server, SQLite)"
 PRODUCTION = "ours, 2 Rasa servers + PostgreSQL + Redis + nginx"
@@ -39,7 +39,7 @@ STARTER_SCRIPT = ["hi", "I am sad", "yes", "great", "bye", "hello", "I'm happy",
 
 
 class TimedConversation(Conversation):
-    def __init__(self, url: str, latencies: List[float], errors: List[str]) -> None:
+    def __init__(self, url: str, latencies: list[float], errors: list[str]) -> None:
         self.url = url
         self.latencies, self.errors = latencies, errors
         super().__init__(self, f"bench-{uuid.uuid4().hex[:10]}")
@@ -58,7 +58,7 @@ class TimedConversation(Conversation):
         return {}
 
 
-def screening_patient(url: str, latencies: List[float], errors: List[str]) -> int:
+def screening_patient(url: str, latencies: list[float], errors: list[str]) -> int:
     conversation = TimedConversation(url, latencies, errors)
     start(conversation)
     conversation.say("what are the side effects?")  # one interruption
@@ -69,7 +69,7 @@ def screening_patient(url: str, latencies: List[float], errors: List[str]) -> in
     return len(conversation.transcript)
 
 
-def starter_patient(url: str, turns: int, latencies: List[float], errors: List[str]) -> None:
+def starter_patient(url: str, turns: int, latencies: list[float], errors: list[str]) -> None:
     conversation = TimedConversation(url, latencies, errors)
     for i in range(turns):
         conversation.say(STARTER_SCRIPT[i % len(STARTER_SCRIPT)])
@@ -78,17 +78,17 @@ def starter_patient(url: str, turns: int, latencies: List[float], errors: List[s
 def screening_turns(url: str) -> int:
     """How many turns one screening takes (one warm-up patient, not counted): the starter's
     patients send as many."""
-    latencies: List[float] = []
-    errors: List[str] = []
+    latencies: list[float] = []
+    errors: list[str] = []
     screening_patient(url, latencies, errors)
     if errors:
         raise RuntimeError(f"warm-up screening failed: {errors}")
     return len(latencies)
 
 
-def run_level(patient, url: str, concurrency: int, **kwargs) -> Dict:
-    latencies: List[float] = []
-    errors: List[str] = []
+def run_level(patient, url: str, concurrency: int, **kwargs) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
 
     def one():
         try:
@@ -104,8 +104,14 @@ def run_level(patient, url: str, concurrency: int, **kwargs) -> Dict:
         t.join()
     elapsed = time.perf_counter() - t0
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
-    return {"turns": len(latencies), "p50": q[49], "p95": q[94], "p99": q[98],
-            "turns_per_s": len(latencies) / elapsed, "errors": len(errors)}
+    return {
+        "turns": len(latencies),
+        "p50": q[49],
+        "p95": q[94],
+        "p99": q[98],
+        "turns_per_s": len(latencies) / elapsed,
+        "errors": len(errors),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -133,21 +139,28 @@ def first_answer_seconds(url: str, launched: float, timeout: float = 300) -> flo
     raise RuntimeError(f"{url} never answered")
 
 
-def start_starter(workdir: Path) -> Dict:
+def start_starter(workdir: Path) -> dict:
     project = workdir / "starter"
     project.mkdir()  # rasa init needs the folder to exist
     t0 = time.time()
-    subprocess.run([str(VENV_BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(VENV_BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     training = time.time() - t0
     model = sorted((project / "models").glob("*.tar.gz"))[-1]
     port = free_port()
     log = workdir / "starter.log"
     launched = time.time()
-    process = subprocess.Popen([str(VENV_BIN / "rasa"), "run", "--model", str(model), "--port", str(port),
-                                "--interface", "127.0.0.1"], cwd=project,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-                               stdout=log.open("w"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1"],
+        cwd=project,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     cold = first_answer_seconds(url, launched)
     return {"url": url, "process": process, "training": training, "cold": cold}
@@ -157,28 +170,34 @@ def our_training_seconds() -> float:
     with tempfile.TemporaryDirectory() as out:
         t0 = time.time()
         # An empty cache directory: from scratch, like `rasa init` above.
-        subprocess.run([str(VENV_BIN / "rasa"), "train", "--out", out, "--fixed-model-name", "bench"], cwd=ROOT,
-                       env={**os.environ, "RASA_CACHE_DIRECTORY": str(Path(out) / "cache")},
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [str(VENV_BIN / "rasa"), "train", "--out", out, "--fixed-model-name", "bench"],
+            cwd=ROOT,
+            env={**os.environ, "RASA_CACHE_DIRECTORY": str(Path(out) / "cache")},
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         return time.time() - t0
 
 
-def table(rows: List[Dict], columns: List[str]) -> str:
+def table(rows: list[dict], columns: list[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join(
-            f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns) + " |")
+        lines.append(
+            "| " + " | ".join(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns) + " |"
+        )
     return "\n".join(lines)
 
 
-def measure_levels(setups: Dict[str, Dict], levels: List[int], rounds: int) -> List[Dict]:
+def measure_levels(setups: dict[str, dict], levels: list[int], rounds: int) -> list[dict]:
     """Runs every setup at each level, one after another, `rounds` times over.
 
     Interleaving (ours, ours, starter at 1 patient; then the same at 10; ...) means each
     ratio compares runs a minute or two apart, so a noisy neighbour on the machine hits
     both sides of a ratio alike instead of only one of them. With several rounds the
     median p95 of each setup is reported."""
-    rows: List[Dict] = []
+    rows: list[dict] = []
     for name, setup in setups.items():
         # Warm-up, not counted: a Rasa server's first turns trace TensorFlow functions
         # and fill caches (seconds each). Two patients, so that both servers behind the
@@ -194,14 +213,15 @@ def measure_levels(setups: Dict[str, Dict], levels: List[int], rounds: int) -> L
                 result = run_level(setup["patient"], setup["url"], level, **setup.get("kwargs", {}))
                 # CPU per turn, all of the setup's processes together: unlike latency, it
                 # hardly moves when something else is using the machine.
-                result["cpu_ms_per_turn"] = 1000 * (sum(cpu_seconds(pid) for pid in pids) - cpu_before) \
-                    / max(1, result["turns"])
+                result["cpu_ms_per_turn"] = (
+                    1000 * (sum(cpu_seconds(pid) for pid in pids) - cpu_before) / max(1, result["turns"])
+                )
                 rows.append({"setup": name, "patients": level, "round": round_number + 1, **result})
                 print(rows[-1], flush=True)
     return rows
 
 
-def median_rows(rows: List[Dict]) -> List[Dict]:
+def median_rows(rows: list[dict]) -> list[dict]:
     """One row per setup and level: the round with the median p95 (errors summed)."""
     merged = []
     keys = []
@@ -209,8 +229,7 @@ def median_rows(rows: List[Dict]) -> List[Dict]:
         if (row["setup"], row["patients"]) not in keys:
             keys.append((row["setup"], row["patients"]))
     for setup, patients in keys:
-        group = sorted((r for r in rows if r["setup"] == setup and r["patients"] == patients),
-                       key=lambda r: r["p95"])
+        group = sorted((r for r in rows if r["setup"] == setup and r["patients"] == patients), key=lambda r: r["p95"])
         chosen = dict(group[(len(group) - 1) // 2])
         chosen["errors"] = sum(r["errors"] for r in group)
         merged.append(chosen)
@@ -226,8 +245,8 @@ def main() -> int:
     parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    memory: List[Dict] = []
-    setups: Dict[str, Dict] = {}
+    memory: list[dict] = []
+    setups: dict[str, dict] = {}
     stoppers = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -243,6 +262,7 @@ def main() -> int:
             setups[EMBEDDED] = {"patient": screening_patient, "url": ours.url, "processes": ours.processes}
             if not args.skip_production:
                 from tests.support.cluster import services_available, start_balancer, start_cluster
+
                 reason = services_available()
                 if reason:
                     print(f"production topology skipped: {reason}")
@@ -250,45 +270,54 @@ def main() -> int:
                     cluster = start_cluster(workdir / "cluster")
                     stoppers.append(cluster.stop)
                     balancer = start_balancer(cluster, workdir / "cluster")
-                    setups[PRODUCTION] = {"patient": screening_patient, "url": balancer,
-                                          "processes": cluster.processes}
+                    setups[PRODUCTION] = {"patient": screening_patient, "url": balancer, "processes": cluster.processes}
             starter = None
             if not args.skip_starter:
                 starter = start_starter(workdir)
                 stoppers.append(starter["process"].terminate)
                 turns_per_patient = screening_turns(ours.url)
-                setups[STARTER] = {"patient": starter_patient, "url": starter["url"],
-                                   "kwargs": {"turns": turns_per_patient},
-                                   "processes": {"rasa": starter["process"]}}
+                setups[STARTER] = {
+                    "patient": starter_patient,
+                    "url": starter["url"],
+                    "kwargs": {"turns": turns_per_patient},
+                    "processes": {"rasa": starter["process"]},
+                }
             rows = measure_levels(setups, levels, args.rounds)
             for name, setup in setups.items():
-                memory += [{"process": f"{name}: {proc}", "peak_rss_mb": peak_rss_mb(p.pid)}
-                           for proc, p in setup["processes"].items()]
+                memory += [
+                    {"process": f"{name}: {proc}", "peak_rss_mb": peak_rss_mb(p.pid)}
+                    for proc, p in setup["processes"].items()
+                ]
         finally:
             for stop in reversed(stoppers):
                 stop()
     rows = median_rows(rows)
-    print(table(rows, ["setup", "patients", "turns", "p50", "p95", "p99", "turns_per_s", "cpu_ms_per_turn",
-                       "errors"]))
+    print(table(rows, ["setup", "patients", "turns", "p50", "p95", "p99", "turns_per_s", "cpu_ms_per_turn", "errors"]))
     print()
     print(table(memory, ["process", "peak_rss_mb"]))
     print()
     ours_training = None if args.skip_training else our_training_seconds()
-    print(f"cold start (launch to first answer): ours {ours_cold:.1f} s"
-          + (f", starter {starter['cold']:.1f} s, ratio {ours_cold / starter['cold']:.2f}" if starter else ""))
+    print(
+        f"cold start (launch to first answer): ours {ours_cold:.1f} s"
+        + (f", starter {starter['cold']:.1f} s, ratio {ours_cold / starter['cold']:.2f}" if starter else "")
+    )
     if ours_training is not None or starter:
-        print("training from scratch: "
-              + (f"ours {ours_training:.0f} s" if ours_training is not None else "ours not measured (--skip-training)")
-              + (f", starter (rasa init) {starter['training']:.0f} s" if starter else ""))
+        print(
+            "training from scratch: "
+            + (f"ours {ours_training:.0f} s" if ours_training is not None else "ours not measured (--skip-training)")
+            + (f", starter (rasa init) {starter['training']:.0f} s" if starter else "")
+        )
     if starter:
         print("\nratios to the starter bot at the same concurrency (p95 latency; target <= 2.0):")
         for level in levels:
             start_row = next(r for r in rows if r["setup"] == STARTER and r["patients"] == level)
             for r in rows:
                 if r["patients"] == level and r["setup"] != STARTER:
-                    print(f"  {r['setup']}, {level} patients: p95 {r['p95'] / start_row['p95']:.2f}x, "
-                          f"turns/s {r['turns_per_s'] / start_row['turns_per_s']:.2f}x, "
-                          f"CPU per turn {r['cpu_ms_per_turn'] / start_row['cpu_ms_per_turn']:.2f}x")
+                    print(
+                        f"  {r['setup']}, {level} patients: p95 {r['p95'] / start_row['p95']:.2f}x, "
+                        f"turns/s {r['turns_per_s'] / start_row['turns_per_s']:.2f}x, "
+                        f"CPU per turn {r['cpu_ms_per_turn'] / start_row['cpu_ms_per_turn']:.2f}x"
+                    )
         ours_rasa = next(m["peak_rss_mb"] for m in memory if m["process"] == f"{EMBEDDED}: rasa")
         starter_rasa = next(m["peak_rss_mb"] for m in memory if m["process"] == f"{STARTER}: rasa")
         print(f"  peak memory of a Rasa server: {ours_rasa / starter_rasa:.2f}x (target <= 1.25)")

@@ -10,6 +10,7 @@ before the first one was answered), i.e. the two servers processed it at once.
 
 Needs PostgreSQL and Redis (see tests/support/cluster.py). Prints a table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,15 +21,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.cluster import services_available, simultaneous_round, start_cluster  # noqa: E402
 
+
 def measure(label: str, endpoints: Path, rounds: int, workdir: Path) -> dict:
     cluster = start_cluster(workdir, endpoints=endpoints)
     try:
         outcomes = [simultaneous_round(cluster) for _ in range(rounds)]
     finally:
         cluster.stop()
-    return {"lock store": label, "rounds": rounds,
-            "anomalies": sum(o != "ok" for o in outcomes),
-            "kinds": ", ".join(sorted({o for o in outcomes if o != "ok"})) or "-"}
+    return {
+        "lock store": label,
+        "rounds": rounds,
+        "anomalies": sum(o != "ok" for o in outcomes),
+        "kinds": ", ".join(sorted({o for o in outcomes if o != "ok"})) or "-",
+    }
 
 
 def main() -> int:
@@ -42,10 +47,15 @@ def main() -> int:
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         stock = Path(tmp) / "endpoints.stock.yml"
-        stock.write_text((root / "endpoints.production.yml").read_text().replace(
-            "type: serving.lock_store.AtomicRedisLockStore", 'type: "redis"'))
-        rows = [measure("stock RedisLockStore", stock, args.rounds, Path(tmp)),
-                measure("AtomicRedisLockStore", root / "endpoints.production.yml", args.rounds, Path(tmp))]
+        stock.write_text(
+            (root / "endpoints.production.yml")
+            .read_text()
+            .replace("type: serving.lock_store.AtomicRedisLockStore", 'type: "redis"')
+        )
+        rows = [
+            measure("stock RedisLockStore", stock, args.rounds, Path(tmp)),
+            measure("AtomicRedisLockStore", root / "endpoints.production.yml", args.rounds, Path(tmp)),
+        ]
     print("| lock store | rounds | anomalies | kinds |\n|---|---|---|---|")
     for r in rows:
         print(f"| {r['lock store']} | {r['rounds']} | {r['anomalies']} | {r['kinds']} |")

@@ -9,6 +9,7 @@ by one would take most of the run. Then it times the first full index build and 
 incremental refresh, starts the portal on a free port and times pages over HTTP.
 Prints figures; asserts nothing about speed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,18 +38,29 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 
 from portal import accounts, db, summaries  # noqa: E402
 
-OUTCOMES = [("eligible_for_consultation", []), ("needs_medical_review", ["unsure_rf_emergency"]),
-            ("not_eligible_now", ["pregnancy"]), ("urgent_care", ["rf_cardiac"]), (None, [])]
+OUTCOMES = [
+    ("eligible_for_consultation", []),
+    ("needs_medical_review", ["unsure_rf_emergency"]),
+    ("not_eligible_now", ["pregnancy"]),
+    ("urgent_care", ["rf_cardiac"]),
+    (None, []),
+]
 WORDS = ["clenching", "grinding", "headache", "warfarin", "aspirin", "mouthguard", "stress", "morning", "ache"]
-BUTTONS = [{"title": "Yes", "payload": '/inform{"option": "yes"}'}, {"title": "No", "payload": '/inform{"option": "no"}'}]
+BUTTONS = [
+    {"title": "Yes", "payload": '/inform{"option": "yes"}'},
+    {"title": "No", "payload": '/inform{"option": "no"}'},
+]
 
 
 def conversation_events(rng: random.Random, start: float):
     t = iter(range(1000))
     ts = lambda: start + next(t)  # noqa: E731
     outcome, reasons = rng.choice(OUTCOMES)
-    events = [ActionExecuted("action_session_start", timestamp=ts()), SessionStarted(timestamp=ts()),
-              SlotSet("clinic_name", "Example Jaw Clinic", timestamp=ts())]
+    events = [
+        ActionExecuted("action_session_start", timestamp=ts()),
+        SessionStarted(timestamp=ts()),
+        SlotSet("clinic_name", "Example Jaw Clinic", timestamp=ts()),
+    ]
     for _ in range(rng.randint(6, 14)):
         events.append(BotUttered("Do you have jaw pain when you chew?", data={"buttons": BUTTONS}, timestamp=ts()))
         events.append(ActionExecuted("action_listen", timestamp=ts()))
@@ -56,27 +68,41 @@ def conversation_events(rng: random.Random, start: float):
         events.append(UserUttered(text, {"name": "inform", "confidence": 1.0}, input_channel="rest", timestamp=ts()))
         events.append(SlotSet("tmd_chewing", rng.choice(["yes", "no"]), timestamp=ts()))
     if outcome:
-        events += [SlotSet("screening_outcome", outcome, timestamp=ts()),
-                   SlotSet("screening_reasons", reasons, timestamp=ts())]
+        events += [
+            SlotSet("screening_outcome", outcome, timestamp=ts()),
+            SlotSet("screening_reasons", reasons, timestamp=ts()),
+        ]
     if rng.random() < 0.3:
         events.append(SlotSet("consultation_requested", True, timestamp=ts()))
     return events
 
 
 def fill(url: str, count: int) -> int:
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=url[len("sqlite:///"):])  # Rasa's schema
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=url[len("sqlite:///") :])  # Rasa's schema
     rng = random.Random(7)
     now = time.time()
     rows = []
     for i in range(count):
         for event in conversation_events(rng, now - rng.uniform(0, 180 * 86400)):
             data = event.as_dict()
-            rows.append({"sender_id": f"bench-{i:05d}", "type_name": event.type_name,
-                         "timestamp": data.get("timestamp"), "intent_name": None,
-                         "action_name": data.get("name"), "data": json.dumps(data)})
+            rows.append(
+                {
+                    "sender_id": f"bench-{i:05d}",
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": None,
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
     with store.engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                             "VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name, :data)"), rows)
+        conn.execute(
+            sa.text(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                "VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name, :data)"
+            ),
+            rows,
+        )
     return len(rows)
 
 
@@ -97,8 +123,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    env = {"TRACKER_DB_URL": f"sqlite:///{folder / 'rasa.db'}", "PORTAL_DB_URL": f"sqlite:///{folder / 'portal.db'}",
-           "CONSULTATION_DB_URL": f"sqlite:///{folder / 'consultations.db'}"}
+    env = {
+        "TRACKER_DB_URL": f"sqlite:///{folder / 'rasa.db'}",
+        "PORTAL_DB_URL": f"sqlite:///{folder / 'portal.db'}",
+        "CONSULTATION_DB_URL": f"sqlite:///{folder / 'consultations.db'}",
+    }
     t0 = time.perf_counter()
     events = fill(env["TRACKER_DB_URL"], args.conversations)
     print(f"{args.conversations} conversations, {events} events written in {time.perf_counter() - t0:.1f} s")
@@ -117,9 +146,13 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "portal"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL,
-                              env={**os.environ, **env, "PORTAL_PORT": str(port), "PORTAL_INSECURE_COOKIES": "1"})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "portal"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env, "PORTAL_PORT": str(port), "PORTAL_INSECURE_COOKIES": "1"},
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -131,14 +164,18 @@ def main() -> None:
         http = requests.Session()
         form = http.get(f"{base}/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-        http.post(f"{base}/login", data={"csrf_token": token, "username": "bench.admin",
-                                         "password": "benchmark password"}).raise_for_status()
-        pages = [("inbox, first page", "/inbox"), ("inbox, page 100", "/inbox?page=100"),
-                 ("inbox, outcome filter", "/inbox?outcome=urgent_care"),
-                 ("inbox, text search", "/inbox?q=warfarin+aspirin"),
-                 ("inbox, filters combined", "/inbox?outcome=needs_medical_review&consultation=yes&reviewed=no"),
-                 ("conversation page", "/conversation?id=bench-04321"),
-                 ("CSV export (all rows)", "/inbox.csv")]
+        http.post(
+            f"{base}/login", data={"csrf_token": token, "username": "bench.admin", "password": "benchmark password"}
+        ).raise_for_status()
+        pages = [
+            ("inbox, first page", "/inbox"),
+            ("inbox, page 100", "/inbox?page=100"),
+            ("inbox, outcome filter", "/inbox?outcome=urgent_care"),
+            ("inbox, text search", "/inbox?q=warfarin+aspirin"),
+            ("inbox, filters combined", "/inbox?outcome=needs_medical_review&consultation=yes&reviewed=no"),
+            ("conversation page", "/conversation?id=bench-04321"),
+            ("CSV export (all rows)", "/inbox.csv"),
+        ]
         print(f"\n{'page':28} {'median ms':>10} {'p95 ms':>8}   ({args.requests} requests each)")
         for label, path in pages:
             n = args.requests if "csv" not in path else max(5, args.requests // 10)

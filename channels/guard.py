@@ -27,14 +27,15 @@ What it does, in order:
   ones. Short English replies ("no", "ok", "12", "ibuprofen") never count.
 Emoji and right-to-left text inside English text are just text and pass.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, Optional
 
 import yaml
 
@@ -44,7 +45,6 @@ from clinical.safety_net import safety_excerpt
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_MAX_CHARS = 1000  # the widget's input box allows as much
-
 
 
 def text(text_id: str) -> str:
@@ -67,8 +67,9 @@ _PAYLOAD = re.compile(r"/([A-Za-z_][\w-]*)(?:@[\d.]+)?(\{.*\})?", re.DOTALL)
 @dataclass(frozen=True)
 class Screened:
     """Exactly one of `text` (pass it on) and `reply` (send this instead) is set."""
-    text: Optional[str] = None
-    reply: Optional[str] = None
+
+    text: str | None = None
+    reply: str | None = None
     reason: str = "ok"  # ok, empty, too_long, command, no_words, not_english: for logs and tests
 
 
@@ -99,8 +100,9 @@ def clean(text: str) -> str:
 # Commands and payloads
 # --------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
-def domain_intents(domain_path: Path = ROOT / "domain.yml") -> FrozenSet[str]:
+def domain_intents(domain_path: Path = ROOT / "domain.yml") -> frozenset[str]:
     domain = yaml.safe_load(domain_path.read_text(encoding="utf-8"))
     return frozenset(i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or [])
 
@@ -123,25 +125,29 @@ def is_foreign_command(text: str, intents: Iterable[str]) -> bool:
 _OTHER_LANGUAGES = ("es", "fr", "de", "it", "pt", "nl", "pl", "ro", "tr", "sv", "da")
 # Words on those lists that are also ordinary English (or medicine/clinic words, or chat
 # noise), which would make an English answer look foreign.
-_ENGLISH_TOO = frozenset("""
+_ENGLISH_TOO = frozenset(
+    """
 come fine ex inc haha ha son hand men die was war will also man van so me he hi is per
 pro con post sub super ok via vs eh oh ah um grand solo alto tale nine note sole sale pare
 sure mine time age bank case later more most over under auto data film idea live mode real
 rest site top ten kind hat wet best still far fa
-""".split())
+""".split()
+)
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _MIN_FOREIGN_WORDS = 3
 
 
 @lru_cache(maxsize=1)
-def _stop_words() -> Dict[str, FrozenSet[str]]:
+def _stop_words() -> dict[str, frozenset[str]]:
     from importlib import import_module
+
     english = frozenset(import_module("spacy.lang.en.stop_words").STOP_WORDS)
     lists = {"en": english}
     for code in _OTHER_LANGUAGES:
         words = import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS
-        lists[code] = frozenset(w for w in (x.lower() for x in words)
-                                if len(w) > 1 and w not in english and w not in _ENGLISH_TOO)
+        lists[code] = frozenset(
+            w for w in (x.lower() for x in words) if len(w) > 1 and w not in english and w not in _ENGLISH_TOO
+        )
     return lists
 
 
@@ -153,7 +159,7 @@ def _is_ideographic(ch: str) -> bool:
     return unicodedata.name(ch, "").startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL"))
 
 
-def other_language(text: str) -> Optional[str]:
+def other_language(text: str) -> str | None:
     """A reason when the text is clearly not English ("script" or a language code), else
     None. Errs towards None: a missed foreign message gets the assistant's usual "I didn't
     understand"; a misfire on English would block a real answer."""
@@ -189,8 +195,8 @@ def other_language(text: str) -> Optional[str]:
 # The screen
 # --------------------------------------------------------------------------------------
 
-def screen(raw: str, max_chars: int = DEFAULT_MAX_CHARS,
-           intents: Optional[Iterable[str]] = None) -> Screened:
+
+def screen(raw: str, max_chars: int = DEFAULT_MAX_CHARS, intents: Iterable[str] | None = None) -> Screened:
     """What to do with one incoming message text."""
     text = clean(raw).strip()
     if not text:
@@ -200,8 +206,7 @@ def screen(raw: str, max_chars: int = DEFAULT_MAX_CHARS,
         excerpt = safety_excerpt(text, max_chars)
         if excerpt:
             return Screened(text=excerpt, reason="too_long_safety")
-        return Screened(reply=TOO_LONG_REPLY.format(length=f"{len(text):,}", limit=f"{max_chars:,}"),
-                        reason="too_long")
+        return Screened(reply=TOO_LONG_REPLY.format(length=f"{len(text):,}", limit=f"{max_chars:,}"), reason="too_long")
     if is_foreign_command(text, domain_intents() if intents is None else intents):
         return Screened(reply=COMMAND_REPLY, reason="command")
     # Emoji or punctuation only: the NLU was trained on words, and measured on the trained

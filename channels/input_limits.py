@@ -11,12 +11,14 @@ each optional with a safe default; docs/security-input.md lists them.
       ip_per_minute: 1200
       trusted_proxies: "127.0.0.1"   # or the environment variable RASA_TRUSTED_PROXIES
 """
+
 from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterable, Optional, Union
+from typing import Any
 
 from channels import guard
 from channels.rate_limit import Decision, RateLimiter
@@ -33,20 +35,20 @@ class LimitsConfigError(ValueError):
     pass
 
 
-def _number(settings: Dict[str, Any], key: str, default: float, kind: type) -> Any:
+def _number(settings: dict[str, Any], key: str, default: float, kind: type) -> Any:
     value = settings.get(key)
     if value is None or value == "":
         return kind(default)
     try:
         number = kind(value)
     except (TypeError, ValueError):
-        raise LimitsConfigError(f"'{key}' must be a number, got {value!r}")
+        raise LimitsConfigError(f"'{key}' must be a number, got {value!r}") from None
     if number <= 0:
         raise LimitsConfigError(f"'{key}' must be greater than 0, got {value!r}")
     return number
 
 
-def parse_proxies(value: Union[None, str, Iterable[str]]) -> FrozenSet[str]:
+def parse_proxies(value: None | str | Iterable[str]) -> frozenset[str]:
     """ "10.0.0.1, 10.0.0.2" or a list -> the set of addresses (checked at start-up)."""
     if not value:
         return frozenset()
@@ -57,7 +59,7 @@ def parse_proxies(value: Union[None, str, Iterable[str]]) -> FrozenSet[str]:
             try:
                 proxies.add(str(ipaddress.ip_address(item)))
             except ValueError:
-                raise LimitsConfigError(f"trusted_proxies: {item!r} is not an IP address")
+                raise LimitsConfigError(f"trusted_proxies: {item!r} is not an IP address") from None
     return frozenset(proxies)
 
 
@@ -71,10 +73,10 @@ class LimitSettings:
     # Many patients can share one address (a clinic's or a hospital's network).
     ip_burst: int = 300
     ip_per_minute: float = 1200
-    trusted_proxies: FrozenSet[str] = field(default_factory=frozenset)
+    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "LimitSettings":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> LimitSettings:
         settings, d = credentials or {}, cls()
         return cls(
             max_message_chars=_number(settings, "max_message_chars", d.max_message_chars, int),
@@ -82,23 +84,23 @@ class LimitSettings:
             sender_per_minute=_number(settings, "sender_per_minute", d.sender_per_minute, float),
             ip_burst=_number(settings, "ip_burst", d.ip_burst, int),
             ip_per_minute=_number(settings, "ip_per_minute", d.ip_per_minute, float),
-            trusted_proxies=parse_proxies(os.environ.get(TRUSTED_PROXIES_ENV)
-                                          or settings.get("trusted_proxies")),
+            trusted_proxies=parse_proxies(os.environ.get(TRUSTED_PROXIES_ENV) or settings.get("trusted_proxies")),
         )
 
 
 @dataclass(frozen=True)
 class Admission:
     """What to do with one message: pass `text` on, or send `reply` (if any) instead."""
-    text: Optional[str] = None
-    reply: Optional[str] = None
+
+    text: str | None = None
+    reply: str | None = None
     reason: str = "ok"
 
 
 class InputGate:
     """One channel's limits: its own buckets, so a flood on SMS does not lock out the widget."""
 
-    def __init__(self, settings: Optional[LimitSettings] = None) -> None:
+    def __init__(self, settings: LimitSettings | None = None) -> None:
         self.settings = settings or LimitSettings()
         self.senders = RateLimiter(self.settings.sender_burst, self.settings.sender_per_minute / 60)
         self.ips = RateLimiter(self.settings.ip_burst, self.settings.ip_per_minute / 60)
@@ -112,7 +114,7 @@ class InputGate:
     def screen(self, text: str) -> guard.Screened:
         return guard.screen(text, self.settings.max_message_chars)
 
-    def admit(self, sender_id: str, text: Optional[str], empty_reply: Optional[str] = None) -> Admission:
+    def admit(self, sender_id: str, text: str | None, empty_reply: str | None = None) -> Admission:
         """For the messaging channels: the sender's rate limit, then the guard (text None:
         a button tap, rate limit only). A sender over the limit is told once, then the
         further messages are dropped quietly: each reply costs an SMS, and a flood should
@@ -120,8 +122,7 @@ class InputGate:
         message without text (a photo, a voice note)."""
         decision = self.check_sender(sender_id)
         if not decision.allowed:
-            return Admission(reply=RATE_LIMIT_REPLY if decision.first_refusal else None,
-                             reason="rate_limited")
+            return Admission(reply=RATE_LIMIT_REPLY if decision.first_refusal else None, reason="rate_limited")
         if text is None:
             return Admission(text=None)
         screened = self.screen(text)
@@ -139,7 +140,7 @@ def is_local(ip: str) -> bool:
         return False
 
 
-def client_ip(peer: str, forwarded_for: Optional[str], trusted_proxies: FrozenSet[str]) -> str:
+def client_ip(peer: str, forwarded_for: str | None, trusted_proxies: frozenset[str]) -> str:
     """The client's address. X-Forwarded-For is believed only when the request comes from a
     trusted proxy (anyone can send the header); then the right-most address that is not a
     trusted proxy is the client (entries to its left were written by the client itself)."""

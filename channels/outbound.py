@@ -6,13 +6,14 @@ HTTP status or error type with the platform's numeric error code. Never the mess
 a phone number, the request URL (Telegram's contains the bot token) or the platform's
 error message (Twilio's can quote the phone number).
 """
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
 import logging
-from typing import Any, Dict, Optional
+from typing import Any
 
 import aiohttp
 
@@ -42,12 +43,13 @@ class ApiClient:
     """POSTs to one platform's API. attempts and backoff_seconds bound the time a webhook
     waits: with the defaults, at most 3 tries and 0.5 + 1 s of waiting between them."""
 
-    def __init__(self, platform: str, attempts: int = 3, backoff_seconds: float = 0.5,
-                 timeout_seconds: float = 10.0) -> None:
+    def __init__(
+        self, platform: str, attempts: int = 3, backoff_seconds: float = 0.5, timeout_seconds: float = 10.0
+    ) -> None:
         self.platform = platform
         self.attempts, self.backoff, self.timeout = attempts, backoff_seconds, timeout_seconds
-        self._session: Optional[aiohttp.ClientSession] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _client_session(self) -> aiohttp.ClientSession:
         # Created on first use, inside the server's event loop (aiohttp requires that).
@@ -57,9 +59,16 @@ class ApiClient:
             self._loop = loop
         return self._session
 
-    async def post(self, url: str, *, sender: str, what: str,
-                   form: Optional[Dict[str, str]] = None, json: Optional[Dict[str, Any]] = None,
-                   auth: Optional[aiohttp.BasicAuth] = None) -> Optional[Any]:
+    async def post(
+        self,
+        url: str,
+        *,
+        sender: str,
+        what: str,
+        form: dict[str, str] | None = None,
+        json: dict[str, Any] | None = None,
+        auth: aiohttp.BasicAuth | None = None,
+    ) -> Any | None:
         """The parsed JSON answer on success; None after the last failed attempt, logged.
         `sender` is a sender_ref(); `what` says which call failed, e.g. "reply part 1 of 2"."""
         reason = "not attempted"
@@ -79,8 +88,9 @@ class ApiClient:
                 reason = type(error).__name__  # str(error) may contain the URL
             if attempt < self.attempts:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
-        logger.error("%s: could not send %s to sender %s after %d attempt(s): %s",
-                     self.platform, what, sender, attempt, reason)
+        logger.error(
+            "%s: could not send %s to sender %s after %d attempt(s): %s", self.platform, what, sender, attempt, reason
+        )
         return None
 
     async def close(self) -> None:

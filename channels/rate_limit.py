@@ -9,13 +9,14 @@ dropped bucket comes back full, which only ever errs towards letting a message t
 Each Rasa process has its own buckets: behind a balancer with N servers a sender can get
 up to N times the limit; nginx's limit_req (deploy/nginx.conf) is the cluster-wide one.
 """
+
 from __future__ import annotations
 
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Tuple
 
 
 @dataclass(frozen=True)
@@ -26,14 +27,15 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, burst: int, per_second: float, max_keys: int = 50_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, burst: int, per_second: float, max_keys: int = 50_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if burst < 1 or per_second <= 0:
             raise ValueError("a rate limit needs burst >= 1 and per_second > 0")
         self.burst, self.per_second = burst, per_second
         self._max, self._clock = max_keys, clock
         # key -> (tokens, time of last update, refused since last allowed)
-        self._buckets: "OrderedDict[str, Tuple[float, float, bool]]" = OrderedDict()
+        self._buckets: OrderedDict[str, tuple[float, float, bool]] = OrderedDict()
 
     def check(self, key: str) -> Decision:
         """Takes a token for `key` if there is one."""
@@ -44,8 +46,7 @@ class RateLimiter:
             decision = Decision(True)
             tokens, refused = tokens - 1, False
         else:
-            decision = Decision(False, max(1, math.ceil((1 - tokens) / self.per_second)),
-                                first_refusal=not refused)
+            decision = Decision(False, max(1, math.ceil((1 - tokens) / self.per_second)), first_refusal=not refused)
             refused = True
         self._buckets[key] = (tokens, now, refused)
         while len(self._buckets) > self._max:

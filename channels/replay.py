@@ -4,17 +4,19 @@ Platforms deliver a webhook again when they think it failed (a timeout, a networ
 and a replayed request has a valid signature; processing it twice would answer the same
 question twice. In this process's memory, like the button offers (see text_buttons.py).
 """
+
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 
 class RecentIds:
-    def __init__(self, max_items: int = 50_000, ttl_seconds: float = 24 * 3600,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._seen: "OrderedDict[str, float]" = OrderedDict()
+    def __init__(
+        self, max_items: int = 50_000, ttl_seconds: float = 24 * 3600, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
         self._max, self._ttl, self._clock = max_items, ttl_seconds, clock
 
     def first_time(self, key: str) -> bool:

@@ -20,13 +20,15 @@ Unlike the stock channel (rasa/core/channels/rest.py), which reads request.json 
 - "input_channel" in the body is ignored (stock Rasa lets a client claim any channel);
 - ?stream=true is refused (400): the widget does not use it.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -50,31 +52,34 @@ def error(status: int, message: str, **extra: Any) -> HTTPResponse:
 
 
 def too_many(decision) -> HTTPResponse:
-    return response.json({"error": RATE_LIMIT_REPLY, "retry_after": decision.retry_after}, status=429,
-                         headers={"Retry-After": str(decision.retry_after)})
+    return response.json(
+        {"error": RATE_LIMIT_REPLY, "retry_after": decision.retry_after},
+        status=429,
+        headers={"Retry-After": str(decision.retry_after)},
+    )
 
 
-def parse_message(body: bytes) -> Union[Tuple[str, str, Optional[Dict[str, Any]]], str]:
+def parse_message(body: bytes) -> tuple[str, str, dict[str, Any] | None] | str:
     """(sender, message, metadata), or what is wrong with the body, in words."""
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         return "The body must be UTF-8 encoded JSON."
     except ValueError:
-        return "The body must be JSON, like {\"sender\": \"...\", \"message\": \"...\"}."
+        return 'The body must be JSON, like {"sender": "...", "message": "..."}.'
     if not isinstance(data, dict):
-        return "The body must be a JSON object with \"sender\" and \"message\"."
+        return 'The body must be a JSON object with "sender" and "message".'
     sender, message, metadata = data.get("sender"), data.get("message"), data.get("metadata")
     if not isinstance(sender, str) or not SENDER.fullmatch(sender):
-        return ("\"sender\" must be a string of 1-128 characters: letters, digits and _ . : @ + -.")
+        return '"sender" must be a string of 1-128 characters: letters, digits and _ . : @ + -.'
     if not isinstance(message, str):
-        return "\"message\" must be a string."
+        return '"message" must be a string.'
     if metadata is not None and not isinstance(metadata, dict):
-        return "\"metadata\" must be a JSON object when given."
+        return '"metadata" must be a JSON object when given.'
     return sender, message, metadata
 
 
-async def read_body(request: Request, limit: int) -> Optional[bytes]:
+async def read_body(request: Request, limit: int) -> bytes | None:
     """The request body, or None as soon as it is known to be longer than `limit`."""
     declared = request.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -94,14 +99,14 @@ class GuardedRestInput(InputChannel):
         return "rest"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "GuardedRestInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> GuardedRestInput:
         gate = gate_from_credentials(credentials, cls.name())
         # Started with `rasa run` instead of `python -m serving run`: no apology for failed
         # turns, no production check. Refuse, saying how to start it.
         require_installed(f"{cls.__module__}.{cls.__name__}")
         return cls(gate)
 
-    def __init__(self, gate: Optional[InputGate] = None, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, gate: InputGate | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.gate = gate or InputGate()
         self.max_body_bytes = max_body_bytes
 
@@ -121,16 +126,18 @@ class GuardedRestInput(InputChannel):
         return webhook
 
     async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
-        ip = client_ip(request.ip, request.headers.get("X-Forwarded-For"),
-                       self.gate.settings.trusted_proxies)
+        ip = client_ip(request.ip, request.headers.get("X-Forwarded-For"), self.gate.settings.trusted_proxies)
         if not is_local(ip):
             by_ip = self.gate.check_ip(ip)
             if not by_ip.allowed:
                 return too_many(by_ip)
         body = await read_body(request, self.max_body_bytes)
         if body is None:
-            return error(413, f"The request is too large (the limit is {self.max_body_bytes:,} bytes). "
-                              "Please send a shorter message.")
+            return error(
+                413,
+                f"The request is too large (the limit is {self.max_body_bytes:,} bytes). "
+                "Please send a shorter message.",
+            )
         if request.args.get("stream", "").lower() == "true":
             return error(400, "Streaming replies are not supported; leave out ?stream=true.")
         parsed = parse_message(body)
@@ -143,15 +150,22 @@ class GuardedRestInput(InputChannel):
 
         screened = self.gate.screen(text)
         if screened.reply is not None:
-            logger.info("rest: answered a message from sender %s without the assistant (%s)",
-                        sender_ref(sender, _LOG_KEY), screened.reason)
+            logger.info(
+                "rest: answered a message from sender %s without the assistant (%s)",
+                sender_ref(sender, _LOG_KEY),
+                screened.reason,
+            )
             return response.json([{"recipient_id": sender, "text": screened.reply}])
 
         collector = CollectingOutputChannel()
         try:
-            await on_new_message(UserMessage(screened.text, collector, sender, input_channel=self.name(),
-                                             metadata=metadata))
+            await on_new_message(
+                UserMessage(screened.text, collector, sender, input_channel=self.name(), metadata=metadata)
+            )
         except (CancelledError, Exception) as problem:  # as the stock channel: answer with what was collected
-            logger.error("rest: could not process a message from sender %s: %s",
-                         sender_ref(sender, _LOG_KEY), type(problem).__name__)
+            logger.error(
+                "rest: could not process a message from sender %s: %s",
+                sender_ref(sender, _LOG_KEY),
+                type(problem).__name__,
+            )
         return response.json(collector.messages)

@@ -6,6 +6,7 @@ The assistant accepts a button payload only if it is exactly one the bot just of
 (actions/tracker_utils.py: button_value), so a reply is mapped to the offered payload
 string itself, never rebuilt from the title.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,9 @@ import secrets
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, NamedTuple
 
 
 class Button(NamedTuple):
@@ -26,15 +28,17 @@ class Button(NamedTuple):
 # Rendering one bot turn
 # --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TurnMessage:
     """One bot message with its buttons numbered. Numbers run on across the whole turn,
     so "1" always means one button even when a turn has two messages with buttons."""
+
     text: str
-    options: Tuple[Tuple[int, Button], ...]
+    options: tuple[tuple[int, Button], ...]
 
 
-def buttons_of(message: Dict[str, Any]) -> List[Button]:
+def buttons_of(message: dict[str, Any]) -> list[Button]:
     """The usable buttons of a Rasa bot message (a title and a string payload each)."""
     found = []
     for button in message.get("buttons") or []:
@@ -44,14 +48,14 @@ def buttons_of(message: Dict[str, Any]) -> List[Button]:
     return found
 
 
-def message_text(message: Dict[str, Any]) -> str:
+def message_text(message: dict[str, Any]) -> str:
     """A bot message's text; an image or attachment URL becomes a line of text, because a
     text channel has nowhere else to put it."""
     parts = [message.get("text")] + [message.get(key) for key in ("image", "attachment")]
     return "\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
 
 
-def number_turn(messages: Sequence[Dict[str, Any]]) -> List[TurnMessage]:
+def number_turn(messages: Sequence[dict[str, Any]]) -> list[TurnMessage]:
     numbered, next_number = [], 1
     for message in messages:
         buttons = buttons_of(message)
@@ -63,11 +67,11 @@ def number_turn(messages: Sequence[Dict[str, Any]]) -> List[TurnMessage]:
     return numbered
 
 
-def turn_buttons(turn: Sequence[TurnMessage]) -> List[Button]:
+def turn_buttons(turn: Sequence[TurnMessage]) -> list[Button]:
     return [button for message in turn for _, button in message.options]
 
 
-def numbered_options(options: Sequence[Tuple[int, Button]]) -> str:
+def numbered_options(options: Sequence[tuple[int, Button]]) -> str:
     return "\n".join(f"{number}. {button.title}" for number, button in options)
 
 
@@ -87,8 +91,7 @@ def turn_as_text(turn: Sequence[TurnMessage]) -> str:
 # --------------------------------------------------------------------------------------
 
 # Phones turn ' into ’ as people type, and people add a full stop; neither should matter.
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"'})
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"'})
 _EDGE = " \t\r\n.!?,;:\"'()"
 _NUMBER = re.compile(r"#?(\d{1,3})\)?")
 
@@ -98,7 +101,7 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).strip(_EDGE)
 
 
-def match_reply(text: str, buttons: Sequence[Button]) -> Optional[Button]:
+def match_reply(text: str, buttons: Sequence[Button]) -> Button | None:
     """The button a typed reply means: its number ("2", "2.", "#2") or its title, ignoring
     case, spacing, curly quotes and end punctuation. None when it means none of them, so the
     text goes to the assistant's own language understanding as typed."""
@@ -118,17 +121,18 @@ def match_reply(text: str, buttons: Sequence[Button]) -> Optional[Button]:
 class Offer:
     """The buttons of the bot's latest turn for one sender. offer_id tells this offer's
     keyboard (Telegram) from an older one still on the screen."""
-    offer_id: str
-    buttons: Tuple[Button, ...]
 
-    def reply_to_message(self, text: str) -> Optional[str]:
+    offer_id: str
+    buttons: tuple[Button, ...]
+
+    def reply_to_message(self, text: str) -> str | None:
         button = match_reply(text, self.buttons)
         return button.payload if button else None
 
     def callback_data(self, number: int) -> str:
         return f"{self.offer_id}:{number}"
 
-    def payload_for_callback(self, data: str) -> Optional[str]:
+    def payload_for_callback(self, data: str) -> str | None:
         """The payload behind a keyboard tap, or None if the tap is from an older offer."""
         offer_id, _, number = data.partition(":")
         if offer_id != self.offer_id or not number.isdigit():
@@ -137,7 +141,7 @@ class Offer:
         return self.buttons[index].payload if 0 <= index < len(self.buttons) else None
 
 
-def resolve_text(offer: Optional[Offer], text: str) -> str:
+def resolve_text(offer: Offer | None, text: str) -> str:
     """What to pass to Rasa for a typed reply: the offered payload it means, else the text."""
     payload = offer.reply_to_message(text) if offer else None
     return payload if payload is not None else text
@@ -152,12 +156,13 @@ class OfferMemory:
     messaging channels. Bounded: least recently used senders beyond max_senders, and
     offers older than ttl_seconds, are dropped."""
 
-    def __init__(self, max_senders: int = 10_000, ttl_seconds: float = 24 * 3600,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._offers: "OrderedDict[str, Tuple[float, Offer]]" = OrderedDict()
+    def __init__(
+        self, max_senders: int = 10_000, ttl_seconds: float = 24 * 3600, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._offers: OrderedDict[str, tuple[float, Offer]] = OrderedDict()
         self._max, self._ttl, self._clock = max_senders, ttl_seconds, clock
 
-    def remember(self, sender_id: str, buttons: Sequence[Button]) -> Optional[Offer]:
+    def remember(self, sender_id: str, buttons: Sequence[Button]) -> Offer | None:
         """Replaces the sender's offer; a turn without buttons leaves none."""
         self._offers.pop(sender_id, None)
         if not buttons:
@@ -168,7 +173,7 @@ class OfferMemory:
             self._offers.popitem(last=False)
         return offer
 
-    def current(self, sender_id: str) -> Optional[Offer]:
+    def current(self, sender_id: str) -> Offer | None:
         entry = self._offers.get(sender_id)
         if entry is None:
             return None
@@ -183,6 +188,7 @@ class OfferMemory:
 # --------------------------------------------------------------------------------------
 # Splitting at a platform's length limit
 # --------------------------------------------------------------------------------------
+
 
 # Twilio counts a message's length in UTF-16 code units (an emoji counts twice), and so do
 # Telegram's limits; counting that way keeps every part under the limit for both.
@@ -214,7 +220,7 @@ def _cut_position(text: str, end: int) -> int:
     return end  # one unbroken run longer than the limit: cut it hard
 
 
-def split_message(text: str, limit: int) -> List[str]:
+def split_message(text: str, limit: int) -> list[str]:
     """Parts of at most `limit` (UTF-16 units), in order, cut at the best boundary that
     fits; joined with a space or newline they give back the text."""
     if limit < 16:

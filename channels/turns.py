@@ -1,11 +1,13 @@
 """One patient message -> one bot turn, the same for every text channel: map the reply to
 an offered button, let Rasa answer, remember the new buttons, hand the turn to the
 channel to deliver."""
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
@@ -13,8 +15,8 @@ from channels.text_buttons import Offer, OfferMemory, TurnMessage, number_turn, 
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 # Given the sender's current offer, what to pass to Rasa (None: nothing, e.g. a stale tap).
-Incoming = Callable[[Optional[Offer]], Optional[str]]
-Deliver = Callable[[List[TurnMessage], Optional[Offer]], Awaitable[None]]
+Incoming = Callable[[Offer | None], str | None]
+Deliver = Callable[[list[TurnMessage], Offer | None], Awaitable[None]]
 
 
 class TurnCollector(CollectingOutputChannel):
@@ -31,8 +33,8 @@ class SenderLocks:
     previous question's buttons. Locks are dropped when nobody holds or waits for them."""
 
     def __init__(self) -> None:
-        self._locks: Dict[str, asyncio.Lock] = {}
-        self._users: Dict[str, int] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
 
     @asynccontextmanager
     async def hold(self, sender_id: str) -> AsyncIterator[None]:
@@ -48,21 +50,19 @@ class SenderLocks:
 
 
 class TurnRunner:
-    def __init__(self, channel_name: str, offers: Optional[OfferMemory] = None) -> None:
+    def __init__(self, channel_name: str, offers: OfferMemory | None = None) -> None:
         self.channel_name = channel_name
         self.offers = offers or OfferMemory()
         self._locks = SenderLocks()
 
-    async def run(self, on_new_message: OnNewMessage, sender_id: str, incoming: Incoming,
-                  deliver: Deliver) -> bool:
+    async def run(self, on_new_message: OnNewMessage, sender_id: str, incoming: Incoming, deliver: Deliver) -> bool:
         """False when `incoming` gave nothing to pass on; exceptions from Rasa propagate."""
         async with self._locks.hold(sender_id):
             text = incoming(self.offers.current(sender_id))
             if text is None:
                 return False
             collector = TurnCollector()
-            await on_new_message(UserMessage(text, collector, sender_id,
-                                             input_channel=self.channel_name))
+            await on_new_message(UserMessage(text, collector, sender_id, input_channel=self.channel_name))
             turn = number_turn(collector.messages)
             offer = self.offers.remember(sender_id, turn_buttons(turn))
             await deliver(turn, offer)

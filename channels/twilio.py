@@ -7,6 +7,7 @@ could talk to the bot as any phone number; this channel replaces it.
 Webhook: POST /webhooks/twilio_verified/webhook (form-encoded, Twilio's format).
 Replies: Twilio's REST API, Messages.json, from the number the patient wrote to.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,7 +15,8 @@ import hashlib
 import hmac
 import logging
 import re
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import aiohttp
@@ -28,8 +30,16 @@ from channels.outbound import ApiClient, sender_ref
 from channels.replay import RecentIds
 from channels.text_buttons import Offer, TurnMessage, resolve_text, split_message, turn_as_text
 from channels.turns import OnNewMessage, TurnRunner
-from channels.webhook import (webhook_blueprint, MAX_BODY_BYTES, TEXT_ONLY_NOTE, env_url, gate_from_credentials,
-                              reject, required_setting, url_setting)
+from channels.webhook import (
+    MAX_BODY_BYTES,
+    TEXT_ONLY_NOTE,
+    env_url,
+    gate_from_credentials,
+    reject,
+    required_setting,
+    url_setting,
+    webhook_blueprint,
+)
 from serving.extensions import require_installed
 
 logger = logging.getLogger(__name__)
@@ -50,6 +60,7 @@ Params = Mapping[str, Sequence[str]]
 # X-Twilio-Signature (https://www.twilio.com/docs/usage/security#validating-requests)
 # --------------------------------------------------------------------------------------
 
+
 def compute_signature(auth_token: str, url: str, params: Params) -> str:
     """Base64 of HMAC-SHA1, keyed with the auth token, over the full URL Twilio called
     followed by every POST parameter's name and value, sorted by name (and by distinct
@@ -59,7 +70,7 @@ def compute_signature(auth_token: str, url: str, params: Params) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def _url_variants(url: str) -> List[str]:
+def _url_variants(url: str) -> list[str]:
     """The URL as configured, and with its default port written out or left out: Twilio
     has signed both forms (its own helper libraries accept either)."""
     parts = urlsplit(url)
@@ -74,11 +85,12 @@ def _url_variants(url: str) -> List[str]:
 
 def is_valid_signature(auth_token: str, url: str, params: Params, signature: str) -> bool:
     given = signature.encode("utf-8")
-    return any(hmac.compare_digest(compute_signature(auth_token, u, params).encode("ascii"), given)
-               for u in _url_variants(url))
+    return any(
+        hmac.compare_digest(compute_signature(auth_token, u, params).encode("ascii"), given) for u in _url_variants(url)
+    )
 
 
-def parse_form(body: bytes) -> Optional[Dict[str, List[str]]]:
+def parse_form(body: bytes) -> dict[str, list[str]] | None:
     """A form-encoded body as name -> values, empty values kept (they are signed too);
     None if it is not valid UTF-8 form data."""
     try:
@@ -102,31 +114,42 @@ def fix_sms_at_sign(text: str) -> str:
 # The channel
 # --------------------------------------------------------------------------------------
 
+
 class TwilioVerifiedInput(InputChannel):
     @classmethod
     def name(cls) -> str:
         return "twilio_verified"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "TwilioVerifiedInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioVerifiedInput:
         if not credentials:
             cls.raise_missing_credentials_exception()
         channel = cls.name()
         configured = cls(
             account_sid=required_setting(credentials, "account_sid", "TWILIO_ACCOUNT_SID", channel),
             auth_token=required_setting(credentials, "auth_token", "TWILIO_AUTH_TOKEN", channel),
-            webhook_url=url_setting(required_setting(credentials, "webhook_url", "TWILIO_WEBHOOK_URL",
-                                                     channel), "TWILIO_WEBHOOK_URL", channel),
+            webhook_url=url_setting(
+                required_setting(credentials, "webhook_url", "TWILIO_WEBHOOK_URL", channel),
+                "TWILIO_WEBHOOK_URL",
+                channel,
+            ),
             api_base_url=env_url("TWILIO_API_BASE_URL", DEFAULT_API_BASE_URL, channel),
             gate=gate_from_credentials(credentials, channel),
         )
         require_installed(f"{cls.__module__}.{cls.__name__}")  # started by `rasa run`: refuse
         return configured
 
-    def __init__(self, account_sid: str, auth_token: str, webhook_url: str,
-                 api_base_url: str = DEFAULT_API_BASE_URL, client: Optional[ApiClient] = None,
-                 runner: Optional[TurnRunner] = None, seen: Optional[RecentIds] = None,
-                 gate: Optional[InputGate] = None) -> None:
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        webhook_url: str,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        client: ApiClient | None = None,
+        runner: TurnRunner | None = None,
+        seen: RecentIds | None = None,
+        gate: InputGate | None = None,
+    ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         # The public URL Twilio calls: behind a proxy the request's own URL differs, and the
         # signature covers the URL, so it has to come from configuration.
@@ -141,10 +164,11 @@ class TwilioVerifiedInput(InputChannel):
         return sender_ref(sender_id, self.auth_token)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        return webhook_blueprint("twilio_verified_webhook", lambda request: self._receive(request, on_new_message),
-                                 self.client)
+        return webhook_blueprint(
+            "twilio_verified_webhook", lambda request: self._receive(request, on_new_message), self.client
+        )
 
-    def _verified_params(self, request: Request) -> Union[Dict[str, List[str]], HTTPResponse]:
+    def _verified_params(self, request: Request) -> dict[str, list[str]] | HTTPResponse:
         """The webhook's parameters, or the response refusing it. Checks run cheapest first,
         and the signature before any field is looked at, so nobody without the auth token
         learns anything about the webhook."""
@@ -154,8 +178,7 @@ class TwilioVerifiedInput(InputChannel):
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature:
             return reject(403, "Missing X-Twilio-Signature header.")
-        if request.headers.get("Content-Type", "").split(";")[0].strip().lower() \
-                != "application/x-www-form-urlencoded":
+        if request.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
             return reject(400, "Expected a form-encoded body (application/x-www-form-urlencoded).")
         params = parse_form(body)
         if params is None:
@@ -164,8 +187,7 @@ class TwilioVerifiedInput(InputChannel):
             return reject(403, "Invalid X-Twilio-Signature.")
         if _one(params, "AccountSid") != self.account_sid:
             return reject(403, "This webhook belongs to a different Twilio account.")
-        if not _SID.fullmatch(_one(params, "MessageSid")) or not _one(params, "From") \
-                or not _one(params, "To"):
+        if not _SID.fullmatch(_one(params, "MessageSid")) or not _one(params, "From") or not _one(params, "To"):
             return reject(400, "MessageSid, From and To are required.")
         return params
 
@@ -192,7 +214,7 @@ class TwilioVerifiedInput(InputChannel):
             return _twiml()  # answered here (or a flood, dropped): Twilio must not retry
         text = admission.text
 
-        async def deliver(turn: List[TurnMessage], offer: Optional[Offer]) -> None:
+        async def deliver(turn: list[TurnMessage], offer: Offer | None) -> None:
             channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
             await self._send(sender, our_number, split_message(turn_as_text(turn), MAX_CHARS[channel]))
 
@@ -200,19 +222,27 @@ class TwilioVerifiedInput(InputChannel):
             await self.runner.run(on_new_message, sender, lambda offer: resolve_text(offer, text), deliver)
         except Exception as error:  # the bot failed; let Twilio's retry (if any) try again
             self.seen.forget(message_sid)
-            logger.error("%s: could not process a message from sender %s: %s",
-                         self.name(), self._ref(sender), type(error).__name__)
+            logger.error(
+                "%s: could not process a message from sender %s: %s",
+                self.name(),
+                self._ref(sender),
+                type(error).__name__,
+            )
             return reject(500, "The assistant could not process this message.")
         return _twiml()
 
-    async def _send(self, to: str, from_: str, parts: List[str]) -> None:
+    async def _send(self, to: str, from_: str, parts: list[str]) -> None:
         """Sends the parts in order, each after the previous was accepted; stops at a part
         that could not be sent (later ones would arrive without their context)."""
         auth = aiohttp.BasicAuth(self.account_sid, self.auth_token)
         for number, part in enumerate(parts, start=1):
             sent = await self.client.post(
-                self.messages_url, form={"To": to, "From": from_, "Body": part}, auth=auth,
-                sender=self._ref(to), what=f"reply part {number} of {len(parts)}")
+                self.messages_url,
+                form={"To": to, "From": from_, "Body": part},
+                auth=auth,
+                sender=self._ref(to),
+                what=f"reply part {number} of {len(parts)}",
+            )
             if sent is None:
                 return
 

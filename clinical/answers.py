@@ -8,17 +8,29 @@ Safety: a bare "no" only means "no" when the question allows it; an unrecognised
 is never turned into "no"; "I don't know" becomes UNSURE (after one more try, decided
 by the caller).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any
 
 from clinical.questionnaire import UNSURE, Question, condition_holds
 from clinical.safety_net import compile_patterns, load_safety_net, sentence_matches, sentences
-from clinical.typed_answers import (fuzzy_medicines, is_hedged, leading_yes_no, medicine_context_words, normalised,
-                                    not_now, phrase_span, read_number, says_none, says_some)
+from clinical.typed_answers import (
+    fuzzy_medicines,
+    is_hedged,
+    leading_yes_no,
+    medicine_context_words,
+    normalised,
+    not_now,
+    phrase_span,
+    read_number,
+    says_none,
+    says_some,
+)
 
 AFFIRM, DENY, DONT_KNOW = "affirm", "deny", "dont_know"
 
@@ -29,31 +41,29 @@ _MEDICINE_FILLER = set(
     only just currently prescribed over counter from pharmacy medication medications
     medicine medicines meds use using have been it that as well too sometimes when needed
     occasionally per week except evening evenings morning mornings night nights stopped
-    bedtime needed regularly"""
-    .split()
+    bedtime needed regularly""".split()
 )
 
 
 @dataclass(frozen=True)
 class Interpretation:
-    value: Any = None          # the answer, or None when unclear
-    unclear_reason: str = ""   # "dont_know", "hedge", "vague_number", "out_of_range", "not_understood"
+    value: Any = None  # the answer, or None when unclear
+    unclear_reason: str = ""  # "dont_know", "hedge", "vague_number", "out_of_range", "not_understood"
 
     @property
     def understood(self) -> bool:
         return self.value is not None
 
 
-def _present(entities: Iterable[Mapping[str, Any]], label: Optional[str] = None) -> List[Mapping[str, Any]]:
+def _present(entities: Iterable[Mapping[str, Any]], label: str | None = None) -> list[Mapping[str, Any]]:
     return [e for e in entities if label is None or e.get("entity") == label]
 
 
-def _values(entities, ids: Sequence[str], negated: bool) -> List[str]:
-    return [str(e["value"]) for e in entities
-            if str(e.get("value")) in ids and bool(e.get("negated")) == negated]
+def _values(entities, ids: Sequence[str], negated: bool) -> list[str]:
+    return [str(e["value"]) for e in entities if str(e.get("value")) in ids and bool(e.get("negated")) == negated]
 
 
-def _option_by_text(question: Question, text: str) -> Optional[str]:
+def _option_by_text(question: Question, text: str) -> str | None:
     """Typed button labels ("None of these") and option numbers ("2") for text channels."""
     cleaned = re.sub(r"[^\w\s/'-]", "", (text or "")).strip().lower()
     for index, option in enumerate(question.options, start=1):
@@ -65,11 +75,18 @@ def _option_by_text(question: Question, text: str) -> Optional[str]:
 # "not sure if I'm pregnant" is uncertainty, not a negated "pregnant".
 UNCERTAIN_RE = re.compile(
     r"\b(not sure|unsure|don'?t know|do not know|no idea|can'?t remember|cannot remember|"
-    r"not certain|dunno|maybe|possibly|might|may be)\b", re.I)
+    r"not certain|dunno|maybe|possibly|might|may be)\b",
+    re.I,
+)
 
 
-def interpret(question: Question, intent: str, entities: Sequence[Mapping[str, Any]],
-              text: str = "", button_value: Optional[str] = None) -> Interpretation:
+def interpret(
+    question: Question,
+    intent: str,
+    entities: Sequence[Mapping[str, Any]],
+    text: str = "",
+    button_value: str | None = None,
+) -> Interpretation:
     if button_value is not None:
         return _from_button(question, button_value)
     entities = own_entities(entities, text)
@@ -85,8 +102,7 @@ def interpret(question: Question, intent: str, entities: Sequence[Mapping[str, A
     if uncertain and not any(not e.get("negated") for e in entities):
         # Uncertainty wins over a negation cue: never read "not sure if ..." as "no".
         return Interpretation(None, "dont_know")
-    if question.type in ("yes_no", "choice") and is_hedged(text) and \
-            not any(not e.get("negated") for e in entities):
+    if question.type in ("yes_no", "choice") and is_hedged(text) and not any(not e.get("negated") for e in entities):
         # "I think so", "kind of": asked once more ("Is that a yes?"), never read as no.
         asks_yes_no = question.type == "yes_no" or question.yes_means is not None
         return Interpretation(None, "hedge" if asks_yes_no else "dont_know")
@@ -105,15 +121,14 @@ def interpret(question: Question, intent: str, entities: Sequence[Mapping[str, A
     return result
 
 
-def own_entities(entities: Sequence[Mapping[str, Any]], text: str) -> List[Mapping[str, Any]]:
+def own_entities(entities: Sequence[Mapping[str, Any]], text: str) -> list[Mapping[str, Any]]:
     """Entities from sentences about the person, not about someone else ("my dad had a
     heart attack" says nothing about the person's own heart)."""
     net = load_safety_net()
     others = [s for s in sentences(text) if net.about_someone_else(s)]
     if not others:
         return list(entities)
-    return [e for e in entities
-            if not any(str(e.get("text") or "").lower() in s for s in others if e.get("text"))]
+    return [e for e in entities if not any(str(e.get("text") or "").lower() in s for s in others if e.get("text"))]
 
 
 def _patterns_say(patterns, text: str) -> bool:
@@ -174,7 +189,7 @@ def _yes_no(question: Question, intent: str, entities, text: str) -> Interpretat
     return Interpretation(None, "not_understood")
 
 
-def _option_by_text_yes_no(text: str) -> Optional[str]:
+def _option_by_text_yes_no(text: str) -> str | None:
     cleaned = re.sub(r"[^\w\s]", "", (text or "")).strip().lower()
     return {"1": "yes", "yes": "yes", "2": "no", "no": "no"}.get(cleaned)
 
@@ -211,15 +226,18 @@ def _choice(question: Question, intent: str, entities, text: str) -> Interpretat
     return Interpretation(None, "not_understood")
 
 
-def _option_by_words(question: Question, text: str) -> Optional[str]:
+def _option_by_words(question: Question, text: str) -> str | None:
     """The option whose ``says`` phrases the reply uses ("mostly at night" -> night).
     A phrase inside a longer one of another option gives way ("might be pregnant" is
     possibly pregnant, not pregnant); two options at once mean "both" where the question
     has it, else the reply is unclear."""
     spans = {o.value: phrase_span(text, o.says) for o in question.options if o.says}
     spans = {value: span for value, span in spans.items() if span}
-    matched = [v for v, (s, e) in spans.items()
-               if not any(o != v and os <= s and e <= oe and (os, oe) != (s, e) for o, (os, oe) in spans.items())]
+    matched = [
+        v
+        for v, (s, e) in spans.items()
+        if not any(o != v and os <= s and e <= oe and (os, oe) != (s, e) for o, (os, oe) in spans.items())
+    ]
     if len(matched) > 1 and question.no_means in matched:
         # "not pregnant but breastfeeding": a condition named wins over "does not apply".
         matched.remove(question.no_means)
@@ -232,12 +250,12 @@ def _option_by_words(question: Question, text: str) -> Optional[str]:
     if len(matched) > 1:
         # "a lot, I can barely eat steak": the answer comes first.
         first = min(matched, key=lambda v: spans[v][0])
-        if len(normalised(text)[:spans[first][0]].split()) <= 2:
+        if len(normalised(text)[: spans[first][0]].split()) <= 2:
             return first
     return None
 
 
-def _from_duration(question: Question, entities) -> Optional[str]:
+def _from_duration(question: Question, entities) -> str | None:
     mapping = question.duration_options
     durations = [e for e in _present(entities, "duration") if not e.get("negated")]
     if not mapping or not durations:
@@ -281,12 +299,12 @@ def _medicines(question: Question, intent: str, entities, text: str) -> Interpre
     return Interpretation(None, "not_understood")
 
 
-def _unrecognised_words(text: str, entities) -> List[str]:
+def _unrecognised_words(text: str, entities) -> list[str]:
     """Words of the message that may name a medicine we don't know."""
     remaining = text or ""
     for e in sorted(entities, key=lambda e: e.get("start", 0), reverse=True):
         if "start" in e and "end" in e:
-            remaining = remaining[: e["start"]] + " " + remaining[e["end"]:]
+            remaining = remaining[: e["start"]] + " " + remaining[e["end"] :]
     words = re.findall(r"[a-zA-Z][a-zA-Z'-]{3,}", normalised(remaining))
     cues = {"none", "nothing", "dont", "don't", "know", "sure", "remember", "not", "nope", "cant", "can't", "cannot"}
     context = medicine_context_words()
@@ -297,8 +315,9 @@ def _treatments(question: Question, intent: str, entities, text: str) -> Interpr
     named = _unique(str(e["value"]) for e in _present(entities, "treatment") if not e.get("negated"))
     # Something we don't recognise that the classifier hears as an answer is "other": staff
     # read the person's words in the transcript. Never nonsense, a question or "I don't know".
-    something_else = intent == "inform" and "?" not in text and \
-        bool(_unrecognised_words(text, entities)) and not says_none(text)
+    something_else = (
+        intent == "inform" and "?" not in text and bool(_unrecognised_words(text, entities)) and not says_none(text)
+    )
     if named:
         return Interpretation(named)
     by_text = _option_by_text(question, text)
@@ -311,22 +330,23 @@ def _treatments(question: Question, intent: str, entities, text: str) -> Interpr
     return Interpretation(None, "not_understood")
 
 
-def _unique(items: Iterable[str]) -> List[str]:
-    seen: Dict[str, None] = {}
+def _unique(items: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
     for item in items:
         seen.setdefault(item, None)
     return list(seen)
 
 
-def find_corrections(questions: Sequence[Question], answers: Mapping[str, Any],
-                     entities: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+def find_corrections(
+    questions: Sequence[Question], answers: Mapping[str, Any], entities: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Earlier answers that this message clearly changes ("actually I'm breastfeeding").
 
     Only explicit mentions count (a lexicon term, an age phrase), never a bare yes/no,
     and only for questions already answered. The caller does not look for corrections
     in a message that answered the pending question with those same entities.
     """
-    changes: Dict[str, Any] = {}
+    changes: dict[str, Any] = {}
     for question in questions:
         current = answers.get(question.id)
         if current is None or current == "not_asked":
@@ -380,14 +400,15 @@ def uses_entity(question: Question, entity: Mapping[str, Any]) -> bool:
     return value in ids
 
 
-def find_pre_answers(questions: Sequence[Question], answers: Mapping[str, Any],
-                     entities: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+def find_pre_answers(
+    questions: Sequence[Question], answers: Mapping[str, Any], entities: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Questions not yet asked that this message already answers, so they are not asked
     again: "I take warfarin" answers the blood-thinner question. Only a clear, positive
     mention counts (never a "no" from a negation: "no chest pain" does not answer a
     question about several signs); red-flag questions are left to the safety net, which
     knows when a mention is not a red flag ("my jaw gets stuck sometimes")."""
-    found: Dict[str, Any] = {}
+    found: dict[str, Any] = {}
     for question in questions:
         if answers.get(question.id) is not None or question.section == "red_flags":
             continue

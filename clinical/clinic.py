@@ -2,13 +2,14 @@
 
 Pure Python; validated at load so a typo fails at start-up, not mid-conversation.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any
 
 import yaml
 
@@ -17,8 +18,20 @@ from clinical.rules import load_rulebook
 from clinical.wording import Wording, WordingError, load_wording
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "clinic.yml"
-REQUIRED = ("crisis_contacts", "clinic_name", "phone", "booking_instructions", "next_steps", "emergency_number",
-            "same_day_advice", "cost_text", "practitioners_text", "address", "opening_hours", "cancellation_policy")
+REQUIRED = (
+    "crisis_contacts",
+    "clinic_name",
+    "phone",
+    "booking_instructions",
+    "next_steps",
+    "emergency_number",
+    "same_day_advice",
+    "cost_text",
+    "practitioners_text",
+    "address",
+    "opening_hours",
+    "cancellation_policy",
+)
 # The clinic's own aftercare advice, one text per topic (clinical reference 6b: aftercare is the
 # clinic's call). A topic left out is answered with "the practitioner will explain".
 AFTERCARE_TOPICS = ("general", "eating", "alcohol", "exercise", "lying_down", "face_care")
@@ -44,29 +57,37 @@ class ClinicSettings:
     # without a country code is read (clinical/contact.py).
     region: str = DEFAULT_REGION
     # Optional: empty means the knowledge base's "the practitioner will explain" answer is given.
-    aftercare: Dict[str, str] = field(default_factory=dict)
+    aftercare: dict[str, str] = field(default_factory=dict)
     follow_up: str = ""
-    rule_overrides: Dict[str, Any] = field(default_factory=dict)
+    rule_overrides: dict[str, Any] = field(default_factory=dict)
     # Given at once to anyone in distress (clinical reference section 8): (name, phone, details).
-    crisis_contacts: Tuple[Tuple[str, str, str], ...] = ()
+    crisis_contacts: tuple[tuple[str, str, str], ...] = ()
 
     def crisis_contacts_text(self) -> str:
         """One line per contact, for the distress reply."""
-        return "\n".join(f"• {name}: {phone}" + (f" ({details})" if details else "")
-                         for name, phone, details in self.crisis_contacts)
+        return "\n".join(
+            f"• {name}: {phone}" + (f" ({details})" if details else "") for name, phone, details in self.crisis_contacts
+        )
 
     @property
     def emergency_advice(self) -> str:
         """Appended to unsure red-flag answers: what to do if the sign might be there."""
         return self.say("outcome.emergency_advice")
 
-    def placeholders(self) -> Dict[str, str]:
+    def placeholders(self) -> dict[str, str]:
         """Values patient-facing texts may name as {placeholder}."""
-        return {"clinic_name": self.clinic_name, "clinic_phone": self.phone, "email": self.email or self.phone,
-                "emergency_number": self.emergency_number, "cost_text": self.cost_text,
-                "practitioners_text": self.practitioners_text, "booking_instructions": self.booking_instructions,
-                "address": self.address, "opening_hours": self.opening_hours,
-                "cancellation_policy": self.cancellation_policy}
+        return {
+            "clinic_name": self.clinic_name,
+            "clinic_phone": self.phone,
+            "email": self.email or self.phone,
+            "emergency_number": self.emergency_number,
+            "cost_text": self.cost_text,
+            "practitioners_text": self.practitioners_text,
+            "booking_instructions": self.booking_instructions,
+            "address": self.address,
+            "opening_hours": self.opening_hours,
+            "cancellation_policy": self.cancellation_policy,
+        }
 
     def setting(self, dotted: str) -> str:
         """An optional practical text by its dotted name ("aftercare.alcohol", "follow_up");
@@ -88,10 +109,9 @@ class ClinicSettings:
         filled in (clinical/wording.py)."""
         return self.wording.say(text_id, **{**self.placeholders(), "next_steps": self.next_steps, **values})
 
-    def as_slots(self) -> Dict[str, str]:
+    def as_slots(self) -> dict[str, str]:
         """Values the domain's responses can use, e.g. {clinic_name}."""
-        return {"clinic_name": self.clinic_name, "clinic_phone": self.phone,
-                "emergency_number": self.emergency_number}
+        return {"clinic_name": self.clinic_name, "clinic_phone": self.phone, "emergency_number": self.emergency_number}
 
 
 def settings_path() -> Path:
@@ -109,9 +129,11 @@ def load_clinic_settings(path: Path = None) -> ClinicSettings:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ValueError(f"{path}: unknown clinic settings: {', '.join(unknown)}")
-    structured = {"rule_overrides": raw.pop("rule_overrides", None) or {},
-                  "crisis_contacts": _crisis_contacts(path, raw.pop("crisis_contacts", None)),
-                  "aftercare": _aftercare(path, raw.pop("aftercare", None))}
+    structured = {
+        "rule_overrides": raw.pop("rule_overrides", None) or {},
+        "crisis_contacts": _crisis_contacts(path, raw.pop("crisis_contacts", None)),
+        "aftercare": _aftercare(path, raw.pop("aftercare", None)),
+    }
     settings = ClinicSettings(**{k: str(v).strip() for k, v in raw.items()}, **structured)
     if not is_region(settings.region):
         raise ValueError(f"{path}: region must be a country code such as GB, IE or US, not {settings.region!r}")
@@ -123,7 +145,7 @@ def load_clinic_settings(path: Path = None) -> ClinicSettings:
     return settings
 
 
-def _crisis_contacts(path: Path, raw: Any) -> Tuple[Tuple[str, str, str], ...]:
+def _crisis_contacts(path: Path, raw: Any) -> tuple[tuple[str, str, str], ...]:
     """A non-empty list of {name, phone, details?}: a person in crisis must get a number."""
     if not isinstance(raw, list) or not raw:
         raise ValueError(f"{path}: crisis_contacts must be a list of {{name, phone, details}}")
@@ -138,7 +160,7 @@ def _crisis_contacts(path: Path, raw: Any) -> Tuple[Tuple[str, str, str], ...]:
     return tuple(contacts)
 
 
-def _aftercare(path: Path, raw: Any) -> Dict[str, str]:
+def _aftercare(path: Path, raw: Any) -> dict[str, str]:
     """{topic: text} for the known topics only: a misspelt topic would silently never be said."""
     if raw is None:
         return {}
@@ -146,6 +168,7 @@ def _aftercare(path: Path, raw: Any) -> Dict[str, str]:
         raise ValueError(f"{path}: aftercare must be a mapping of topic: text ({', '.join(AFTERCARE_TOPICS)})")
     unknown = sorted(set(raw) - set(AFTERCARE_TOPICS))
     if unknown:
-        raise ValueError(f"{path}: unknown aftercare topics: {', '.join(map(str, unknown))} "
-                         f"(known: {', '.join(AFTERCARE_TOPICS)})")
+        raise ValueError(
+            f"{path}: unknown aftercare topics: {', '.join(map(str, unknown))} (known: {', '.join(AFTERCARE_TOPICS)})"
+        )
     return {topic: str(text).strip() for topic, text in raw.items() if text is not None and str(text).strip()}

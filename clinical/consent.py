@@ -11,9 +11,11 @@ The texts, and the fingerprint test that pins each version to its text, are with
 assistant's wording (actions/consent.py, tests/test_consent.py): change a wording => give
 it a new version here. Keep the old versions: staff read old conversations against them.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 METADATA_KEY = "consent_wording"
 
@@ -24,7 +26,7 @@ CONTACT_CONSENT_VERSION = "contact-consent-v1"
 SLOT_OF_PREFIX = {"screening-consent": "consent_given", "contact-consent": "contact_consent"}
 
 
-def slot_for_version(version: Optional[str]) -> Optional[str]:
+def slot_for_version(version: str | None) -> str | None:
     """consent_given / contact_consent for a wording version, None for anything else."""
     for prefix, slot in SLOT_OF_PREFIX.items():
         if version and version.startswith(prefix + "-"):
@@ -32,7 +34,7 @@ def slot_for_version(version: Optional[str]) -> Optional[str]:
     return None
 
 
-def wording_shown(events: Iterable[Dict[str, Any]], slot: str) -> Optional[str]:
+def wording_shown(events: Iterable[dict[str, Any]], slot: str) -> str | None:
     """The version of the latest question for `slot` among tracker events (dicts)."""
     shown = None
     for event in events:
@@ -43,7 +45,7 @@ def wording_shown(events: Iterable[Dict[str, Any]], slot: str) -> Optional[str]:
     return shown
 
 
-def answered_at(events: Iterable[Dict[str, Any]], slot: str, value: Any = True) -> Optional[float]:
+def answered_at(events: Iterable[dict[str, Any]], slot: str, value: Any = True) -> float | None:
     """When the slot was last set to value (Unix seconds), from tracker events (dicts)."""
     at = None
     for event in events:

@@ -8,6 +8,7 @@ Part of the Rasa-free core: the action server writes rows (actions/consultation.
 the staff portal reads, marks and erases them (portal/storage.py, portal/erasure.py);
 neither imports the other.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc
@@ -46,17 +47,23 @@ consultation_requests = sa.Table(
     sa.Column("consent_wording", sa.String(40)),
     # Why the request was made (REQUEST_REASONS). Rows stored before this column existed
     # were all made after a screening and read as "screening".
-    sa.Column("request_reason", sa.String(20), nullable=False, default="screening",
-              server_default="screening"),
+    sa.Column("request_reason", sa.String(20), nullable=False, default="screening", server_default="screening"),
 )
 # "screening": the usual request at the end of a screening; "asked_for_person": the person
 # asked to talk to someone at the clinic.
 REQUEST_REASONS = ("screening", "asked_for_person")
 # Columns added after the first release: (name, SQL type) for ALTER TABLE on old tables.
-ADDED_COLUMNS = (("consent_at", {"sqlite": "TIMESTAMP", "postgresql": "TIMESTAMP WITH TIME ZONE"}),
-                 ("consent_wording", {"sqlite": "VARCHAR(40)", "postgresql": "VARCHAR(40)"}),
-                 ("request_reason", {"sqlite": "VARCHAR(20) NOT NULL DEFAULT 'screening'",
-                                     "postgresql": "VARCHAR(20) NOT NULL DEFAULT 'screening'"}))
+ADDED_COLUMNS = (
+    ("consent_at", {"sqlite": "TIMESTAMP", "postgresql": "TIMESTAMP WITH TIME ZONE"}),
+    ("consent_wording", {"sqlite": "VARCHAR(40)", "postgresql": "VARCHAR(40)"}),
+    (
+        "request_reason",
+        {
+            "sqlite": "VARCHAR(20) NOT NULL DEFAULT 'screening'",
+            "postgresql": "VARCHAR(20) NOT NULL DEFAULT 'screening'",
+        },
+    ),
+)
 
 
 def database_url() -> str:
@@ -66,7 +73,7 @@ def database_url() -> str:
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> sa.engine.Engine:
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a database error must not copy names and phone numbers into the logs.
     engine = sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     metadata.create_all(engine)
@@ -100,10 +107,19 @@ TRANSIENT_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceErr
 SAME_REQUEST_WINDOW = timedelta(minutes=10)
 
 
-def save_request(conversation_id: str, name: str, contact: str, contact_kind: str,
-                 preferred_times: str, outcome: Any, reasons: Any, url: str = None,
-                 consent_at: Optional[float] = None, consent_wording: Optional[str] = None,
-                 request_reason: str = "screening") -> int:
+def save_request(
+    conversation_id: str,
+    name: str,
+    contact: str,
+    contact_kind: str,
+    preferred_times: str,
+    outcome: Any,
+    reasons: Any,
+    url: str = None,
+    consent_at: float | None = None,
+    consent_wording: str | None = None,
+    request_reason: str = "screening",
+) -> int:
     """Stores the request once: retries while the database is unreachable, and returns the
     stored one when an identical request of this conversation is already there.
 
@@ -112,10 +128,17 @@ def save_request(conversation_id: str, name: str, contact: str, contact_kind: st
     request_reason: one of REQUEST_REASONS; anything else raises ValueError."""
     if request_reason not in REQUEST_REASONS:
         raise ValueError(f"request_reason must be one of {', '.join(REQUEST_REASONS)}, got {request_reason!r}")
-    row = dict(conversation_id=conversation_id, name=name, contact=contact, contact_kind=contact_kind,
-               preferred_times=preferred_times, screening_outcome=outcome,
-               screening_reasons=json.dumps(reasons or []), consent_wording=consent_wording,
-               request_reason=request_reason)
+    row = dict(
+        conversation_id=conversation_id,
+        name=name,
+        contact=contact,
+        contact_kind=contact_kind,
+        preferred_times=preferred_times,
+        screening_outcome=outcome,
+        screening_reasons=json.dumps(reasons or []),
+        consent_wording=consent_wording,
+        request_reason=request_reason,
+    )
     now = datetime.now(timezone.utc)
     # Not part of the "same request" match: without a recorded time it is the time of saving.
     consent_time = datetime.fromtimestamp(consent_at, timezone.utc) if consent_at else now
@@ -126,29 +149,35 @@ def save_request(conversation_id: str, name: str, contact: str, contact_kind: st
                 existing = _find(conn, row, since=now - SAME_REQUEST_WINDOW)
                 if existing is not None:
                     return existing
-                result = conn.execute(consultation_requests.insert().values(
-                    **row, created_at=now, contacted=False, consent_at=consent_time))
+                result = conn.execute(
+                    consultation_requests.insert().values(
+                        **row, created_at=now, contacted=False, consent_at=consent_time
+                    )
+                )
                 return int(result.inserted_primary_key[0])
         except TRANSIENT_ERRORS as error:
             if delay is None:
                 raise
-            logger.warning(f"Consultation database unreachable (attempt {attempt}: "
-                           f"{type(getattr(error, 'orig', error)).__name__}); retrying in {delay}s")
+            logger.warning(
+                f"Consultation database unreachable (attempt {attempt}: "
+                f"{type(getattr(error, 'orig', error)).__name__}); retrying in {delay}s"
+            )
             # rasa-sdk runs synchronous actions on its event loop, so other requests wait
             # these few seconds too; acceptable for a database restart, which is rare.
             time.sleep(delay)
     raise AssertionError("unreachable")
 
 
-def _find(conn, row: Dict[str, Any], since: datetime):
+def _find(conn, row: dict[str, Any], since: datetime):
     table = consultation_requests
-    query = sa.select(table.c.id).where(table.c.created_at >= since,
-                                        *(table.c[key] == value for key, value in row.items()))
+    query = sa.select(table.c.id).where(
+        table.c.created_at >= since, *(table.c[key] == value for key, value in row.items())
+    )
     found = conn.execute(query.order_by(table.c.id.desc()).limit(1)).first()
     return int(found[0]) if found else None
 
 
-def list_requests(url: str = None) -> List[Dict[str, Any]]:
+def list_requests(url: str = None) -> list[dict[str, Any]]:
     engine = engine_for(url or database_url())
     with engine.connect() as conn:
         rows = conn.execute(consultation_requests.select().order_by(consultation_requests.c.id))

@@ -8,10 +8,10 @@ well-shaped number that no operator can have is refused. They are stored in E.16
 only: ``check_deliverability=False``, so nothing goes to the network; the stored form is the
 library's normalised one (the domain in lower case and Unicode, the local part as typed).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Optional, Tuple
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -27,7 +27,7 @@ def is_region(region: str) -> bool:
     return region in phonenumbers.SUPPORTED_REGIONS
 
 
-def parse_email(text: str) -> Optional[str]:
+def parse_email(text: str) -> str | None:
     """The first valid e-mail address in the text, normalised; None when there is none."""
     for candidate in _EMAIL_CANDIDATE.findall(text or ""):
         try:
@@ -37,7 +37,7 @@ def parse_email(text: str) -> Optional[str]:
     return None
 
 
-def parse_phone(text: str, region: str = DEFAULT_REGION) -> Optional[str]:
+def parse_phone(text: str, region: str = DEFAULT_REGION) -> str | None:
     """The first valid phone number in the text in E.164 form ("+447911123456"); numbers
     without a country code are read as the clinic's region's. None when there is none."""
     for match in phonenumbers.PhoneNumberMatcher(text or "", region, leniency=phonenumbers.Leniency.VALID):
@@ -45,7 +45,7 @@ def parse_phone(text: str, region: str = DEFAULT_REGION) -> Optional[str]:
     return None
 
 
-def parse_contact(text: str, region: str = DEFAULT_REGION) -> Optional[Tuple[str, str]]:
+def parse_contact(text: str, region: str = DEFAULT_REGION) -> tuple[str, str] | None:
     """('email' | 'phone', normalised value), or None when the text holds neither.
     An e-mail address wins when both are there (its digits could look like a number)."""
     email = parse_email(text)

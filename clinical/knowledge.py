@@ -16,14 +16,16 @@ How a question is matched (measured in docs/knowledge-base.md):
   answers that might help (the patient chooses; nothing is answered unasked). The numbers
   are calibrated on tests/questions/development.yml (bench/calibrate_knowledge.py).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 import yaml
 from rapidfuzz import fuzz, process
@@ -39,25 +41,48 @@ REQUIRED_FIELDS = ("id", "topic", "answer", "source", "review", "examples")
 KNOWN_FIELDS = set(REQUIRED_FIELDS) | {"clinic_setting"}
 
 # Chat spellings read as the words they stand for, before anything is compared.
-TEXT_SPEAK = {"u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "rn": "now",
-              "bc": "because", "cuz": "because", "coz": "because", "wat": "what", "wot": "what",
-              "hw": "how", "abt": "about", "tho": "though", "b4": "before", "2morrow": "tomorrow",
-              "preg": "pregnant", "meds": "medicines", "docs": "doctors", "doc": "doctor"}
+TEXT_SPEAK = {
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "rn": "now",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "wat": "what",
+    "wot": "what",
+    "hw": "how",
+    "abt": "about",
+    "tho": "though",
+    "b4": "before",
+    "2morrow": "tomorrow",
+    "preg": "pregnant",
+    "meds": "medicines",
+    "docs": "doctors",
+    "doc": "doctor",
+}
 # Words that carry no topic: greetings, hedges and the way people lead into a question.
-FILLER_WORDS = frozenset("""
+FILLER_WORDS = frozenset(
+    """
     hi hello hey hiya thanks thank cheers please ok okay yeah yes just really actually also
     wondering wonder wondered curious question questions quick ask asking know tell told like want
     wanted need needed get getting got bit lot lots anyone someone thing things stuff kind sort
     guess maybe probably basically honestly tbh lol sorry mean means sure right thats whats hows
     dont doesnt didnt cant wont isnt arent im ive id youre theres gonna wanna let lets say
-    """.split())
+    """.split()
+)
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | FILLER_WORDS
 WORD_RE = re.compile(r"[a-z0-9]+")
 # Where a message splits into sentences or clauses: "yes - who sees my answers?" holds a
 # question after the answer; "im off on holiday soon, how long does it last" a question
 # after some context.
-CLAUSE_END = re.compile(r"(?<=[?!.;])\s+|\s+[-–—]+\s+|,\s+(?=(?:what|how|when|why|who|where|which|can|could|is|are|"
-                        r"do|does|will|would|should|may)\b)", re.I)
+CLAUSE_END = re.compile(
+    r"(?<=[?!.;])\s+|\s+[-–—]+\s+|,\s+(?=(?:what|how|when|why|who|where|which|can|could|is|are|"
+    r"do|does|will|would|should|may)\b)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +92,8 @@ class Entry:
     answer: str
     source: str
     review: str  # "pending" or the ISO date the medical lead signed it off
-    examples: Tuple[str, ...]
-    clinic_setting: Optional[str] = None  # e.g. "aftercare.alcohol": the clinic's own words win
+    examples: tuple[str, ...]
+    clinic_setting: str | None = None  # e.g. "aftercare.alcohol": the clinic's own words win
 
     def text_for(self, settings: ClinicSettings) -> str:
         """What the patient is told: the clinic's own setting when it gives one, else the
@@ -82,10 +107,11 @@ class Entry:
 @dataclass(frozen=True)
 class MatchSettings:
     """Calibrated on the development question set (docs/knowledge-base.md)."""
-    threshold: float = 0.45       # the best example's similarity, after the penalty, must reach this
-    margin: float = 0.10          # and be this far ahead of the second-best entry's
+
+    threshold: float = 0.45  # the best example's similarity, after the penalty, must reach this
+    margin: float = 0.10  # and be this far ahead of the second-best entry's
     unknown_penalty: float = 1.2  # times the share of content words never seen in the knowledge base
-    word_weight: float = 0.5      # the rest is the character n-gram similarity
+    word_weight: float = 0.5  # the rest is the character n-gram similarity
     # Below the threshold, entries at least this similar (before the penalty) are offered as
     # "answers that might help", never given unasked. 0 offers the nearest ones whatever.
     suggest_threshold: float = 0.3
@@ -94,12 +120,12 @@ class MatchSettings:
 
 @dataclass(frozen=True)
 class Match:
-    entry: Optional[Entry]
+    entry: Entry | None
     score: float
-    best_id: Optional[str]       # the nearest entry even when it was not confident enough
-    unknown_words: Tuple[str, ...] = ()
+    best_id: str | None  # the nearest entry even when it was not confident enough
+    unknown_words: tuple[str, ...] = ()
     # When there is no confident entry: the nearest ones, for the patient to choose from.
-    suggestions: Tuple[Entry, ...] = ()
+    suggestions: tuple[Entry, ...] = ()
 
 
 def normalise(text: str) -> str:
@@ -115,19 +141,19 @@ def question_part(text: str) -> str:
     return " ".join(asked) if asked and len(asked) < len(clauses) else (text or "").strip()
 
 
-def content_words(text: str) -> List[str]:
+def content_words(text: str) -> list[str]:
     return [w for w in normalise(text).split() if len(w) > 2 and w not in STOP_WORDS and not w.isdigit()]
 
 
 @dataclass
 class KnowledgeBase:
-    entries: Tuple[Entry, ...]
+    entries: tuple[Entry, ...]
     settings: MatchSettings = field(default_factory=MatchSettings)
 
     def __post_init__(self) -> None:
         self._by_id = {e.id: e for e in self.entries}
-        self._rows: List[int] = []  # example row -> entry index
-        texts: List[str] = []
+        self._rows: list[int] = []  # example row -> entry index
+        texts: list[str] = []
         for index, entry in enumerate(self.entries):
             for example in entry.examples:
                 texts.append(normalise(example))
@@ -136,39 +162,43 @@ class KnowledgeBase:
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
         self._word_matrix = self._words.fit_transform(texts)
         self._char_matrix = self._chars.fit_transform(texts)
-        self._vocabulary = {word for e in self.entries
-                            for word in content_words(" ".join((e.topic, e.answer, *e.examples)))}
+        self._vocabulary = {
+            word for e in self.entries for word in content_words(" ".join((e.topic, e.answer, *e.examples)))
+        }
 
     def get(self, entry_id: str) -> Entry:
         return self._by_id[entry_id]
 
     @property
-    def ids(self) -> List[str]:
+    def ids(self) -> list[str]:
         return [e.id for e in self.entries]
 
-    def unknown_words(self, question: str) -> Tuple[str, ...]:
+    def unknown_words(self, question: str) -> tuple[str, ...]:
         """Content words no entry has ever used, allowing for a typo in
         a longer word."""
         unknown = []
         for word in content_words(question):
-            if word in self._vocabulary or any(form in self._vocabulary or form in STOP_WORDS
-                                               for form in _other_forms(word)):
+            if word in self._vocabulary or any(
+                form in self._vocabulary or form in STOP_WORDS for form in _other_forms(word)
+            ):
                 continue
             if len(word) >= 5 and process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=85):
                 continue
             unknown.append(word)
         return tuple(unknown)
 
-    def scores(self, question: str) -> List[Tuple[float, Entry]]:
+    def scores(self, question: str) -> list[tuple[float, Entry]]:
         """Every entry's similarity to the question, best first (before any penalty): the
         best of its examples, words and characters weighted by ``word_weight``."""
         text = normalise(question)
         if not text:
             return []
         w = self.settings.word_weight
-        similarity = (w * (self._word_matrix @ self._words.transform([text]).T).toarray().ravel()
-                      + (1 - w) * (self._char_matrix @ self._chars.transform([text]).T).toarray().ravel())
-        best: Dict[int, float] = {}
+        similarity = (
+            w * (self._word_matrix @ self._words.transform([text]).T).toarray().ravel()
+            + (1 - w) * (self._char_matrix @ self._chars.transform([text]).T).toarray().ravel()
+        )
+        best: dict[int, float] = {}
         for row, value in enumerate(similarity):
             index = self._rows[row]
             best[index] = max(best.get(index, 0.0), float(value))
@@ -185,17 +215,30 @@ class KnowledgeBase:
         score -= penalty
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         confident = score >= self.settings.threshold and ranked[0][0] - runner_up >= self.settings.margin
-        suggestions = () if confident else tuple(
-            e for similarity, e in ranked[: self.settings.suggestions] if similarity >= self.settings.suggest_threshold)
+        suggestions = (
+            ()
+            if confident
+            else tuple(
+                e
+                for similarity, e in ranked[: self.settings.suggestions]
+                if similarity >= self.settings.suggest_threshold
+            )
+        )
         return Match(entry if confident else None, score, entry.id, unknown, suggestions)
 
 
-def _other_forms(word: str) -> Tuple[str, ...]:
+def _other_forms(word: str) -> tuple[str, ...]:
     """The same word with another ending ("sees" -> "see", "exercising" -> "exercise"):
     inflections only, not stems, so "tested" is known from "test" but "animals" stays new."""
     forms = [word + "s", word + "e"]
-    for suffix, replacements in (("ies", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ing", ("", "e")),
-                                 ("ed", ("", "e")), ("d", ("",))):
+    for suffix, replacements in (
+        ("ies", ("y",)),
+        ("es", ("", "e")),
+        ("s", ("",)),
+        ("ing", ("", "e")),
+        ("ed", ("", "e")),
+        ("d", ("",)),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             forms += [word[: -len(suffix)] + r for r in replacements]
     return tuple(forms)
@@ -216,7 +259,7 @@ def knowledge() -> KnowledgeBase:
     return load_knowledge()
 
 
-def replies(language: str = REFERENCE_LANGUAGE) -> Dict[str, Any]:
+def replies(language: str = REFERENCE_LANGUAGE) -> dict[str, Any]:
     """The frame around answers: "I don't have a checked answer", reaching a person (the
     wording catalogue's ``replies`` section, clinical/wording/<language>.yml)."""
     return wording(language).section("replies")
@@ -234,15 +277,20 @@ def _entry(path: Path, item: Any) -> Entry:
     unknown = sorted(set(item) - KNOWN_FIELDS)
     if missing or unknown:
         raise ValueError(f"{path}: entry {item.get('id')!r}: missing {missing or '-'}, unknown {unknown or '-'}")
-    return Entry(id=str(item["id"]), topic=str(item["topic"]).strip(), answer=str(item["answer"]).strip(),
-                 source=str(item["source"]).strip(), review=str(item["review"]).strip(),
-                 examples=tuple(str(e).strip() for e in item["examples"]),
-                 clinic_setting=item.get("clinic_setting"))
+    return Entry(
+        id=str(item["id"]),
+        topic=str(item["topic"]).strip(),
+        answer=str(item["answer"]).strip(),
+        source=str(item["source"]).strip(),
+        review=str(item["review"]).strip(),
+        examples=tuple(str(e).strip() for e in item["examples"]),
+        clinic_setting=item.get("clinic_setting"),
+    )
 
 
-def validate(entries: Sequence[Entry]) -> List[str]:
+def validate(entries: Sequence[Entry]) -> list[str]:
     """What the medical lead's file must get right; [] when it is fine."""
-    problems: List[str] = []
+    problems: list[str] = []
     seen_ids, seen_examples = set(), {}
     for e in entries:
         if e.id in seen_ids:
@@ -270,7 +318,8 @@ def _is_iso_date(text: str) -> bool:
         return False
 
 
-def undeclared_placeholders(entries: Iterable[Entry], known: Mapping[str, str]) -> List[str]:
+def undeclared_placeholders(entries: Iterable[Entry], known: Mapping[str, str]) -> list[str]:
     """Placeholders an answer names that the clinic settings do not provide."""
-    return sorted({f"{e.id}: {{{name}}}" for e in entries
-                   for name in re.findall(r"{([a-z_]+)}", e.answer) if name not in known})
+    return sorted(
+        {f"{e.id}: {{{name}}}" for e in entries for name in re.findall(r"{([a-z_]+)}", e.answer) if name not in known}
+    )

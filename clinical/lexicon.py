@@ -3,12 +3,12 @@
 Pure Python (no Rasa, no spaCy) so the rules and the NLU pipeline share one source
 of truth for which medicine belongs to which screening category.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import yaml
 
@@ -27,17 +27,17 @@ SECTION_TO_ENTITY = {
 @dataclass(frozen=True)
 class Lexicon:
     # (entity label, canonical id) -> list of surface terms
-    terms: Dict[Tuple[str, str], List[str]]
-    medicine_categories: Dict[str, str]
-    negation_before: List[str] = field(default_factory=list)
-    negation_after: List[str] = field(default_factory=list)
-    clause_breaks: List[str] = field(default_factory=list)
+    terms: dict[tuple[str, str], list[str]]
+    medicine_categories: dict[str, str]
+    negation_before: list[str] = field(default_factory=list)
+    negation_after: list[str] = field(default_factory=list)
+    clause_breaks: list[str] = field(default_factory=list)
 
     def category_of(self, medicine_id: str) -> str:
         return self.medicine_categories.get(medicine_id, "unknown")
 
 
-def _as_terms(entry) -> List[str]:
+def _as_terms(entry) -> list[str]:
     if isinstance(entry, dict):
         return [str(t).lower() for t in entry["terms"]]
     return [str(t).lower() for t in entry]
@@ -46,8 +46,8 @@ def _as_terms(entry) -> List[str]:
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    terms: Dict[Tuple[str, str], List[str]] = {}
-    categories: Dict[str, str] = {}
+    terms: dict[tuple[str, str], list[str]] = {}
+    categories: dict[str, str] = {}
     for section, label in SECTION_TO_ENTITY.items():
         for canonical, entry in (raw.get(section) or {}).items():
             terms[(label, canonical)] = _as_terms(entry)

@@ -6,14 +6,16 @@ handling offers the same buttons again with its apology (it converts Rasa's even
 with ``as_dict()``). The SMS and Telegram channels keep their own short-lived copy to map a
 typed number to a button (channels/text_buttons.py) until the channels become stateless.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
-def buttons_since_last_user_message(events: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+def buttons_since_last_user_message(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The buttons of the bot messages after the person's latest message, in the order shown."""
-    buttons: List[Dict[str, Any]] = []
+    buttons: list[dict[str, Any]] = []
     for event in reversed(events):
         if event.get("event") == "user":
             break

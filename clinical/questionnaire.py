@@ -1,11 +1,13 @@
 """The questionnaire in ``questionnaire.yml``: which question comes next, and how an
 answer reads back to the patient. Pure Python (no Rasa imports)."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any
 
 import yaml
 
@@ -38,22 +40,22 @@ class Question:
     options: tuple = ()
     recognises: tuple = ()
     denied_by: tuple = ()
-    yes_means: Optional[str] = None
-    no_means: Optional[str] = None
-    minimum: Optional[int] = None
-    maximum: Optional[int] = None
-    ask_if: Optional[Mapping[str, Any]] = None
-    duration_options: Optional[Mapping[str, Any]] = None
+    yes_means: str | None = None
+    no_means: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    ask_if: Mapping[str, Any] | None = None
+    duration_options: Mapping[str, Any] | None = None
     # typed answers: patterns (safety.yml's format) that mean yes / no, and whether the
     # question is about right now ("none at the moment" then means no)
     yes_patterns: tuple = ()
     no_patterns: tuple = ()
     about_now: bool = False
 
-    def option(self, value: Any) -> Optional[Option]:
+    def option(self, value: Any) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
 
-    def option_values(self) -> List[str]:
+    def option_values(self) -> list[str]:
         return [o.value for o in self.options]
 
     def label_for(self, value: Any) -> str:
@@ -89,7 +91,7 @@ class Questionnaire:
     questions: tuple = field(default_factory=tuple)
 
     @property
-    def ids(self) -> List[str]:
+    def ids(self) -> list[str]:
         return [q.id for q in self.questions]
 
     def get(self, question_id: str) -> Question:
@@ -103,7 +105,7 @@ class Questionnaire:
             return True
         return condition_holds(question.ask_if, answers)
 
-    def normalise(self, answers: Mapping[str, Any]) -> Dict[str, Any]:
+    def normalise(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """Mark questions that no longer apply as not asked, and re-open questions
         that now apply (e.g. after the patient corrects their age). A question whose
         condition can't be decided yet (the age is not known) keeps what it has: a red
@@ -119,11 +121,11 @@ class Questionnaire:
                 result[q.id] = None
         return result
 
-    def next_question(self, answers: Mapping[str, Any]) -> Optional[Question]:
+    def next_question(self, answers: Mapping[str, Any]) -> Question | None:
         normalised = self.normalise(answers)
         return next((q for q in self.questions if normalised.get(q.id) is None), None)
 
-    def summary_lines(self, answers: Mapping[str, Any]) -> List[str]:
+    def summary_lines(self, answers: Mapping[str, Any]) -> list[str]:
         return [
             f"• {q.summary}: {q.label_for(answers.get(q.id))}"
             for q in self.questions
@@ -131,7 +133,7 @@ class Questionnaire:
         ]
 
 
-def condition_known(condition: Optional[Mapping[str, Any]], answers: Mapping[str, Any]) -> bool:
+def condition_known(condition: Mapping[str, Any] | None, answers: Mapping[str, Any]) -> bool:
     """Whether every question the condition looks at has been answered."""
     if not condition:
         return True
@@ -140,8 +142,9 @@ def condition_known(condition: Optional[Mapping[str, Any]], answers: Mapping[str
     return answers.get(condition["question"]) is not None
 
 
-def condition_holds(condition: Mapping[str, Any], answers: Mapping[str, Any],
-                    categories: Optional[Mapping[str, str]] = None) -> bool:
+def condition_holds(
+    condition: Mapping[str, Any], answers: Mapping[str, Any], categories: Mapping[str, str] | None = None
+) -> bool:
     """Evaluates a trigger from questionnaire.yml / outcome_rules.yml against the answers.
 
     Unanswered, skipped and "unsure" answers never satisfy a comparison: an unsure
@@ -166,9 +169,7 @@ def condition_holds(condition: Mapping[str, Any], answers: Mapping[str, Any],
         return isinstance(value, (int, float)) and value > condition["greater_than"]
     if "has_category" in condition:
         cats = categories or {}
-        return isinstance(value, list) and any(
-            cats.get(item, "unknown") == condition["has_category"] for item in value
-        )
+        return isinstance(value, list) and any(cats.get(item, "unknown") == condition["has_category"] for item in value)
     raise ValueError(f"Unknown condition: {condition!r}")
 
 

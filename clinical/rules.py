@@ -8,12 +8,14 @@ clinic's medical lead reviews data, not code, and tests exercise every rule dire
     >>> result.outcome, result.reasons
     ('urgent_care', ['rf_cardiac'])
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any
 
 import yaml
 
@@ -38,8 +40,14 @@ EMERGENCY = "emergency"
 SAME_DAY = "same_day"
 
 TMD_POSITIVE_THRESHOLD = 3
-TMD_ITEMS = ("tmd_pain_duration", "tmd_morning_stiffness", "tmd_chewing", "tmd_opening",
-             "tmd_habits", "tmd_other_activities")
+TMD_ITEMS = (
+    "tmd_pain_duration",
+    "tmd_morning_stiffness",
+    "tmd_chewing",
+    "tmd_opening",
+    "tmd_habits",
+    "tmd_other_activities",
+)
 TMD_PAIN_DURATION_POINTS = {"none": 0, "comes_and_goes": 1, "always": 2}
 
 
@@ -50,7 +58,7 @@ class Rule:
     when: Mapping[str, Any]
     patient_text: str
     source: str
-    tier: Optional[str] = None
+    tier: str | None = None
     configurable: bool = False
 
 
@@ -60,7 +68,7 @@ class FiredRule:
     outcome: str
     patient_text: str
     source: str
-    tier: Optional[str] = None
+    tier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ class ScreeningResult:
     fired: tuple = field(default_factory=tuple)
 
     @property
-    def reasons(self) -> List[str]:
+    def reasons(self) -> list[str]:
         return [r.id for r in self.fired]
 
     @property
@@ -78,26 +86,31 @@ class ScreeningResult:
         return self.outcome == URGENT_CARE
 
     @property
-    def urgent_tier(self) -> Optional[str]:
+    def urgent_tier(self) -> str | None:
         tiers = {r.tier for r in self.fired if r.outcome == URGENT_CARE}
         if EMERGENCY in tiers:
             return EMERGENCY
         return SAME_DAY if SAME_DAY in tiers else None
 
-    def explanations(self) -> List[str]:
+    def explanations(self) -> list[str]:
         """Patient-facing reasons, most serious first."""
         return [r.patient_text for r in sorted(self.fired, key=lambda r: OUTCOMES.index(r.outcome))]
 
 
 class RuleBook:
-    def __init__(self, rules: List[Rule], unsure_rule: Mapping[str, Any],
-                 questionnaire: Questionnaire, categories: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        rules: list[Rule],
+        unsure_rule: Mapping[str, Any],
+        questionnaire: Questionnaire,
+        categories: Mapping[str, str],
+    ) -> None:
         self.rules = rules
         self.unsure_rule = unsure_rule
         self.questionnaire = questionnaire
         self.categories = categories
 
-    def with_overrides(self, overrides: Optional[Mapping[str, Mapping[str, Any]]]) -> "RuleBook":
+    def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]] | None) -> RuleBook:
         """Applies clinic.yml overrides; only rules marked configurable may change."""
         if not overrides:
             return self
@@ -113,10 +126,10 @@ class RuleBook:
             outcome = change.get("outcome", rule.outcome)
             if outcome not in (NOT_ELIGIBLE_NOW, NEEDS_MEDICAL_REVIEW, ELIGIBLE_FOR_CONSULTATION):
                 raise ValueError(f"rule {rule_id!r}: outcome {outcome!r} is not allowed")
-            by_id[rule_id] = Rule(**{**rule.__dict__, "outcome": outcome,
-                                     "patient_text": change.get("patient_text", rule.patient_text)})
-        return RuleBook([by_id[r.id] for r in self.rules], self.unsure_rule,
-                        self.questionnaire, self.categories)
+            by_id[rule_id] = Rule(
+                **{**rule.__dict__, "outcome": outcome, "patient_text": change.get("patient_text", rule.patient_text)}
+            )
+        return RuleBook([by_id[r.id] for r in self.rules], self.unsure_rule, self.questionnaire, self.categories)
 
     def evaluate(self, answers: Mapping[str, Any], emergency_advice: str = "") -> ScreeningResult:
         fired = [
@@ -130,10 +143,14 @@ class RuleBook:
         outcome = min((r.outcome for r in fired), key=OUTCOMES.index)
         return ScreeningResult(outcome, tuple(fired))
 
-    def _unsure_rules(self, answers: Mapping[str, Any], emergency_advice: str) -> List[FiredRule]:
+    def _unsure_rules(self, answers: Mapping[str, Any], emergency_advice: str) -> list[FiredRule]:
         return [
-            FiredRule(id=f"unsure_{q.id}", outcome=self.unsure_rule["outcome"],
-                      patient_text=self._unsure_text(q, emergency_advice), source=self.unsure_rule["source"])
+            FiredRule(
+                id=f"unsure_{q.id}",
+                outcome=self.unsure_rule["outcome"],
+                patient_text=self._unsure_text(q, emergency_advice),
+                source=self.unsure_rule["source"],
+            )
             for q in self.questionnaire.questions
             if q.safety and answers.get(q.id) == UNSURE
         ]
@@ -151,7 +168,7 @@ class RuleBook:
         """The wording a patient is given for a reason id, including unsure_<question>.
         Raises KeyError for an id that is not (or no longer) a rule."""
         if reason_id.startswith("unsure_"):
-            return self._unsure_text(self.questionnaire.get(reason_id[len("unsure_"):]), emergency_advice)
+            return self._unsure_text(self.questionnaire.get(reason_id[len("unsure_") :]), emergency_advice)
         match = next((r for r in self.rules if r.id == reason_id), None)
         if match is None:
             raise KeyError(reason_id)
@@ -167,23 +184,30 @@ def load_rulebook(path: Path = RULES_PATH) -> RuleBook:
     for item in raw["rules"]:
         if item["outcome"] not in OUTCOMES:
             raise ValueError(f"rule {item['id']}: unknown outcome {item['outcome']!r}")
-        rules.append(Rule(
-            id=item["id"], outcome=item["outcome"], when=item["when"],
-            patient_text=item["patient_text"].strip(), source=item["source"],
-            tier=item.get("tier"), configurable=bool(item.get("configurable", False)),
-        ))
+        rules.append(
+            Rule(
+                id=item["id"],
+                outcome=item["outcome"],
+                when=item["when"],
+                patient_text=item["patient_text"].strip(),
+                source=item["source"],
+                tier=item.get("tier"),
+                configurable=bool(item.get("configurable", False)),
+            )
+        )
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise ValueError("Duplicate rule ids in outcome_rules.yml")
     return RuleBook(rules, raw["unsure_rule"], load_questionnaire(), load_lexicon().medicine_categories)
 
 
-def evaluate(answers: Mapping[str, Any], overrides: Optional[Mapping[str, Any]] = None,
-             emergency_advice: str = "") -> ScreeningResult:
+def evaluate(
+    answers: Mapping[str, Any], overrides: Mapping[str, Any] | None = None, emergency_advice: str = ""
+) -> ScreeningResult:
     return load_rulebook().with_overrides(overrides).evaluate(answers, emergency_advice)
 
 
-def tmd_screener_score(answers: Mapping[str, Any]) -> Optional[int]:
+def tmd_screener_score(answers: Mapping[str, Any]) -> int | None:
     """TMD Pain Screener (Gonzalez et al. 2011): 0-7, or None if any item is missing."""
     points = []
     for item in TMD_ITEMS:
@@ -199,11 +223,11 @@ def tmd_screener_score(answers: Mapping[str, Any]) -> Optional[int]:
     return sum(points)
 
 
-def tmd_screener_positive(score: Optional[int]) -> Optional[bool]:
+def tmd_screener_positive(score: int | None) -> bool | None:
     return None if score is None else score >= TMD_POSITIVE_THRESHOLD
 
 
-def pain_category(score: Any) -> Optional[str]:
+def pain_category(score: Any) -> str | None:
     """Worst pain 0-10: mild 1-4, moderate 5-7, severe 8-10 (Brailo & Zakrzewska 2015)."""
     if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 10:
         return None
@@ -213,7 +237,17 @@ def pain_category(score: Any) -> Optional[str]:
 
 
 __all__ = [
-    "OUTCOMES", "URGENT_CARE", "NOT_ELIGIBLE_NOW", "NEEDS_MEDICAL_REVIEW", "ELIGIBLE_FOR_CONSULTATION",
-    "NOT_ASKED", "UNSURE", "ScreeningResult", "evaluate", "load_rulebook", "tmd_screener_score",
-    "tmd_screener_positive", "pain_category",
+    "OUTCOMES",
+    "URGENT_CARE",
+    "NOT_ELIGIBLE_NOW",
+    "NEEDS_MEDICAL_REVIEW",
+    "ELIGIBLE_FOR_CONSULTATION",
+    "NOT_ASKED",
+    "UNSURE",
+    "ScreeningResult",
+    "evaluate",
+    "load_rulebook",
+    "tmd_screener_score",
+    "tmd_screener_positive",
+    "pain_category",
 ]

@@ -14,13 +14,15 @@ clause. Negation is deliberately simple and conservative: a cue word before a te
 same clause ("no", "not", "never", "n't", "without"...). Words inside a matched term are
 not cues, so "I can't breathe" is a flag and "I don't have trouble breathing" is not.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 import yaml
 
@@ -39,18 +41,19 @@ _SENTENCE_SPLIT = re.compile(r"[.!?;\n]+")
 _CLAUSE_BREAK = re.compile(r",|\b(?:but|however|although|though|except|apart from|and|then|because|so)\b")
 _NEGATION_CUE = re.compile(
     r"\b(?:no|not|never|none|nothing|without|neither|nor|denies|deny|free of|"
-    r"dont|didnt|doesnt|havent|hasnt|isnt|wasnt|arent|werent|cant|cannot|couldnt|wont|wouldnt|shouldnt|aint)\b|n't\b")
+    r"dont|didnt|doesnt|havent|hasnt|isnt|wasnt|arent|werent|cant|cannot|couldnt|wont|wouldnt|shouldnt|aint)\b|n't\b"
+)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str                      # RED_FLAG or DISTRESS
-    flag: str                      # id in safety.yml ("chest", "locked_jaw", "distress")
-    words: str                     # the sentence it was found in, for staff
-    certain: bool = True           # False: ask the person once to confirm
-    question: Optional[str] = None  # red flags: the question this answers...
-    value: Optional[str] = None     # ...and the answer it records
+    kind: str  # RED_FLAG or DISTRESS
+    flag: str  # id in safety.yml ("chest", "locked_jaw", "distress")
+    words: str  # the sentence it was found in, for staff
+    certain: bool = True  # False: ask the person once to confirm
+    question: str | None = None  # red flags: the question this answers...
+    value: str | None = None  # ...and the answer it records
     needs_age: bool = False
 
 
@@ -59,13 +62,13 @@ class _Flag:
     id: str
     question: str
     value: str
-    patterns: Tuple[Tuple[re.Pattern, ...], ...]
-    confirm_patterns: Tuple[Tuple[re.Pattern, ...], ...]
-    confirm_at: Tuple[str, ...]
-    certain_at: Tuple[str, ...]
-    unless: Tuple[re.Pattern, ...]
+    patterns: tuple[tuple[re.Pattern, ...], ...]
+    confirm_patterns: tuple[tuple[re.Pattern, ...], ...]
+    confirm_at: tuple[str, ...]
+    certain_at: tuple[str, ...]
+    unless: tuple[re.Pattern, ...]
     needs_age: bool
-    skip_at: Tuple[str, ...]
+    skip_at: tuple[str, ...]
 
 
 # Where a sentence divides into clauses, for telling a question about a side effect from a
@@ -75,27 +78,27 @@ CLAUSE_BREAK = re.compile(r",|;|\s[-–—]\s|\b(?:but|and|so|because|cos|coz)\b
 
 @dataclass(frozen=True)
 class SafetyNet:
-    flags: Tuple[_Flag, ...]
-    distress: Tuple[Tuple[re.Pattern, ...], ...]
-    not_distress: Tuple[re.Pattern, ...]
-    hedges: Tuple[re.Pattern, ...]
-    about_others: Tuple[re.Pattern, ...] = ()
-    about_the_treatment: Tuple[re.Pattern, ...] = ()
-    resolved: Tuple[re.Pattern, ...] = ()
+    flags: tuple[_Flag, ...]
+    distress: tuple[tuple[re.Pattern, ...], ...]
+    not_distress: tuple[re.Pattern, ...]
+    hedges: tuple[re.Pattern, ...]
+    about_others: tuple[re.Pattern, ...] = ()
+    about_the_treatment: tuple[re.Pattern, ...] = ()
+    resolved: tuple[re.Pattern, ...] = ()
 
-    def scan(self, text: str, at: Optional[str] = None,
-             answers: Optional[Mapping[str, Any]] = None) -> List[Finding]:
+    def scan(self, text: str, at: str | None = None, answers: Mapping[str, Any] | None = None) -> list[Finding]:
         """Every red flag and distress sign in ``text``: distress first, then red flags
         in safety.yml's order (most serious first). ``at`` is the question being asked,
         ``answers`` the answers so far (both optional: the NLU knows neither)."""
         answers = answers or {}
-        findings: List[Finding] = []
+        findings: list[Finding] = []
         sentences_ = _sentences(text)
         # A hedge anywhere ("maybe? there's a bad taste") makes every match uncertain.
         hedged = any(h.search(s) for s in sentences_ for h in self.hedges)
         for sentence in sentences_:
-            if any(_matches(p, sentence) for p in self.distress) and \
-                    not any(p.search(sentence) for p in self.not_distress):
+            if any(_matches(p, sentence) for p in self.distress) and not any(
+                p.search(sentence) for p in self.not_distress
+            ):
                 findings.append(Finding(DISTRESS, DISTRESS, sentence))
                 break
         for flag in self.flags:
@@ -108,17 +111,19 @@ class SafetyNet:
                 findings.append(found)
         return findings
 
-    def _scan_flag(self, flag: _Flag, sentences_: List[str], hedged: bool,
-                   at: Optional[str]) -> Optional[Finding]:
-        best: Optional[Finding] = None
+    def _scan_flag(self, flag: _Flag, sentences_: list[str], hedged: bool, at: str | None) -> Finding | None:
+        best: Finding | None = None
         for sentence in sentences_:
-            if any(p.search(sentence) for p in flag.unless + self.about_others) or \
-                    (at != flag.question and self._asks_what_the_treatment_does(flag, sentence)):
+            if any(p.search(sentence) for p in flag.unless + self.about_others) or (
+                at != flag.question and self._asks_what_the_treatment_does(flag, sentence)
+            ):
                 continue
             # At the flag's own question (or where safety.yml says so) a weaker sign is the
             # person's answer to exactly that question, not something to confirm.
             weak_is_enough = at in flag.certain_at or at == flag.question
-            strong = any(_matches(p, sentence) for p in flag.patterns + (flag.confirm_patterns if weak_is_enough else ()))
+            strong = any(
+                _matches(p, sentence) for p in flag.patterns + (flag.confirm_patterns if weak_is_enough else ())
+            )
             weak = not strong and any(_matches(p, sentence) for p in flag.confirm_patterns)
             if not (strong or weak):
                 continue
@@ -130,7 +135,7 @@ class SafetyNet:
         return best
 
     def _asks_what_the_treatment_does(self, flag: _Flag, sentence: str) -> bool:
-        """"could it give me a droopy face?": a question about a side effect. Only when every
+        """ "could it give me a droopy face?": a question about a side effect. Only when every
         clause that names the sign asks it: "my face went numb, can it cause that?" names
         the sign in a clause of its own, so it is still the person's red flag."""
         if not any(p.search(sentence) for p in self.about_the_treatment):
@@ -139,23 +144,23 @@ class SafetyNet:
         naming = [c for c in CLAUSE_BREAK.split(sentence) if any(_matches(p, c) for p in patterns)]
         return bool(naming) and all(any(p.search(c) for p in self.about_the_treatment) for c in naming)
 
-    def _over_now(self, finding: Finding, flag: "_Flag") -> bool:
-        """"my face isn't swollen any more": a sign about right now that is over."""
+    def _over_now(self, finding: Finding, flag: _Flag) -> bool:
+        """ "my face isn't swollen any more": a sign about right now that is over."""
         return flag.question in _NOW_QUESTIONS and any(p.search(finding.words) for p in self.resolved)
 
-    def flag_ids(self) -> List[str]:
+    def flag_ids(self) -> list[str]:
         return [f.id for f in self.flags]
 
     def about_someone_else(self, sentence: str) -> bool:
         return any(p.search(sentence) for p in self.about_others)
 
 
-def sentences(text: str) -> List[str]:
+def sentences(text: str) -> list[str]:
     """The message's sentences, lower case, with curly apostrophes made straight."""
     return _sentences(text)
 
 
-def compile_patterns(raw) -> Tuple[Tuple[re.Pattern, ...], ...]:
+def compile_patterns(raw) -> tuple[tuple[re.Pattern, ...], ...]:
     """safety.yml's pattern format (terms that must all occur in one sentence), for other
     data files that use it (questionnaire.yml's yes_patterns)."""
     return _patterns(raw)
@@ -172,7 +177,7 @@ def plain_lower(text: str) -> str:
     return (text or "").translate(_APOSTROPHES).lower()
 
 
-def _sentences(text: str) -> List[str]:
+def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_SPLIT.split(plain_lower(text)) if s.strip()]
 
 
@@ -203,7 +208,7 @@ def _compile(term: str) -> re.Pattern:
     return re.compile(r"(?<![a-z])(?:" + term + ")")
 
 
-def _patterns(raw) -> Tuple[Tuple[re.Pattern, ...], ...]:
+def _patterns(raw) -> tuple[tuple[re.Pattern, ...], ...]:
     return tuple(tuple(_compile(t) for t in pattern) for pattern in raw or ())
 
 
@@ -211,24 +216,36 @@ def _patterns(raw) -> Tuple[Tuple[re.Pattern, ...], ...]:
 def load_safety_net(path: Path = SAFETY_PATH) -> SafetyNet:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     flags = tuple(
-        _Flag(id=f["id"], question=f["question"], value=str(f["value"]),
-              patterns=_patterns(f.get("patterns")), confirm_patterns=_patterns(f.get("confirm_patterns")),
-              confirm_at=tuple(f.get("confirm_at") or ()), certain_at=tuple(f.get("certain_at") or ()), unless=tuple(_compile(u) for u in f.get("unless") or ()),
-              needs_age=bool(f.get("needs_age")), skip_at=tuple(f.get("skip_at") or ()))
-        for f in raw["red_flags"])
+        _Flag(
+            id=f["id"],
+            question=f["question"],
+            value=str(f["value"]),
+            patterns=_patterns(f.get("patterns")),
+            confirm_patterns=_patterns(f.get("confirm_patterns")),
+            confirm_at=tuple(f.get("confirm_at") or ()),
+            certain_at=tuple(f.get("certain_at") or ()),
+            unless=tuple(_compile(u) for u in f.get("unless") or ()),
+            needs_age=bool(f.get("needs_age")),
+            skip_at=tuple(f.get("skip_at") or ()),
+        )
+        for f in raw["red_flags"]
+    )
     ids = [f.id for f in flags]
     if len(ids) != len(set(ids)):
         raise ValueError("Duplicate red-flag ids in safety.yml")
     distress = raw["distress"]
-    return SafetyNet(flags=flags, distress=_patterns(distress["patterns"]),
-                     not_distress=tuple(_compile(p) for p in distress.get("not_distress") or ()),
-                     hedges=tuple(_compile(h) for h in raw.get("hedges") or ()),
-                     about_others=tuple(_compile(p) for p in raw.get("about_others") or ()),
-                     about_the_treatment=tuple(_compile(p) for p in raw.get("about_the_treatment") or ()),
-                     resolved=tuple(_compile(p) for p in raw.get("resolved") or ()))
+    return SafetyNet(
+        flags=flags,
+        distress=_patterns(distress["patterns"]),
+        not_distress=tuple(_compile(p) for p in distress.get("not_distress") or ()),
+        hedges=tuple(_compile(h) for h in raw.get("hedges") or ()),
+        about_others=tuple(_compile(p) for p in raw.get("about_others") or ()),
+        about_the_treatment=tuple(_compile(p) for p in raw.get("about_the_treatment") or ()),
+        resolved=tuple(_compile(p) for p in raw.get("resolved") or ()),
+    )
 
 
-def scan(text: str, at: Optional[str] = None, answers: Optional[Mapping[str, Any]] = None) -> List[Finding]:
+def scan(text: str, at: str | None = None, answers: Mapping[str, Any] | None = None) -> list[Finding]:
     return load_safety_net().scan(text, at, answers)
 
 

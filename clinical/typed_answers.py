@@ -5,13 +5,14 @@ The vocabulary is data (``answer_words.yml`` and each option's ``says`` in
 questionnaire.yml); this module only applies it. Everything here errs towards asking
 again: a value it is not sure of is never returned (a wrong value is worse than a re-ask).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
 
 import yaml
 from rapidfuzz import fuzz, process
@@ -37,7 +38,7 @@ class AnswerWords:
     some: re.Pattern
     none: re.Pattern
     vague_number: re.Pattern
-    approximate_ok_for: Tuple[str, ...]
+    approximate_ok_for: tuple[str, ...]
     filler: re.Pattern
     trailing_yes: re.Pattern
     trailing_no: re.Pattern
@@ -78,8 +79,13 @@ def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
         summary_yes=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_yes"]) + ")"),
         summary_change=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_change"]) + ")"),
         leading_statement_yes=re.compile(leading.format(f=fillers, w=_alternation(raw["statement_yes_words"]))),
-        question_clause=re.compile(r"(?:^|[,.;!?]\s*|\s-\s|\b(?:" + _alternation(raw["question_joins"]) + r")\s+)(?:"
-                                   + _alternation(raw["question_starts"]) + r")\s+\S+\s+\S+"),
+        question_clause=re.compile(
+            r"(?:^|[,.;!?]\s*|\s-\s|\b(?:"
+            + _alternation(raw["question_joins"])
+            + r")\s+)(?:"
+            + _alternation(raw["question_starts"])
+            + r")\s+\S+\s+\S+"
+        ),
         question_tag=re.compile(r"(?:" + _alternation(raw["question_tags"]) + r")[\s?.!]*$"),
         person_wish=re.compile(r"(?<![a-z])(?:" + _alternation(raw["person_wishes"]) + ")"),
     )
@@ -89,8 +95,8 @@ def normalised(text: str) -> str:
     return re.sub(r"\s+", " ", plain_lower(text)).strip()
 
 
-def leading_yes_no(text: str) -> Optional[str]:
-    """"yes" / "no" when the reply starts with an answer word ("yup, every morning",
+def leading_yes_no(text: str) -> str | None:
+    """ "yes" / "no" when the reply starts with an answer word ("yup, every morning",
     "nah not really"), else None. "yes and no" and "no idea" are not answers."""
     t = normalised(text)
     words = answer_words()
@@ -118,12 +124,12 @@ def asks_something(text: str) -> bool:
 
 
 def wants_a_person(text: str) -> bool:
-    """"can I speak to someone", "please ring me back": a wish to reach a person."""
+    """ "can I speak to someone", "please ring me back": a wish to reach a person."""
     return bool(answer_words().person_wish.search(normalised(text)))
 
 
 def not_now(text: str) -> bool:
-    """"none at the moment", "not now", "cleared up": for questions about right now."""
+    """ "none at the moment", "not now", "cleared up": for questions about right now."""
     return bool(answer_words().not_now.search(normalised(text)))
 
 
@@ -133,15 +139,15 @@ def medicine_context_words() -> frozenset:
 
 
 def is_hedged(text: str) -> bool:
-    """"I think so", "maybe", "kind of": a hedge within the first few words."""
+    """ "I think so", "maybe", "kind of": a hedge within the first few words."""
     t = normalised(text)
-    head = " ".join(t.split()[:HEDGE_WINDOW_WORDS + 2])
+    head = " ".join(t.split()[: HEDGE_WINDOW_WORDS + 2])
     match = answer_words().hedge.search(head)
-    return bool(match) and len(head[:match.start()].split()) <= HEDGE_WINDOW_WORDS
+    return bool(match) and len(head[: match.start()].split()) <= HEDGE_WINDOW_WORDS
 
 
 def says_some(text: str) -> bool:
-    """"a bit", "sometimes", "mostly": some of it, i.e. yes (symptom questions only)."""
+    """ "a bit", "sometimes", "mostly": some of it, i.e. yes (symptom questions only)."""
     return bool(answer_words().some.search(normalised(text)))
 
 
@@ -149,7 +155,7 @@ def says_none(text: str) -> bool:
     return bool(answer_words().none.search(normalised(text)))
 
 
-def read_number(text: str, question_id: str) -> Tuple[Optional[int], str]:
+def read_number(text: str, question_id: str) -> tuple[int | None, str]:
     """(the number, "") or (None, why): "vague" for "in my forties" / "6-7", "none" when
     there is no number, "several" when two different numbers could be the answer."""
     t = alpha2digit(normalised(text), "en", threshold=0)
@@ -178,7 +184,7 @@ _NEGATION_CUE = re.compile(r"(?<![a-z])(?:no|not|never|without|n't|dont|didnt|do
 _CLAUSE_BREAK = re.compile(r",|;|(?<![a-z])(?:but|and|though|although)(?![a-z])")
 
 
-def phrase_span(text: str, phrases: Iterable[str]) -> Optional[Tuple[int, int]]:
+def phrase_span(text: str, phrases: Iterable[str]) -> tuple[int, int] | None:
     """Where the reply uses one of the phrases, not negated in its clause ("my vision is
     fine, no blurring" does not say "blurred"); the longest such use, or None."""
     t = normalised(text)
@@ -194,7 +200,7 @@ def phrase_span(text: str, phrases: Iterable[str]) -> Optional[Tuple[int, int]]:
 
 
 @lru_cache(maxsize=256)
-def _compiled_phrases(phrases: Tuple[str, ...]) -> Tuple[re.Pattern, ...]:
+def _compiled_phrases(phrases: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     """Each option's phrases compiled once (they are read on every typed answer)."""
     return tuple(re.compile(r"(?<![a-z])(?:" + p + ")") for p in phrases)
 
@@ -204,14 +210,19 @@ def matches_any(text: str, phrases: Iterable[str]) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _medicine_words() -> Dict[str, str]:
+def _medicine_words() -> dict[str, str]:
     """Single-word term -> canonical id for every medicine in the lexicon, 5+ letters."""
     lexicon = load_lexicon()
-    return {term: canonical for (label, canonical), terms in lexicon.terms.items()
-            if label == "medicine" for term in terms if " " not in term and len(term) >= 5}
+    return {
+        term: canonical
+        for (label, canonical), terms in lexicon.terms.items()
+        if label == "medicine"
+        for term in terms
+        if " " not in term and len(term) >= 5
+    }
 
 
-def fuzzy_medicines(words: Iterable[str]) -> List[Tuple[str, str]]:
+def fuzzy_medicines(words: Iterable[str]) -> list[tuple[str, str]]:
     """(word, medicine id) for misspelt medicine names ("ibuprofin", "warfrin")."""
     canonical = _medicine_words()
     choices = list(canonical)
@@ -225,7 +236,7 @@ def fuzzy_medicines(words: Iterable[str]) -> List[Tuple[str, str]]:
     return found
 
 
-def read_consent(text: str) -> Optional[bool]:
+def read_consent(text: str) -> bool | None:
     """True / False for a typed reply to the consent question, None when unclear.
     A no anywhere wins over a yes ("ok but I'd rather not"): consent must be clear."""
     t = normalised(text)
@@ -239,8 +250,8 @@ def read_consent(text: str) -> Optional[bool]:
     return None
 
 
-def read_summary_reply(text: str) -> Optional[str]:
-    """"confirm" / "change" for a typed reply to "Is this all correct?", else None.
+def read_summary_reply(text: str) -> str | None:
+    """ "confirm" / "change" for a typed reply to "Is this all correct?", else None.
     Wanting a change wins ("looks fine but the age is wrong")."""
     t = normalised(text)
     words = answer_words()

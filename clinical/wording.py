@@ -7,13 +7,15 @@
 An unknown id, or a {placeholder} without a value, raises WordingError (never a half-filled
 text to a patient). Adding a language is adding a file: no code changes.
 """
+
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -28,7 +30,7 @@ class WordingError(LookupError):
     """A missing language file, text id or placeholder value."""
 
 
-def placeholders_of(template: str) -> FrozenSet[str]:
+def placeholders_of(template: str) -> frozenset[str]:
     """The {names} a template needs."""
     return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
@@ -40,7 +42,7 @@ class Wording:
     overrides: Mapping[str, Mapping[str, str]]  # questionnaire_texts / knowledge_answers
 
     @property
-    def ids(self) -> FrozenSet[str]:
+    def ids(self) -> frozenset[str]:
         return frozenset(self.texts)
 
     def text(self, text_id: str) -> str:
@@ -48,8 +50,9 @@ class Wording:
         try:
             return self.texts[text_id]
         except KeyError:
-            raise WordingError(f"no text {text_id!r} in the {self.language!r} wording "
-                               f"({_file(self.language)})") from None
+            raise WordingError(
+                f"no text {text_id!r} in the {self.language!r} wording ({_file(self.language)})"
+            ) from None
 
     def say(self, text_id: str, **values: Any) -> str:
         """The text with its placeholders filled from ``values`` (extra values are ignored)."""
@@ -59,13 +62,13 @@ class Wording:
             raise WordingError(f"text {text_id!r} ({self.language}) needs a value for: {', '.join(missing)}")
         return template.format(**values)
 
-    def section(self, prefix: str) -> Dict[str, Any]:
+    def section(self, prefix: str) -> dict[str, Any]:
         """The texts under ``prefix`` as the nested mapping they were written as."""
-        nested: Dict[str, Any] = {}
+        nested: dict[str, Any] = {}
         start = prefix + "."
         for text_id, template in self.texts.items():
             if text_id.startswith(start):
-                *parents, last = text_id[len(start):].split(".")
+                *parents, last = text_id[len(start) :].split(".")
                 node = nested
                 for part in parents:
                     node = node.setdefault(part, {})
@@ -74,34 +77,37 @@ class Wording:
             raise WordingError(f"no texts under {prefix!r} in the {self.language!r} wording")
         return nested
 
-    def override(self, section: str, item_id: str) -> Optional[str]:
+    def override(self, section: str, item_id: str) -> str | None:
         """A translated question text / knowledge answer, or None to keep the reviewed one."""
         return self.overrides.get(section, {}).get(item_id)
 
 
-def differences(reference: Wording, other: Wording) -> List[str]:
+def differences(reference: Wording, other: Wording) -> list[str]:
     """What ``other`` must fix to match ``reference`` (the English file): the same ids, and
     the same {placeholders} per id. [] when it matches."""
     problems = [f"{other.language}: missing {text_id}" for text_id in sorted(reference.ids - other.ids)]
-    problems += [f"{other.language}: unknown {text_id} (not in {reference.language})"
-                 for text_id in sorted(other.ids - reference.ids)]
+    problems += [
+        f"{other.language}: unknown {text_id} (not in {reference.language})"
+        for text_id in sorted(other.ids - reference.ids)
+    ]
     for text_id in sorted(reference.ids & other.ids):
         want, got = placeholders_of(reference.text(text_id)), placeholders_of(other.text(text_id))
         if want != got:
-            problems.append(f"{other.language}: {text_id} has placeholders {sorted(got)}, "
-                            f"{reference.language} has {sorted(want)}")
+            problems.append(
+                f"{other.language}: {text_id} has placeholders {sorted(got)}, {reference.language} has {sorted(want)}"
+            )
     return problems
 
 
-def available_languages(directory: Optional[Path] = None) -> Tuple[str, ...]:
+def available_languages(directory: Path | None = None) -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in Path(directory or WORDING_DIR).glob("*.yml")))
 
 
-def _file(language: str, directory: Optional[Path] = None) -> Path:
+def _file(language: str, directory: Path | None = None) -> Path:
     return Path(directory or WORDING_DIR) / f"{language}.yml"
 
 
-def load_wording(language: str = REFERENCE_LANGUAGE, directory: Optional[Path] = None) -> Wording:
+def load_wording(language: str = REFERENCE_LANGUAGE, directory: Path | None = None) -> Wording:
     """The catalogue of one language (cached); ``directory`` defaults to clinical/wording/."""
     return _load(language, Path(directory or WORDING_DIR))
 
@@ -110,8 +116,10 @@ def load_wording(language: str = REFERENCE_LANGUAGE, directory: Optional[Path] =
 def _load(language: str, directory: Path) -> Wording:
     path = _file(language, directory)
     if not path.is_file():
-        raise WordingError(f"no wording for language {language!r}: {path} does not exist "
-                           f"(available: {', '.join(available_languages(directory)) or 'none'})")
+        raise WordingError(
+            f"no wording for language {language!r}: {path} does not exist "
+            f"(available: {', '.join(available_languages(directory)) or 'none'})"
+        )
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(raw, dict):
         raise WordingError(f"{path}: expected a mapping of sections")
@@ -121,7 +129,7 @@ def _load(language: str, directory: Path) -> Wording:
         if not isinstance(items, dict):
             raise WordingError(f"{path}: {section} must map ids to texts")
         overrides[section] = {str(k): _clean(path, f"{section}.{k}", v) for k, v in items.items()}
-    texts: Dict[str, str] = {}
+    texts: dict[str, str] = {}
     _flatten(path, raw, "", texts)
     return Wording(language, texts, overrides)
 
@@ -131,7 +139,7 @@ def wording(language: str = REFERENCE_LANGUAGE) -> Wording:
     return load_wording(language)
 
 
-def _flatten(path: Path, node: Any, prefix: str, into: Dict[str, str]) -> None:
+def _flatten(path: Path, node: Any, prefix: str, into: dict[str, str]) -> None:
     for key, value in node.items():
         if not isinstance(key, str):
             # `yes:` / `no:` keys read as booleans in YAML: quote them.

@@ -7,10 +7,11 @@ Regenerate it after editing the knowledge base:
 
     .venv/bin/python -m medical_nlu.knowledge_training
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Set
 
 import yaml
 
@@ -20,18 +21,21 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATED_PATH = ROOT / "data" / "nlu_knowledge.yml"
 HAND_WRITTEN_PATH = ROOT / "data" / "nlu.yml"
 INTENT = "ask_question"
-HEADER = ("# GENERATED from clinical/knowledge.yml by medical_nlu/knowledge_training.py: do not edit.\n"
-          "# The example questions of every entry, as training data for the intent ask_question.\n")
+HEADER = (
+    "# GENERATED from clinical/knowledge.yml by medical_nlu/knowledge_training.py: do not edit.\n"
+    "# The example questions of every entry, as training data for the intent ask_question.\n"
+)
 
 
-def claimed_by_other_intents(path: Path = HAND_WRITTEN_PATH) -> Set[str]:
+def claimed_by_other_intents(path: Path = HAND_WRITTEN_PATH) -> set[str]:
     """Examples data/nlu.yml gives another intent ("how do I book" is book_consultation):
     left out here, so no sentence is trained as two intents."""
-    claimed: Set[str] = set()
+    claimed: set[str] = set()
     for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
         if block.get("intent") not in (None, INTENT):
-            claimed |= {normalise(line[2:]) for line in str(block.get("examples") or "").splitlines()
-                        if line.startswith("- ")}
+            claimed |= {
+                normalise(line[2:]) for line in str(block.get("examples") or "").splitlines() if line.startswith("- ")
+            }
     return claimed
 
 

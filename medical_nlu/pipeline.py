@@ -9,11 +9,12 @@ flag, e.g. "no fever but I take warfarin" ->
   [{"entity": "symptom", "value": "fever", "negated": True, ...},
    {"entity": "medicine", "value": "warfarin", "negated": False, ...}]
 """
+
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import spacy
 from spacy.matcher import PhraseMatcher
@@ -25,19 +26,46 @@ from clinical.lexicon import Lexicon, load_lexicon
 EXTRACTOR_NAME = "ClinicalEntityExtractor"
 
 NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3, "few": 3,
-    "several": 4, "half a": 0.5,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+    "a couple of": 2,
+    "couple of": 2,
+    "a few": 3,
+    "few": 3,
+    "several": 4,
+    "half a": 0.5,
 }
 UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30.44, "year": 365.25}
 
-_NUM = r"(?P<num>\d+(?:\.\d+)?|" + "|".join(
-    sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)
-) + r")"
+_NUM = r"(?P<num>\d+(?:\.\d+)?|" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)) + r")"
 _UNIT = r"(?P<unit>day|week|fortnight|month|year)s?"
 _HALF = r"\s+and\s+a\s+half"
 # "2 weeks", "2 and a half weeks", "a year and a half"; never "17 years old" (an age).
@@ -50,11 +78,18 @@ RELATIVE_RE = re.compile(
     re.I,
 )
 RELATIVE_DAYS = {
-    "yesterday": 1, "this week": 3, "last week": 7, "this month": 14,
-    "last month": 30, "last year": 365, "years ago": 730, "months ago": 91,
+    "yesterday": 1,
+    "this week": 3,
+    "last week": 7,
+    "this month": 14,
+    "last month": 30,
+    "last year": 365,
+    "years ago": 730,
+    "months ago": 91,
 }
 AGE_RE = re.compile(
-    r"\b(?:i'?m|i am|im|aged?|age is|age:)\s*(?:actually\s+|now\s+|only\s+)?(?P<a>\d{1,3})\b|\b(?P<b>\d{1,3})\s*(?:years?|yrs?|y/?o)\s*(?:old|of age)?\b",
+    r"\b(?:i'?m|i am|im|aged?|age is|age:)\s*(?:actually\s+|now\s+|only\s+)?(?P<a>\d{1,3})\b"
+    r"|\b(?P<b>\d{1,3})\s*(?:years?|yrs?|y/?o)\s*(?:old|of age)?\b",
     re.I,
 )
 # A score like "7", "7/10", "7 out of 10", or a bare number answering "how old are you?"
@@ -62,7 +97,9 @@ NUMBER_RE = re.compile(r"(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:/|out of)\s*10)?(?![\w
 # "twice a day", "once a week": how often, not how long ago.
 FREQUENCY_BEFORE_RE = re.compile(r"\b(?:once|twice|times|per|every|each)\s*$", re.I)
 WORD_NUMBER_RE = re.compile(
-    r"\b(?P<w>" + "|".join(w for w, v in NUMBER_WORDS.items() if isinstance(v, int) and " " not in w and w not in ("a", "an")) + r")\b",
+    r"\b(?P<w>"
+    + "|".join(w for w, v in NUMBER_WORDS.items() if isinstance(v, int) and " " not in w and w not in ("a", "an"))
+    + r")\b",
     re.I,
 )
 
@@ -70,11 +107,11 @@ WORD_NUMBER_RE = re.compile(
 class ClinicalPipeline:
     """Blank-English spaCy pipeline with lexicon matching and negation."""
 
-    def __init__(self, lexicon: Optional[Lexicon] = None) -> None:
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon or load_lexicon()
         self.nlp = spacy.blank("en")
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self._labels: Dict[int, tuple] = {}
+        self._labels: dict[int, tuple] = {}
         for (label, canonical), terms in self.lexicon.terms.items():
             key = f"{label}::{canonical}"
             self.matcher.add(key, [self.nlp.make_doc(t) for t in terms])
@@ -84,11 +121,11 @@ class ClinicalPipeline:
         self._negation_after = [self._words(w) for w in self.lexicon.negation_after]
         self._breaks = [self._words(w) for w in self.lexicon.clause_breaks]
 
-    def _words(self, phrase: str) -> List[str]:
+    def _words(self, phrase: str) -> list[str]:
         return [t.lower_ for t in self.nlp.make_doc(phrase)]
 
     # -- public -------------------------------------------------------------
-    def extract(self, text: str) -> List[Dict[str, Any]]:
+    def extract(self, text: str) -> list[dict[str, Any]]:
         if not text or not text.strip():
             return []
         doc = self.nlp.make_doc(text)
@@ -100,23 +137,30 @@ class ClinicalPipeline:
         return sorted(entities, key=lambda e: e["start"])
 
     # -- lexicon terms ------------------------------------------------------
-    def _lexicon_entities(self, doc: Doc) -> List[Dict[str, Any]]:
+    def _lexicon_entities(self, doc: Doc) -> list[dict[str, Any]]:
         spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
         # Longest match wins ("heart attack" over "attack"); a term listed in two sections
         # ("paracetamol": a medicine and a pain-relief treatment) keeps both readings.
         kept = {(s.start, s.end) for s in filter_spans(spans)}
         tokens = [t.lower_ for t in doc]
         result = []
-        for span in sorted({(s.start, s.end, s.label): s for s in spans if (s.start, s.end) in kept}.values(),
-                           key=lambda s: s.start):
+        for span in sorted(
+            {(s.start, s.end, s.label): s for s in spans if (s.start, s.end) in kept}.values(), key=lambda s: s.start
+        ):
             label, canonical = self._labels[span.label]
             result.append(
-                self._entity(label, canonical, span.start_char, span.end_char, span.text,
-                             negated=self._is_negated(tokens, span.start, span.end))
+                self._entity(
+                    label,
+                    canonical,
+                    span.start_char,
+                    span.end_char,
+                    span.text,
+                    negated=self._is_negated(tokens, span.start, span.end),
+                )
             )
         return result
 
-    def _is_negated(self, tokens: List[str], start: int, end: int) -> bool:
+    def _is_negated(self, tokens: list[str], start: int, end: int) -> bool:
         """A cue earlier in the same clause, or a post-cue right after, negates the term."""
         clause_start = 0
         for i in range(start):
@@ -128,14 +172,14 @@ class ClinicalPipeline:
         return any(self._matches_at(tokens, end, cue) for cue in self._negation_after)
 
     @staticmethod
-    def _matches_at(tokens: List[str], i: int, words: List[str]) -> bool:
-        return tokens[i:i + len(words)] == words
+    def _matches_at(tokens: list[str], i: int, words: list[str]) -> bool:
+        return tokens[i : i + len(words)] == words
 
     # -- durations, ages, numbers -------------------------------------------
-    def _duration_entities(self, text: str, taken) -> List[Dict[str, Any]]:
+    def _duration_entities(self, text: str, taken) -> list[dict[str, Any]]:
         found = []
         for m in DURATION_RE.finditer(text):
-            if FREQUENCY_BEFORE_RE.search(text[:m.start()]):
+            if FREQUENCY_BEFORE_RE.search(text[: m.start()]):
                 continue
             num = m.group("num").lower()
             amount = float(NUMBER_WORDS.get(num, num) if not num.replace(".", "").isdigit() else num)
@@ -149,8 +193,8 @@ class ClinicalPipeline:
                 found.append(self._entity("duration", RELATIVE_DAYS[rel], m.start(), m.end(), m.group(0)))
         return [e for e in found if not _overlaps(e["start"], e["end"], taken)]
 
-    def _number_entities(self, text: str, taken) -> List[Dict[str, Any]]:
-        found: List[Dict[str, Any]] = []
+    def _number_entities(self, text: str, taken) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         # The entity's span is the number itself ("I'm [17]", "[7]/10"); the pattern
         # around it is what tells an age from a score.
         for m in AGE_RE.finditer(text):
@@ -168,7 +212,7 @@ class ClinicalPipeline:
         return found
 
     @staticmethod
-    def _entity(label: str, value: Any, start: int, end: int, text: str, negated: bool = False) -> Dict[str, Any]:
+    def _entity(label: str, value: Any, start: int, end: int, text: str, negated: bool = False) -> dict[str, Any]:
         return {
             "entity": label,
             "value": value,
@@ -190,5 +234,5 @@ def default_pipeline() -> ClinicalPipeline:
     return ClinicalPipeline()
 
 
-def extract(text: str) -> List[Dict[str, Any]]:
+def extract(text: str) -> list[dict[str, Any]]:
     return default_pipeline().extract(text)

@@ -12,9 +12,10 @@ examples only because Rasa expects every intent to have some, and a DIET guess o
 tier depends on the age (temple headache over 50), and refer-tier flags, keep DIET's
 intent: the questionnaire's own validation records those with the person's other answers.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -24,8 +25,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinical.safety_net import DISTRESS, Finding, scan
 from clinical.rules import URGENT_CARE, evaluate
+from clinical.safety_net import DISTRESS, Finding, scan
 
 SAFETY_INTENT = "safety_concern"
 
@@ -41,25 +42,29 @@ def needs_care_now(finding: Finding) -> bool:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyNetClassifier(GraphComponent):
-
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         # DIET's next guess below this confidence becomes nlu_fallback (as config.yml's
         # FallbackClassifier would have decided).
         return {"fallback_threshold": 0.55}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self._threshold = float(config.get("fallback_threshold", 0.55))
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "SafetyNetClassifier":
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SafetyNetClassifier:
         return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             if text.lstrip().startswith("/"):
@@ -70,7 +75,7 @@ class SafetyNetClassifier(GraphComponent):
                 message.set(INTENT, self._next_guess(message), add_to_output=True)
         return messages
 
-    def _next_guess(self, message: Message) -> Dict[str, Any]:
+    def _next_guess(self, message: Message) -> dict[str, Any]:
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != SAFETY_INTENT]
         if not ranking or ranking[0].get("confidence", 0.0) < self._threshold:
             return {"name": "nlu_fallback", "confidence": 1.0}

@@ -1,4 +1,5 @@
 """Runs the staff portal: python -m portal (settings from the environment, see config.py)."""
+
 import sys
 
 from portal.config import ConfigError, load_settings
@@ -23,11 +24,15 @@ def main() -> int:
     print(f"Staff portal: http://{settings.host}:{settings.port}/")
     if settings.secure_cookies:
         # Browsers only send Secure cookies over https, so sign-in fails on plain http.
-        print("  Cookies are Secure: serve it behind https, or set PORTAL_INSECURE_COOKIES=1 "
-              "to use it over http on this machine.")
+        print(
+            "  Cookies are Secure: serve it behind https, or set PORTAL_INSECURE_COOKIES=1 "
+            "to use it over http on this machine."
+        )
     if not has_users:
-        print("No staff accounts yet. Create the first admin with:\n"
-              "  .venv/bin/python -m portal.cli create-user --username admin --role admin")
+        print(
+            "No staff accounts yet. Create the first admin with:\n"
+            "  .venv/bin/python -m portal.cli create-user --username admin --role admin"
+        )
     create_app(settings).run(host=settings.host, port=settings.port, access_log=False, motd=False)
     return 0
 

@@ -12,21 +12,24 @@
 Databases come from the same environment as the server (TRACKER_DB_URL, PORTAL_DB_URL,
 CONSULTATION_DB_URL). Exit status 2 and a one-line message on bad input.
 """
+
 from __future__ import annotations
 
 import argparse
 import getpass
 import os
 import sys
-from typing import List, Optional
 
 from portal import accounts, audit, db, erasure, summaries
 from portal.config import ConfigError, load_settings
 
 
 def _stores(settings) -> erasure.Stores:
-    stores = erasure.Stores(db.engine_for(settings.tracker_url), db.engine_for(settings.portal_url),
-                            db.engine_for(settings.consultation_url))
+    stores = erasure.Stores(
+        db.engine_for(settings.tracker_url),
+        db.engine_for(settings.portal_url),
+        db.engine_for(settings.consultation_url),
+    )
     db.migrate(stores.portal)
     return stores
 
@@ -49,7 +52,7 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal.cli", description="Staff portal administration")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-user", help="create a staff account")
@@ -94,11 +97,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         elif args.command == "erase":
             erased = erasure.erase_conversation(stores, args.conversation, _cli_actor())
             if not any(erased.counts.values()):
-                print(f"Nothing stored for conversation {args.conversation!r} (the request is audited "
-                      f"as {erased.reference}).")
+                print(
+                    f"Nothing stored for conversation {args.conversation!r} (the request is audited "
+                    f"as {erased.reference})."
+                )
             else:
-                print("Erased: " + ", ".join(f"{k}={v}" for k, v in erased.counts.items())
-                      + f". The audit log calls it {erased.reference} from now on.")
+                print(
+                    "Erased: "
+                    + ", ".join(f"{k}={v}" for k, v in erased.counts.items())
+                    + f". The audit log calls it {erased.reference} from now on."
+                )
         elif args.command == "migrate":
             print(f"Portal schema at version {db.schema_version(stores.portal)}.")
         elif args.command == "rebuild-index":

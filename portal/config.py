@@ -1,4 +1,5 @@
 """Portal settings, read from the environment once at start-up."""
+
 from __future__ import annotations
 
 import os

@@ -1,12 +1,14 @@
 """Inbox queries over portal_summaries: filters, paging, tags and the CSV export."""
+
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,10 +18,24 @@ NO_OUTCOME = "none"  # filter value: conversations that never reached an outcome
 TAG_MAX = 40
 # The export's columns, in order. Documented in docs/staff-portal.md; add new columns at the
 # end only, so spreadsheets and scripts built on the export keep working.
-CSV_COLUMNS = ("conversation_id", "started_at_utc", "last_activity_utc", "channel", "outcome",
-               "reasons", "red_flags", "consultation_requested", "reviewed", "tags", "distress",
-               "safety_net_flags", "asked_for_person", "unanswered_questions", "unanswered_questions_open",
-               "ruleset_version")
+CSV_COLUMNS = (
+    "conversation_id",
+    "started_at_utc",
+    "last_activity_utc",
+    "channel",
+    "outcome",
+    "reasons",
+    "red_flags",
+    "consultation_requested",
+    "reviewed",
+    "tags",
+    "distress",
+    "safety_net_flags",
+    "asked_for_person",
+    "unanswered_questions",
+    "unanswered_questions_open",
+    "ruleset_version",
+)
 # What the export and the conversation page say when no rule set version was recorded
 # (conversations from before the assistant recorded it).
 NOT_RECORDED = "not recorded"
@@ -30,10 +46,12 @@ class FilterError(ValueError):
 
 
 # The inbox's yes/no filters: query argument, label, and the column (or expression) it tests.
-YES_NO_FILTERS = (("reviewed", "Reviewed", "COALESCE(r.reviewed, 0)"),
-                  ("consultation", "Consultation requested", "s.consultation_requested"),
-                  ("distress", "Distress", "s.distress"),
-                  ("person", "Asked for a person", "s.person_requested"))
+YES_NO_FILTERS = (
+    ("reviewed", "Reviewed", "COALESCE(r.reviewed, 0)"),
+    ("consultation", "Consultation requested", "s.consultation_requested"),
+    ("distress", "Distress", "s.distress"),
+    ("person", "Asked for a person", "s.person_requested"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,18 +67,30 @@ class Filters:
     page: int = 1
     distress: str = ""  # after page: the fields before it are also passed by position
     person: str = ""  # asked to talk to a person: "yes" / "no"
-    errors: Tuple[str, ...] = field(default_factory=tuple)
+    errors: tuple[str, ...] = field(default_factory=tuple)
 
-    def query_args(self, **change: Any) -> Dict[str, Any]:
+    def query_args(self, **change: Any) -> dict[str, Any]:
         """The non-empty filter values, for links that keep the filters (paging, export)."""
-        values = {k: getattr(self, k) for k in ("outcome", "date_from", "date_to", "channel",
-                                               "reviewed", "consultation", "tag", "q", "distress",
-                                               "person")}
+        values = {
+            k: getattr(self, k)
+            for k in (
+                "outcome",
+                "date_from",
+                "date_to",
+                "channel",
+                "reviewed",
+                "consultation",
+                "tag",
+                "q",
+                "distress",
+                "person",
+            )
+        }
         values.update(change)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
 
-def _day(value: str, name: str) -> Optional[datetime]:
+def _day(value: str, name: str) -> datetime | None:
     try:
         return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
     except ValueError:
@@ -88,8 +118,19 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     q = get("q")
     if len(q) > 200:
         raise FilterError("search text is limited to 200 characters")
-    return Filters(outcome, date_from, date_to, get("channel")[:64], reviewed, consultation,
-                   get("tag")[:TAG_MAX], q, int(page_raw), distress=distress, person=person)
+    return Filters(
+        outcome,
+        date_from,
+        date_to,
+        get("channel")[:64],
+        reviewed,
+        consultation,
+        get("tag")[:TAG_MAX],
+        q,
+        int(page_raw),
+        distress=distress,
+        person=person,
+    )
 
 
 def _like_pattern(text: str) -> str:
@@ -97,7 +138,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
+def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
     clauses, params = [], {}
     if filters.outcome == NO_OUTCOME:
         clauses.append("s.outcome IS NULL")
@@ -119,8 +160,9 @@ def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
             clauses.append(f"{column} = :{name}")  # column from the table above, never from input
             params[name] = 1 if getattr(filters, name) == "yes" else 0
     if filters.tag:
-        clauses.append("EXISTS (SELECT 1 FROM portal_tags t WHERE t.conversation_id = s.conversation_id "
-                       "AND t.tag = :tag)")
+        clauses.append(
+            "EXISTS (SELECT 1 FROM portal_tags t WHERE t.conversation_id = s.conversation_id AND t.tag = :tag)"
+        )
         params["tag"] = filters.tag
     if filters.q:
         clauses.append("s.search_text LIKE :q ESCAPE '\\'")
@@ -129,19 +171,21 @@ def _where(filters: Filters) -> Tuple[str, Dict[str, Any]]:
 
 
 FROM = "FROM portal_summaries s LEFT JOIN portal_reviews r ON r.conversation_id = s.conversation_id"
-COLUMNS = ("s.conversation_id, s.started_at, s.last_event_at, s.channel, s.outcome, s.reasons, "
-           "s.red_flags, s.consultation_requested, COALESCE(r.reviewed, 0) AS reviewed, s.distress, "
-           "s.safety_net_flags, s.person_requested, s.ruleset_version, "
-           # the conversation's unanswered questions (portal/questions.py), all and still open
-           "(SELECT COUNT(*) FROM portal_questions q WHERE q.conversation_id = s.conversation_id) "
-           "AS unanswered_questions, "
-           "(SELECT COUNT(*) FROM portal_questions q LEFT JOIN portal_question_status st "
-           "ON st.conversation_id = q.conversation_id AND st.question_key = q.question_key "
-           "WHERE q.conversation_id = s.conversation_id AND COALESCE(st.status, 'open') = 'open') "
-           "AS unanswered_questions_open")
+COLUMNS = (
+    "s.conversation_id, s.started_at, s.last_event_at, s.channel, s.outcome, s.reasons, "
+    "s.red_flags, s.consultation_requested, COALESCE(r.reviewed, 0) AS reviewed, s.distress, "
+    "s.safety_net_flags, s.person_requested, s.ruleset_version, "
+    # the conversation's unanswered questions (portal/questions.py), all and still open
+    "(SELECT COUNT(*) FROM portal_questions q WHERE q.conversation_id = s.conversation_id) "
+    "AS unanswered_questions, "
+    "(SELECT COUNT(*) FROM portal_questions q LEFT JOIN portal_question_status st "
+    "ON st.conversation_id = q.conversation_id AND st.question_key = q.question_key "
+    "WHERE q.conversation_id = s.conversation_id AND COALESCE(st.status, 'open') = 'open') "
+    "AS unanswered_questions_open"
+)
 
 
-def _decode(row) -> Dict[str, Any]:
+def _decode(row) -> dict[str, Any]:
     out = dict(row._mapping)
     out["reasons"] = json.loads(out["reasons"] or "[]")
     out["red_flags"] = json.loads(out["red_flags"] or "[]")
@@ -149,18 +193,19 @@ def _decode(row) -> Dict[str, Any]:
     return out
 
 
-def tags_for(conn, conversation_ids: List[str]) -> Dict[str, List[str]]:
+def tags_for(conn, conversation_ids: list[str]) -> dict[str, list[str]]:
     if not conversation_ids:
         return {}
-    query = sa.text("SELECT conversation_id, tag FROM portal_tags WHERE conversation_id IN :ids "
-                    "ORDER BY tag").bindparams(sa.bindparam("ids", expanding=True))
-    tags: Dict[str, List[str]] = {}
+    query = sa.text(
+        "SELECT conversation_id, tag FROM portal_tags WHERE conversation_id IN :ids ORDER BY tag"
+    ).bindparams(sa.bindparam("ids", expanding=True))
+    tags: dict[str, list[str]] = {}
     for cid, tag in conn.execute(query, {"ids": conversation_ids}):
         tags.setdefault(cid, []).append(tag)
     return tags
 
 
-def search(engine: sa.engine.Engine, filters: Filters, page_size: Optional[int]) -> Tuple[List[Dict[str, Any]], int]:
+def search(engine: sa.engine.Engine, filters: Filters, page_size: int | None) -> tuple[list[dict[str, Any]], int]:
     """One page of matching conversations, newest first, and the number of matches.
     page_size None: every match (the export)."""
     where, params = _where(filters)
@@ -178,18 +223,22 @@ def search(engine: sa.engine.Engine, filters: Filters, page_size: Optional[int])
     return rows, total
 
 
-def channels(engine: sa.engine.Engine) -> List[str]:
+def channels(engine: sa.engine.Engine) -> list[str]:
     with engine.connect() as conn:
-        return [c for (c,) in conn.execute(sa.text(
-            "SELECT DISTINCT channel FROM portal_summaries WHERE channel IS NOT NULL ORDER BY channel"))]
+        return [
+            c
+            for (c,) in conn.execute(
+                sa.text("SELECT DISTINCT channel FROM portal_summaries WHERE channel IS NOT NULL ORDER BY channel")
+            )
+        ]
 
 
-def all_tags(engine: sa.engine.Engine) -> List[str]:
+def all_tags(engine: sa.engine.Engine) -> list[str]:
     with engine.connect() as conn:
         return [t for (t,) in conn.execute(sa.text("SELECT DISTINCT tag FROM portal_tags ORDER BY tag"))]
 
 
-def iso_utc(ts: Optional[float]) -> str:
+def iso_utc(ts: float | None) -> str:
     if ts is None:
         return ""
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -202,7 +251,7 @@ def csv_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def csv_document(columns: List[str], lines: List[tuple]) -> str:
+def csv_document(columns: list[str], lines: list[tuple]) -> str:
     """A spreadsheet-safe CSV: a header and one line per tuple, every cell through csv_cell."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -212,12 +261,28 @@ def csv_document(columns: List[str], lines: List[tuple]) -> str:
     return out.getvalue()
 
 
-def to_csv(rows: List[Dict[str, Any]]) -> str:
-    return csv_document(CSV_COLUMNS, [(
-            r["conversation_id"], iso_utc(r["started_at"]), iso_utc(r["last_event_at"]),
-            r["channel"] or "", r["outcome"] or "", ";".join(r["reasons"]), ";".join(r["red_flags"]),
-            "yes" if r["consultation_requested"] else "no", "yes" if r["reviewed"] else "no",
-            ";".join(r["tags"]), "yes" if r["distress"] else "no", ";".join(r["safety_net_flags"]),
-            "yes" if r["person_requested"] else "no", r["unanswered_questions"], r["unanswered_questions_open"],
-            r["ruleset_version"] or NOT_RECORDED)
-        for r in rows])
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    return csv_document(
+        CSV_COLUMNS,
+        [
+            (
+                r["conversation_id"],
+                iso_utc(r["started_at"]),
+                iso_utc(r["last_event_at"]),
+                r["channel"] or "",
+                r["outcome"] or "",
+                ";".join(r["reasons"]),
+                ";".join(r["red_flags"]),
+                "yes" if r["consultation_requested"] else "no",
+                "yes" if r["reviewed"] else "no",
+                ";".join(r["tags"]),
+                "yes" if r["distress"] else "no",
+                ";".join(r["safety_net_flags"]),
+                "yes" if r["person_requested"] else "no",
+                r["unanswered_questions"],
+                r["unanswered_questions_open"],
+                r["ruleset_version"] or NOT_RECORDED,
+            )
+            for r in rows
+        ],
+    )

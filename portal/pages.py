@@ -3,14 +3,16 @@ cookies, sessions and the CSRF check (staff_only).
 
 The routes (portal/routes/) and the app (web.py) import this module; it imports neither.
 """
+
 from __future__ import annotations
 
 import asyncio
 import functools
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader
@@ -24,8 +26,9 @@ SESSION_COOKIE = "portal_session"
 LOGIN_CSRF_COOKIE = "portal_login_csrf"
 
 # No scripts at all, styles only from our own stylesheet, no framing, forms only to us.
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
@@ -49,7 +52,7 @@ async def db(request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await off_loop(fn, request.app.ctx.stores, *args, **kwargs)
 
 
-def format_time(ts: Optional[float]) -> str:
+def format_time(ts: float | None) -> str:
     if ts is None:
         return ""
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -79,8 +82,8 @@ async def render(request, template: str, status: int = 200, **context: Any):
     # The navigation shows how many unanswered questions are still open (from the index).
     open_questions = await db(request, storage.open_question_count) if session else 0
     html = app.ctx.templates.get_template(template).render(
-        session=session, csrf_token=session.csrf_token if session else "", open_questions=open_questions,
-        **context)
+        session=session, csrf_token=session.csrf_token if session else "", open_questions=open_questions, **context
+    )
     return response.html(html, status=status)
 
 
@@ -109,7 +112,7 @@ def back_to(conversation_id: str, anchor: str = ""):
     return response.redirect(f"/conversation?id={quote(conversation_id, safe='')}{anchor}", status=303)
 
 
-async def current_session(request) -> Optional[accounts.Session]:
+async def current_session(request) -> accounts.Session | None:
     token = request.cookies.get(SESSION_COOKIE, "")
     settings: Settings = request.app.ctx.settings
     return await db(request, storage.resume_session, token, settings.session_idle_minutes * 60)
@@ -122,6 +125,7 @@ def staff_only(admin: bool = False) -> Callable:
     a reviewer asking for an admin action gets 403; a POST whose csrf_token field does not
     match the session's gets 403 before anything changes.
     """
+
     def wrap(handler: Callable) -> Callable:
         @functools.wraps(handler)
         async def guarded(request, *args, **kwargs):
@@ -135,11 +139,17 @@ def staff_only(admin: bool = False) -> Callable:
             if admin and not session.staff.is_admin:
                 return await error_page(request, 403, "Only an admin can do this.")
             if request.method == "POST" and not accounts.tokens_match(
-                    session.csrf_token, request.form.get("csrf_token", "")):
-                return await error_page(request, 403, "The form was out of date or not sent by the portal. "
-                                                      "Go back, reload the page and try again.")
+                session.csrf_token, request.form.get("csrf_token", "")
+            ):
+                return await error_page(
+                    request,
+                    403,
+                    "The form was out of date or not sent by the portal. Go back, reload the page and try again.",
+                )
             return await handler(request, *args, **kwargs)
+
         return guarded
+
     return wrap
 
 

@@ -17,14 +17,16 @@ short note) is in ``portal_question_status``, keyed by conversation and ``Questi
 which depends only on the item itself, so rebuilding the index keeps it. Erasure and
 retention delete both (portal/erasure.py).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -53,9 +55,9 @@ CSV_COLUMNS = ("asked_at_utc", "conversation_id", "asked_where", "context", "wor
 @dataclass(frozen=True)
 class Question:
     words: str  # the person's question (patient data)
-    at: Optional[float]  # when the assistant recorded it, from the item (None: not given)
-    context: Optional[str]  # question id, "consent", "summary", "booking", "outcome" or None
-    first_seen: Optional[float] = None  # the slot event that first held it
+    at: float | None  # when the assistant recorded it, from the item (None: not given)
+    context: str | None  # question id, "consent", "summary", "booking", "outcome" or None
+    first_seen: float | None = None  # the slot event that first held it
 
     @property
     def key(self) -> str:
@@ -65,7 +67,7 @@ class Question:
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     @property
-    def asked_at(self) -> Optional[float]:
+    def asked_at(self) -> float | None:
         return self.at if self.at is not None else self.first_seen
 
 
@@ -74,10 +76,11 @@ class QuestionLog:
     """Every unanswered question a conversation ever had, and whether the person ever asked
     for a person. Both the index (summaries.py) and the conversation page (transcript.py)
     fold slot events with ``fold_slot`` so they agree."""
-    questions: List[Question] = field(default_factory=list)
+
+    questions: list[Question] = field(default_factory=list)
     person_requested: bool = False
 
-    def fold_slot(self, name: Any, value: Any, timestamp: Optional[float] = None) -> None:
+    def fold_slot(self, name: Any, value: Any, timestamp: float | None = None) -> None:
         if name == PERSON_SLOT and value is True:
             self.person_requested = True
         elif name == QUESTIONS_SLOT:
@@ -88,14 +91,14 @@ class QuestionLog:
                     self.questions.append(question)
 
 
-def _at(value: Any) -> Optional[float]:
+def _at(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     value = float(value)
     return value if math.isfinite(value) and value > 0 else None
 
 
-def parse_questions(value: Any, timestamp: Optional[float] = None) -> List[Question]:
+def parse_questions(value: Any, timestamp: float | None = None) -> list[Question]:
     """The well-formed items of one ``unanswered_questions`` value (a list of dicts): each
     needs some words; a missing or odd time falls back to the slot event's, an odd context
     to none."""
@@ -114,7 +117,7 @@ def parse_questions(value: Any, timestamp: Optional[float] = None) -> List[Quest
     return questions
 
 
-def where_asked(context: Optional[str]) -> str:
+def where_asked(context: str | None) -> str:
     """Where the question was asked, in plain words for staff."""
     if not context:
         return "Outside the screening questions"
@@ -128,7 +131,8 @@ def where_asked(context: Optional[str]) -> str:
 
 # ---- the index (portal_questions) ----------------------------------------------------
 
-def index_questions(conn, found: Mapping[str, List[Question]]) -> int:
+
+def index_questions(conn, found: Mapping[str, list[Question]]) -> int:
     """Adds the questions not yet indexed (conversation id -> questions in the order they
     appeared); returns how many were added. The first appearance wins."""
     ids = [cid for cid, questions in found.items() if questions]
@@ -136,9 +140,12 @@ def index_questions(conn, found: Mapping[str, List[Question]]) -> int:
         return 0
     existing = set()
     for start in range(0, len(ids), 500):
-        query = sa.text("SELECT conversation_id, question_key FROM portal_questions "
-                        "WHERE conversation_id IN :ids").bindparams(sa.bindparam("ids", expanding=True))
-        existing |= {(r.conversation_id, r.question_key) for r in conn.execute(query, {"ids": ids[start:start + 500]})}
+        query = sa.text(
+            "SELECT conversation_id, question_key FROM portal_questions WHERE conversation_id IN :ids"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        existing |= {
+            (r.conversation_id, r.question_key) for r in conn.execute(query, {"ids": ids[start : start + 500]})
+        }
     rows = []
     for cid in ids:
         for q in found[cid]:
@@ -146,27 +153,34 @@ def index_questions(conn, found: Mapping[str, List[Question]]) -> int:
                 existing.add((cid, q.key))
                 rows.append({"c": cid, "k": q.key, "at": q.asked_at, "ctx": q.context, "w": q.words})
     if rows:
-        conn.execute(sa.text("INSERT INTO portal_questions (conversation_id, question_key, asked_at, context, "
-                             "words) VALUES (:c, :k, :at, :ctx, :w)"), rows)
+        conn.execute(
+            sa.text(
+                "INSERT INTO portal_questions (conversation_id, question_key, asked_at, context, "
+                "words) VALUES (:c, :k, :at, :ctx, :w)"
+            ),
+            rows,
+        )
     return len(rows)
 
 
-STATUS_JOIN = ("LEFT JOIN portal_question_status st ON st.conversation_id = q.conversation_id "
-               "AND st.question_key = q.question_key")
+STATUS_JOIN = (
+    "LEFT JOIN portal_question_status st ON st.conversation_id = q.conversation_id AND st.question_key = q.question_key"
+)
 IS_OPEN = "COALESCE(st.status, 'open') = 'open'"
 
 
 def open_count(engine: sa.engine.Engine) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(sa.text(f"SELECT COUNT(*) FROM portal_questions q {STATUS_JOIN} "
-                                        f"WHERE {IS_OPEN}")).scalar())
+        return int(
+            conn.execute(sa.text(f"SELECT COUNT(*) FROM portal_questions q {STATUS_JOIN} WHERE {IS_OPEN}")).scalar()
+        )
 
 
 class StatusFilterError(ValueError):
     """A filter value the questions page cannot use; the message says which and why."""
 
 
-def parse_status_filter(args: Mapping[str, str]) -> Tuple[str, int]:
+def parse_status_filter(args: Mapping[str, str]) -> tuple[str, int]:
     """The page's ?status= (open by default, done or all) and ?page=."""
     status = (args.get("status") or OPEN).strip()
     if status not in STATUS_FILTERS:
@@ -177,22 +191,25 @@ def parse_status_filter(args: Mapping[str, str]) -> Tuple[str, int]:
     return status, int(page_raw)
 
 
-def _decorate(row) -> Dict[str, Any]:
+def _decorate(row) -> dict[str, Any]:
     out = dict(row._mapping)
     out["status"] = out["status"] or OPEN
     out["where"] = where_asked(out["context"])
     return out
 
 
-def listing(engine: sa.engine.Engine, status: str = "all", page_size: Optional[int] = None,
-            page: int = 1) -> Tuple[List[Dict[str, Any]], int]:
+def listing(
+    engine: sa.engine.Engine, status: str = "all", page_size: int | None = None, page: int = 1
+) -> tuple[list[dict[str, Any]], int]:
     """Questions across conversations, newest first, with their status, and how many match.
     page_size None: all of them (the export)."""
     where = {OPEN: f" WHERE {IS_OPEN}", DONE: " WHERE st.status = 'done'"}.get(status, "")
     base = f"FROM portal_questions q {STATUS_JOIN}{where}"
-    sql = (f"SELECT q.conversation_id, q.question_key, q.asked_at, q.context, q.words, st.status, st.note, "
-           f"st.updated_by, st.updated_at {base} ORDER BY q.asked_at DESC, q.conversation_id, q.question_key")
-    params: Dict[str, Any] = {}
+    sql = (
+        f"SELECT q.conversation_id, q.question_key, q.asked_at, q.context, q.words, st.status, st.note, "
+        f"st.updated_by, st.updated_at {base} ORDER BY q.asked_at DESC, q.conversation_id, q.question_key"
+    )
+    params: dict[str, Any] = {}
     if page_size:
         sql += " LIMIT :limit OFFSET :offset"
         params = {"limit": page_size, "offset": (page - 1) * page_size}
@@ -202,18 +219,27 @@ def listing(engine: sa.engine.Engine, status: str = "all", page_size: Optional[i
     return rows, total
 
 
-def statuses_for(engine: sa.engine.Engine, conversation_id: str) -> Dict[str, Dict[str, Any]]:
+def statuses_for(engine: sa.engine.Engine, conversation_id: str) -> dict[str, dict[str, Any]]:
     """A conversation's question statuses by question key."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT question_key, status, note, updated_by, updated_at "
-                                    "FROM portal_question_status WHERE conversation_id = :c"),
-                            {"c": conversation_id})
+        rows = conn.execute(
+            sa.text(
+                "SELECT question_key, status, note, updated_by, updated_at "
+                "FROM portal_question_status WHERE conversation_id = :c"
+            ),
+            {"c": conversation_id},
+        )
         return {r.question_key: dict(r._mapping) for r in rows}
 
 
 def is_indexed(conn, conversation_id: str, key: str) -> bool:
-    return conn.execute(sa.text("SELECT 1 FROM portal_questions WHERE conversation_id = :c AND question_key = :k"),
-                        {"c": conversation_id, "k": key}).first() is not None
+    return (
+        conn.execute(
+            sa.text("SELECT 1 FROM portal_questions WHERE conversation_id = :c AND question_key = :k"),
+            {"c": conversation_id, "k": key},
+        ).first()
+        is not None
+    )
 
 
 def set_status(conn, conversation_id: str, key: str, status: str, note: str, actor: str) -> None:
@@ -222,26 +248,50 @@ def set_status(conn, conversation_id: str, key: str, status: str, note: str, act
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
     params = {"c": conversation_id, "k": key}
-    conn.execute(sa.text("DELETE FROM portal_question_status WHERE conversation_id = :c AND question_key = :k"),
-                 params)
-    conn.execute(sa.text("INSERT INTO portal_question_status (conversation_id, question_key, status, note, "
-                         "updated_by, updated_at) VALUES (:c, :k, :s, :n, :by, :at)"),
-                 {**params, "s": status, "n": note or None, "by": actor, "at": time.time()})
+    conn.execute(sa.text("DELETE FROM portal_question_status WHERE conversation_id = :c AND question_key = :k"), params)
+    conn.execute(
+        sa.text(
+            "INSERT INTO portal_question_status (conversation_id, question_key, status, note, "
+            "updated_by, updated_at) VALUES (:c, :k, :s, :n, :by, :at)"
+        ),
+        {**params, "s": status, "n": note or None, "by": actor, "at": time.time()},
+    )
 
 
-def conversation_items(log: QuestionLog, statuses: Mapping[str, Mapping[str, Any]]) -> List[Dict[str, Any]]:
+def conversation_items(log: QuestionLog, statuses: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """A conversation's questions in the order asked, with where and their status, for its page."""
     items = []
     for q in log.questions:
         status = statuses.get(q.key) or {}
-        items.append({"question_key": q.key, "words": q.words, "at": q.asked_at, "context": q.context,
-                      "where": where_asked(q.context), "status": status.get("status") or OPEN,
-                      "note": status.get("note"), "updated_by": status.get("updated_by"),
-                      "updated_at": status.get("updated_at")})
+        items.append(
+            {
+                "question_key": q.key,
+                "words": q.words,
+                "at": q.asked_at,
+                "context": q.context,
+                "where": where_asked(q.context),
+                "status": status.get("status") or OPEN,
+                "note": status.get("note"),
+                "updated_by": status.get("updated_by"),
+                "updated_at": status.get("updated_at"),
+            }
+        )
     return items
 
 
-def to_csv(rows: List[Dict[str, Any]]) -> str:
-    return csv_document(CSV_COLUMNS, [(
-        iso_utc(r["asked_at"]), r["conversation_id"], r["where"], r["context"] or "", r["words"],
-        r["status"], r["note"] or "") for r in rows])
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    return csv_document(
+        CSV_COLUMNS,
+        [
+            (
+                iso_utc(r["asked_at"]),
+                r["conversation_id"],
+                r["where"],
+                r["context"] or "",
+                r["words"],
+                r["status"],
+                r["note"] or "",
+            )
+            for r in rows
+        ],
+    )

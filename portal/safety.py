@@ -11,10 +11,11 @@ check one too many). Both the inbox index (summaries.py) and the conversation pa
 The slots are written by another process and may come from an older or newer assistant,
 so anything malformed is skipped rather than failing the page or the index.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any
 
 SAFETY_FLAGS_SLOT = "safety_flags"
 DISTRESS_SLOT = "distress_flagged"
@@ -27,11 +28,11 @@ WORDS_MAX = 2000  # a pasted essay must not blow up the page
 class SafetyFlag:
     kind: str  # "red_flag" or "distress"
     flag: str  # e.g. "chest"; "distress" for distress
-    question: Optional[str]  # question id being asked, None if said outside a question
-    value: Optional[str]  # the answer it stands for, e.g. "chest"
+    question: str | None  # question id being asked, None if said outside a question
+    value: str | None  # the answer it stands for, e.g. "chest"
     words: str  # the person's own sentence (patient data)
     certain: bool
-    at: Optional[float] = None  # when the assistant first recorded it
+    at: float | None = None  # when the assistant first recorded it
 
     @property
     def key(self) -> tuple:
@@ -45,14 +46,14 @@ class SafetyFlag:
 
 @dataclass
 class SafetyNet:
-    flags: List[SafetyFlag] = field(default_factory=list)
+    flags: list[SafetyFlag] = field(default_factory=list)
     distress: bool = False
 
     @property
     def any(self) -> bool:
         return self.distress or bool(self.flags)
 
-    def fold_slot(self, name: Any, value: Any, timestamp: Optional[float] = None) -> None:
+    def fold_slot(self, name: Any, value: Any, timestamp: float | None = None) -> None:
         """Folds one slot event in; other slots are ignored."""
         if name == DISTRESS_SLOT and value is True:
             self.distress = True
@@ -66,13 +67,13 @@ class SafetyNet:
                     self.distress = True
 
 
-def _text(value: Any, limit: int = 80) -> Optional[str]:
+def _text(value: Any, limit: int = 80) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
     return str(value).strip()[:limit] or None
 
 
-def parse_flags(value: Any, timestamp: Optional[float] = None) -> List[SafetyFlag]:
+def parse_flags(value: Any, timestamp: float | None = None) -> list[SafetyFlag]:
     """The well-formed entries of one ``safety_flags`` value (a list of dicts)."""
     if not isinstance(value, list):
         return []
@@ -84,7 +85,15 @@ def parse_flags(value: Any, timestamp: Optional[float] = None) -> List[SafetyFla
         if not kind or not flag:
             continue
         words = item.get("words")
-        flags.append(SafetyFlag(kind, flag, _text(item.get("question")), _text(item.get("value")),
-                                str(words)[:WORDS_MAX] if isinstance(words, str) else "",
-                                item.get("certain") is not False, timestamp))
+        flags.append(
+            SafetyFlag(
+                kind,
+                flag,
+                _text(item.get("question")),
+                _text(item.get("value")),
+                str(words)[:WORDS_MAX] if isinstance(words, str) else "",
+                item.get("certain") is not False,
+                timestamp,
+            )
+        )
     return flags

@@ -16,21 +16,23 @@ Table ownership in the portal database (``portal_*``, schema in db.py):
   (clinical/consultation_store.py); the portal reads it and marks rows contacted here.
 - erasure and purge across all three databases: erasure.py.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import sqlalchemy as sa
 
 from clinical.consultation_store import add_missing_columns, consultation_requests
 from portal import accounts, audit, db, erasure, inbox, questions, summaries
 from portal.erasure import Stores
-from portal.transcript import Conversation, conversation_exists as _conversation_exists, load_conversation
-
+from portal.transcript import Conversation, load_conversation
+from portal.transcript import conversation_exists as _conversation_exists
 
 # ---- start-up and the index ------------------------------------------------------
+
 
 def prepare(stores: Stores) -> int:
     """Migrates the portal's tables, brings an old consultation table up to date and the
@@ -47,15 +49,23 @@ def refresh_index(stores: Stores) -> int:
 
 # ---- staff sessions ----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SignIn:
-    staff: Optional[accounts.Staff]  # None: refused
+    staff: accounts.Staff | None  # None: refused
     token: str = ""  # the new session's cookie value
     wait: float = 0.0  # > 0: throttled, try again in this many seconds
 
 
-def sign_in(stores: Stores, username: str, password: str, ip: str, max_failures: int,
-            lockout_seconds: float, idle_seconds: float) -> SignIn:
+def sign_in(
+    stores: Stores,
+    username: str,
+    password: str,
+    ip: str,
+    max_failures: int,
+    lockout_seconds: float,
+    idle_seconds: float,
+) -> SignIn:
     """Checks throttling, then the password; starts a session on success. Every outcome is
     audited. Sessions abandoned without signing out are purged here too."""
     keys = accounts.throttle_keys(username, ip)
@@ -78,7 +88,7 @@ def sign_in(stores: Stores, username: str, password: str, ip: str, max_failures:
     return SignIn(staff, token)
 
 
-def resume_session(stores: Stores, token: str, idle_seconds: float) -> Optional[accounts.Session]:
+def resume_session(stores: Stores, token: str, idle_seconds: float) -> accounts.Session | None:
     with stores.portal.begin() as conn:
         return accounts.resume_session(conn, token, idle_seconds)
 
@@ -97,6 +107,7 @@ def purge_expired_sessions(stores: Stores, idle_seconds: float) -> int:
 
 # ---- inbox and export ----------------------------------------------------------------
 
+
 def open_question_count(stores: Stores) -> int:
     return questions.open_count(stores.portal)
 
@@ -108,7 +119,7 @@ def inbox_page(stores: Stores, filters: inbox.Filters, page_size: int):
     return rows, total, inbox.channels(stores.portal), inbox.all_tags(stores.portal)
 
 
-def export_inbox(stores: Stores, filters: inbox.Filters, detail: str, actor: str, ip: str) -> List[Dict[str, Any]]:
+def export_inbox(stores: Stores, filters: inbox.Filters, detail: str, actor: str, ip: str) -> list[dict[str, Any]]:
     """Every matching conversation (the CSV export), audited."""
     refresh_index(stores)
     rows, total = inbox.search(stores.portal, filters, None)
@@ -119,35 +130,47 @@ def export_inbox(stores: Stores, filters: inbox.Filters, detail: str, actor: str
 
 # ---- one conversation ----------------------------------------------------------------
 
+
 @dataclass
 class ConversationRecords:
     conversation: Conversation
     review: Any  # row with reviewed, reviewed_by, reviewed_at, or None
-    notes: List[Any]  # rows with author, created_at, body, oldest first
-    tags: List[str]
-    consultations: List[Any]  # consultation request rows
-    question_statuses: Dict[str, Dict[str, Any]]
+    notes: list[Any]  # rows with author, created_at, body, oldest first
+    tags: list[str]
+    consultations: list[Any]  # consultation request rows
+    question_statuses: dict[str, dict[str, Any]]
 
 
 def conversation_exists(stores: Stores, conversation_id: str) -> bool:
     return _conversation_exists(stores.tracker, conversation_id)
 
 
-def view_conversation(stores: Stores, conversation_id: str, action: str, actor: str,
-                      ip: str) -> Optional[ConversationRecords]:
+def view_conversation(
+    stores: Stores, conversation_id: str, action: str, actor: str, ip: str
+) -> ConversationRecords | None:
     """Everything stored about one conversation, or None when it has no events; the view
     (action "view_conversation" or "print_conversation") is audited."""
     conversation = load_conversation(stores.tracker, conversation_id)
     if conversation is None:
         return None
     with stores.portal.connect() as conn:
-        review = conn.execute(sa.text("SELECT reviewed, reviewed_by, reviewed_at FROM portal_reviews "
-                                      "WHERE conversation_id = :c"), {"c": conversation_id}).first()
-        notes = conn.execute(sa.text("SELECT author, created_at, body FROM portal_notes "
-                                     "WHERE conversation_id = :c ORDER BY id"), {"c": conversation_id}).fetchall()
+        review = conn.execute(
+            sa.text("SELECT reviewed, reviewed_by, reviewed_at FROM portal_reviews WHERE conversation_id = :c"),
+            {"c": conversation_id},
+        ).first()
+        notes = conn.execute(
+            sa.text("SELECT author, created_at, body FROM portal_notes WHERE conversation_id = :c ORDER BY id"),
+            {"c": conversation_id},
+        ).fetchall()
         tags = inbox.tags_for(conn, [conversation_id]).get(conversation_id, [])
-    records = ConversationRecords(conversation, review, notes, tags, consultations_for(stores, conversation_id),
-                                  questions.statuses_for(stores.portal, conversation_id))
+    records = ConversationRecords(
+        conversation,
+        review,
+        notes,
+        tags,
+        consultations_for(stores, conversation_id),
+        questions.statuses_for(stores.portal, conversation_id),
+    )
     with stores.portal.begin() as conn:
         audit.record(conn, actor, action, conversation_id, ip=ip)
     return records
@@ -158,29 +181,36 @@ def has_consultation_requests(stores: Stores) -> bool:
     return sa.inspect(stores.consultations).has_table(consultation_requests.name)
 
 
-def consultations_for(stores: Stores, conversation_id: str) -> List[Any]:
+def consultations_for(stores: Stores, conversation_id: str) -> list[Any]:
     if not has_consultation_requests(stores):
         return []
     with stores.consultations.connect() as conn:
-        return conn.execute(consultation_requests.select().where(
-            consultation_requests.c.conversation_id == conversation_id).order_by(
-            consultation_requests.c.id)).fetchall()
+        return conn.execute(
+            consultation_requests.select()
+            .where(consultation_requests.c.conversation_id == conversation_id)
+            .order_by(consultation_requests.c.id)
+        ).fetchall()
 
 
 def set_reviewed(stores: Stores, conversation_id: str, reviewed: bool, actor: str, ip: str) -> None:
     with stores.portal.begin() as conn:
         conn.execute(sa.text("DELETE FROM portal_reviews WHERE conversation_id = :c"), {"c": conversation_id})
-        conn.execute(sa.text("INSERT INTO portal_reviews (conversation_id, reviewed, reviewed_by, reviewed_at) "
-                             "VALUES (:c, :r, :by, :at)"),
-                     {"c": conversation_id, "r": int(reviewed), "by": actor, "at": time.time()})
+        conn.execute(
+            sa.text(
+                "INSERT INTO portal_reviews (conversation_id, reviewed, reviewed_by, reviewed_at) "
+                "VALUES (:c, :r, :by, :at)"
+            ),
+            {"c": conversation_id, "r": int(reviewed), "by": actor, "at": time.time()},
+        )
         audit.record(conn, actor, "mark_reviewed" if reviewed else "mark_unreviewed", conversation_id, ip=ip)
 
 
 def add_note(stores: Stores, conversation_id: str, body: str, actor: str, ip: str) -> None:
     with stores.portal.begin() as conn:
-        conn.execute(sa.text("INSERT INTO portal_notes (conversation_id, author, created_at, body) "
-                             "VALUES (:c, :a, :t, :b)"),
-                     {"c": conversation_id, "a": actor, "t": time.time(), "b": body})
+        conn.execute(
+            sa.text("INSERT INTO portal_notes (conversation_id, author, created_at, body) VALUES (:c, :a, :t, :b)"),
+            {"c": conversation_id, "a": actor, "t": time.time(), "b": body},
+        )
         audit.record(conn, actor, "add_note", conversation_id, ip=ip)
 
 
@@ -189,10 +219,11 @@ def change_tag(stores: Stores, conversation_id: str, tag: str, remove: bool, act
         params = {"c": conversation_id, "t": tag}
         conn.execute(sa.text("DELETE FROM portal_tags WHERE conversation_id = :c AND tag = :t"), params)
         if not remove:
-            conn.execute(sa.text("INSERT INTO portal_tags (conversation_id, tag, added_by, added_at) "
-                                 "VALUES (:c, :t, :by, :at)"), {**params, "by": actor, "at": time.time()})
-        audit.record(conn, actor, "remove_tag" if remove else "add_tag", conversation_id,
-                     detail=f"tag={tag}", ip=ip)
+            conn.execute(
+                sa.text("INSERT INTO portal_tags (conversation_id, tag, added_by, added_at) VALUES (:c, :t, :by, :at)"),
+                {**params, "by": actor, "at": time.time()},
+            )
+        audit.record(conn, actor, "remove_tag" if remove else "add_tag", conversation_id, detail=f"tag={tag}", ip=ip)
 
 
 def mark_contacted(stores: Stores, conversation_id: str, request_id: int, actor: str, ip: str) -> bool:
@@ -201,8 +232,12 @@ def mark_contacted(stores: Stores, conversation_id: str, request_id: int, actor:
         return False
     table = consultation_requests
     with stores.consultations.begin() as conn:
-        changed = conn.execute(table.update().where(table.c.id == request_id).where(
-            table.c.conversation_id == conversation_id).values(contacted=True)).rowcount
+        changed = conn.execute(
+            table.update()
+            .where(table.c.id == request_id)
+            .where(table.c.conversation_id == conversation_id)
+            .values(contacted=True)
+        ).rowcount
     if not changed:
         return False
     with stores.portal.begin() as conn:
@@ -212,12 +247,13 @@ def mark_contacted(stores: Stores, conversation_id: str, request_id: int, actor:
 
 # ---- questions the assistant could not answer -------------------------------------------
 
-def questions_page(stores: Stores, status: str, page_size: int, page: int) -> Tuple[List[Dict[str, Any]], int]:
+
+def questions_page(stores: Stores, status: str, page_size: int, page: int) -> tuple[list[dict[str, Any]], int]:
     refresh_index(stores)
     return questions.listing(stores.portal, status, page_size, page)
 
 
-def export_questions(stores: Stores, status: str, actor: str, ip: str) -> List[Dict[str, Any]]:
+def export_questions(stores: Stores, status: str, actor: str, ip: str) -> list[dict[str, Any]]:
     refresh_index(stores)
     rows, total = questions.listing(stores.portal, status)
     with stores.portal.begin() as conn:
@@ -225,8 +261,9 @@ def export_questions(stores: Stores, status: str, actor: str, ip: str) -> List[D
     return rows
 
 
-def set_question_status(stores: Stores, conversation_id: str, key: str, status: str, note: str,
-                        actor: str, ip: str) -> bool:
+def set_question_status(
+    stores: Stores, conversation_id: str, key: str, status: str, note: str, actor: str, ip: str
+) -> bool:
     """Records staff's status and note for an indexed question; False if it is not indexed."""
     refresh_index(stores)
     with stores.portal.begin() as conn:
@@ -240,10 +277,11 @@ def set_question_status(stores: Stores, conversation_id: str, key: str, status: 
 
 # ---- admin ---------------------------------------------------------------------------------
 
+
 def erase_conversation(stores: Stores, conversation_id: str, actor: str, ip: str) -> erasure.Erased:
     return erasure.erase_conversation(stores, conversation_id, actor, ip)
 
 
-def audit_page(stores: Stores, limit: int, offset: int) -> Tuple[List[Dict[str, Any]], int]:
+def audit_page(stores: Stores, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """(entries, total) of the audit log, newest first."""
     return audit.entries(stores.portal, limit, offset), audit.count(stores.portal)

@@ -29,10 +29,12 @@ What a row holds, and why:
 The questions the assistant could not answer go into ``portal_questions`` (one row per
 question, portal/questions.py), in the same transaction.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -42,9 +44,22 @@ from portal.safety import DISTRESS, DISTRESS_SLOT, SAFETY_FLAGS_SLOT, SafetyNet
 
 BATCH_IDS = 20000  # events per read; bounds memory on a first run over a large store
 DECODED_TYPES = ("user", "slot")  # the only events whose JSON the index needs
-SUMMARY_COLUMNS = ("conversation_id", "started_at", "last_event_at", "channel", "outcome",
-                   "reasons", "red_flags", "consultation_requested", "user_messages",
-                   "search_text", "distress", "safety_net_flags", "person_requested", "ruleset_version")
+SUMMARY_COLUMNS = (
+    "conversation_id",
+    "started_at",
+    "last_event_at",
+    "channel",
+    "outcome",
+    "reasons",
+    "red_flags",
+    "consultation_requested",
+    "user_messages",
+    "search_text",
+    "distress",
+    "safety_net_flags",
+    "person_requested",
+    "ruleset_version",
+)
 RULESET_SLOT = "ruleset_version"
 RULESET_MAX = 200
 
@@ -53,7 +68,7 @@ def tracker_has_events(tracker: sa.engine.Engine) -> bool:
     return sa.inspect(tracker).has_table("events")
 
 
-def _decode(raw: Optional[str]) -> Dict[str, Any]:
+def _decode(raw: str | None) -> dict[str, Any]:
     try:
         data = json.loads(raw or "{}")
     except ValueError:
@@ -61,7 +76,7 @@ def _decode(raw: Optional[str]) -> Dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def apply_event(row: Dict[str, Any], type_name: str, timestamp: float, data: Dict[str, Any]) -> None:
+def apply_event(row: dict[str, Any], type_name: str, timestamp: float, data: dict[str, Any]) -> None:
     """Folds one tracker event into a summary row (a dict with SUMMARY_COLUMNS)."""
     if timestamp is not None:
         row["started_at"] = min(row["started_at"], timestamp) if row["started_at"] else timestamp
@@ -92,7 +107,7 @@ def apply_event(row: Dict[str, Any], type_name: str, timestamp: float, data: Dic
             _apply_safety_net(row, name, value)
 
 
-def _apply_safety_net(row: Dict[str, Any], name: str, value: Any) -> None:
+def _apply_safety_net(row: dict[str, Any], name: str, value: Any) -> None:
     net = SafetyNet()
     net.fold_slot(name, value)
     if net.distress:
@@ -102,34 +117,52 @@ def _apply_safety_net(row: Dict[str, Any], name: str, value: Any) -> None:
         row["safety_net_flags"] = json.dumps(sorted(set(json.loads(row["safety_net_flags"])) | ids))
 
 
-def _empty_row(conversation_id: str) -> Dict[str, Any]:
-    return {"conversation_id": conversation_id, "started_at": None, "last_event_at": None,
-            "channel": None, "outcome": None, "reasons": "[]", "red_flags": "[]",
-            "consultation_requested": 0, "user_messages": 0, "search_text": "",
-            "distress": 0, "safety_net_flags": "[]", "person_requested": 0, "ruleset_version": None}
+def _empty_row(conversation_id: str) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "started_at": None,
+        "last_event_at": None,
+        "channel": None,
+        "outcome": None,
+        "reasons": "[]",
+        "red_flags": "[]",
+        "consultation_requested": 0,
+        "user_messages": 0,
+        "search_text": "",
+        "distress": 0,
+        "safety_net_flags": "[]",
+        "person_requested": 0,
+        "ruleset_version": None,
+    }
 
 
-def _load_rows(conn, ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+def _load_rows(conn, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     ids = list(ids)
     if not ids:
         return {}
-    query = sa.text(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM portal_summaries "
-                    "WHERE conversation_id IN :ids").bindparams(sa.bindparam("ids", expanding=True))
+    query = sa.text(
+        f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM portal_summaries WHERE conversation_id IN :ids"
+    ).bindparams(sa.bindparam("ids", expanding=True))
     return {r.conversation_id: dict(r._mapping) for r in conn.execute(query, {"ids": ids})}
 
 
-def _save_rows(conn, rows: Dict[str, Dict[str, Any]], existing: set) -> None:
+def _save_rows(conn, rows: dict[str, dict[str, Any]], existing: set) -> None:
     new = [r for cid, r in rows.items() if cid not in existing]
     old = [r for cid, r in rows.items() if cid in existing]
     if new:
-        conn.execute(sa.text(f"INSERT INTO portal_summaries ({', '.join(SUMMARY_COLUMNS)}) VALUES "
-                             f"({', '.join(':' + c for c in SUMMARY_COLUMNS)})"), new)
+        conn.execute(
+            sa.text(
+                f"INSERT INTO portal_summaries ({', '.join(SUMMARY_COLUMNS)}) VALUES "
+                f"({', '.join(':' + c for c in SUMMARY_COLUMNS)})"
+            ),
+            new,
+        )
     if old:
         sets = ", ".join(f"{c} = :{c}" for c in SUMMARY_COLUMNS[1:])
         conn.execute(sa.text(f"UPDATE portal_summaries SET {sets} WHERE conversation_id = :conversation_id"), old)
 
 
-def asked_for_person(consultations: Optional[sa.engine.Engine], ids: Iterable[str]) -> set:
+def asked_for_person(consultations: sa.engine.Engine | None, ids: Iterable[str]) -> set:
     """Which of these conversations have a consultation request made because the person
     asked to talk to someone (reason "asked_for_person")."""
     ids = list(ids)
@@ -137,18 +170,27 @@ def asked_for_person(consultations: Optional[sa.engine.Engine], ids: Iterable[st
         return set()
     inspector = sa.inspect(consultations)
     if not inspector.has_table(consultation_requests.name) or "request_reason" not in {
-            c["name"] for c in inspector.get_columns(consultation_requests.name)}:
+        c["name"] for c in inspector.get_columns(consultation_requests.name)
+    }:
         return set()  # an action server older than the column: nothing to find
     table, found = consultation_requests, set()
     with consultations.connect() as conn:
         for start in range(0, len(ids), 500):  # bounded IN lists
-            found |= {cid for (cid,) in conn.execute(sa.select(table.c.conversation_id).where(
-                table.c.conversation_id.in_(ids[start:start + 500]), table.c.request_reason == "asked_for_person"))}
+            found |= {
+                cid
+                for (cid,) in conn.execute(
+                    sa.select(table.c.conversation_id).where(
+                        table.c.conversation_id.in_(ids[start : start + 500]),
+                        table.c.request_reason == "asked_for_person",
+                    )
+                )
+            }
     return found
 
 
-def summarise_new_events(tracker: sa.engine.Engine, portal: sa.engine.Engine,
-                         consultations: Optional[sa.engine.Engine] = None) -> int:
+def summarise_new_events(
+    tracker: sa.engine.Engine, portal: sa.engine.Engine, consultations: sa.engine.Engine | None = None
+) -> int:
     """Brings portal_summaries and portal_questions up to date; returns how many tracker
     events were read. With ``consultations`` (the consultation requests' database) a
     request with reason "asked_for_person" also sets person_requested."""
@@ -164,8 +206,9 @@ def summarise_new_events(tracker: sa.engine.Engine, portal: sa.engine.Engine,
         last = pconn.execute(sa.text("SELECT last_event_id FROM portal_summariser_state WHERE id = 1")).scalar()
         if last >= high:
             if last > high:  # the newest events were deleted (see rewind): their ids will be used again
-                pconn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :high WHERE id = 1"),
-                              {"high": high})
+                pconn.execute(
+                    sa.text("UPDATE portal_summariser_state SET last_event_id = :high WHERE id = 1"), {"high": high}
+                )
             return 0
         low = last
         while low < high:
@@ -173,29 +216,32 @@ def summarise_new_events(tracker: sa.engine.Engine, portal: sa.engine.Engine,
             with tracker.connect() as tconn:
                 # Every event counts for the start and last-activity times; only user and slot
                 # events need their JSON, so the others are read without it.
-                events = tconn.execute(sa.text(
-                    "SELECT sender_id, type_name, timestamp, "
-                    "CASE WHEN type_name IN ('user', 'slot') THEN data END AS data FROM events "
-                    "WHERE id > :low AND id <= :upper ORDER BY id"),
-                    {"low": low, "upper": upper}).fetchall()
+                events = tconn.execute(
+                    sa.text(
+                        "SELECT sender_id, type_name, timestamp, "
+                        "CASE WHEN type_name IN ('user', 'slot') THEN data END AS data FROM events "
+                        "WHERE id > :low AND id <= :upper ORDER BY id"
+                    ),
+                    {"low": low, "upper": upper},
+                ).fetchall()
             read += len(events)
             rows = _load_rows(pconn, {e.sender_id for e in events})
             existing = set(rows)
-            logs: Dict[str, QuestionLog] = {}
+            logs: dict[str, QuestionLog] = {}
             for e in events:
                 row = rows.setdefault(e.sender_id, _empty_row(e.sender_id))
                 data = _decode(e.data) if e.type_name in DECODED_TYPES else {}
                 apply_event(row, e.type_name, e.timestamp, data)
                 if e.type_name == "slot" and data.get("name") == QUESTIONS_SLOT:
-                    logs.setdefault(e.sender_id, QuestionLog()).fold_slot(QUESTIONS_SLOT, data.get("value"),
-                                                                           e.timestamp)
+                    logs.setdefault(e.sender_id, QuestionLog()).fold_slot(
+                        QUESTIONS_SLOT, data.get("value"), e.timestamp
+                    )
             for cid in asked_for_person(consultations, rows):
                 rows[cid]["person_requested"] = 1
             _save_rows(pconn, rows, existing)
             index_questions(pconn, {cid: log.questions for cid, log in logs.items()})
             low = upper
-        pconn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :high WHERE id = 1"),
-                      {"high": high})
+        pconn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :high WHERE id = 1"), {"high": high})
     return read
 
 
@@ -210,12 +256,13 @@ def rewind(portal: sa.engine.Engine, highest_left: int) -> None:
     next refresh (message count and search text doubled for that conversation; flags and
     questions are sets)."""
     with portal.begin() as conn:
-        conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :h "
-                             "WHERE id = 1 AND last_event_id > :h"), {"h": highest_left})
+        conn.execute(
+            sa.text("UPDATE portal_summariser_state SET last_event_id = :h WHERE id = 1 AND last_event_id > :h"),
+            {"h": highest_left},
+        )
 
 
-def rebuild(tracker: sa.engine.Engine, portal: sa.engine.Engine,
-            consultations: Optional[sa.engine.Engine] = None) -> int:
+def rebuild(tracker: sa.engine.Engine, portal: sa.engine.Engine, consultations: sa.engine.Engine | None = None) -> int:
     """Drops every summary and indexed question and reads the whole tracker store again.
     Staff's question statuses and notes (portal_question_status) are kept."""
     with portal.begin() as conn:

@@ -3,11 +3,12 @@
 Only the conversation page uses this; it reads that one conversation's events (the
 ``events`` table is indexed on sender_id), never the whole store.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -27,26 +28,27 @@ class Turn:
     speaker: str  # "user" or "bot"
     timestamp: float
     text: str
-    buttons: List[Dict[str, str]] = field(default_factory=list)  # bot: offered
-    chosen_button: Optional[str] = None  # user: the title of the button tapped
+    buttons: list[dict[str, str]] = field(default_factory=list)  # bot: offered
+    chosen_button: str | None = None  # user: the title of the button tapped
 
 
 @dataclass
 class ConsentAnswer:
     """One answer to a consent question, as the tracker store recorded it."""
+
     slot: str  # consent_given (to the screening) or contact_consent (to being contacted)
     given: bool
     timestamp: float
-    wording_version: Optional[str]  # None: asked before versions were recorded
+    wording_version: str | None  # None: asked before versions were recorded
     question: str  # the text the bot showed
 
 
 @dataclass
 class Conversation:
     conversation_id: str
-    turns: List[Turn]
-    slots: Dict[str, Any]
-    consents: List[ConsentAnswer] = field(default_factory=list)
+    turns: list[Turn]
+    slots: dict[str, Any]
+    consents: list[ConsentAnswer] = field(default_factory=list)
     # Every safety-net flag and distress the conversation ever had, kept across start-overs
     # (``slots`` holds only the values since the last one).
     safety_net: SafetyNet = field(default_factory=SafetyNet)
@@ -54,7 +56,7 @@ class Conversation:
     question_log: QuestionLog = field(default_factory=QuestionLog)
 
     @property
-    def started_at(self) -> Optional[float]:
+    def started_at(self) -> float | None:
         return self.turns[0].timestamp if self.turns else None
 
 
@@ -62,25 +64,30 @@ def conversation_exists(tracker: sa.engine.Engine, conversation_id: str) -> bool
     if not conversation_id or not sa.inspect(tracker).has_table("events"):
         return False
     with tracker.connect() as conn:
-        return conn.execute(sa.text("SELECT 1 FROM events WHERE sender_id = :sid LIMIT 1"),
-                            {"sid": conversation_id}).first() is not None
+        return (
+            conn.execute(
+                sa.text("SELECT 1 FROM events WHERE sender_id = :sid LIMIT 1"), {"sid": conversation_id}
+            ).first()
+            is not None
+        )
 
 
-def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Optional[Conversation]:
+def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Conversation | None:
     """The conversation's turns and its current slot values, or None if it has no events."""
     if not sa.inspect(tracker).has_table("events"):
         return None
     with tracker.connect() as conn:
-        events = conn.execute(sa.text(
-            "SELECT type_name, timestamp, data FROM events WHERE sender_id = :sid ORDER BY id"),
-            {"sid": conversation_id}).fetchall()
+        events = conn.execute(
+            sa.text("SELECT type_name, timestamp, data FROM events WHERE sender_id = :sid ORDER BY id"),
+            {"sid": conversation_id},
+        ).fetchall()
     if not events:
         return None
-    turns: List[Turn] = []
-    slots: Dict[str, Any] = {}
-    offered: Dict[str, str] = {}  # payload -> title of the buttons the bot offered last
-    consents: List[ConsentAnswer] = []
-    last_bot: Dict[str, Any] = {}
+    turns: list[Turn] = []
+    slots: dict[str, Any] = {}
+    offered: dict[str, str] = {}  # payload -> title of the buttons the bot offered last
+    consents: list[ConsentAnswer] = []
+    last_bot: dict[str, Any] = {}
     safety_net = SafetyNet()
     question_log = QuestionLog()
     for type_name, timestamp, raw in events:
@@ -98,8 +105,10 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
                 consents.append(_consent_answer(data, timestamp, last_bot))
         elif type_name == "bot":
             last_bot = data
-            buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                       for b in ((data.get("data") or {}).get("buttons") or [])]
+            buttons = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                for b in ((data.get("data") or {}).get("buttons") or [])
+            ]
             offered = {b["payload"]: b["title"] for b in buttons} if buttons else offered
             turns.append(Turn("bot", timestamp, str(data.get("text") or ""), buttons))
         else:
@@ -110,17 +119,16 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Option
     return Conversation(conversation_id, turns, slots, consents, safety_net, question_log)
 
 
-def _consent_answer(slot_event: Dict[str, Any], timestamp: float, question: Dict[str, Any]) -> ConsentAnswer:
+def _consent_answer(slot_event: dict[str, Any], timestamp: float, question: dict[str, Any]) -> ConsentAnswer:
     # The answer's slot event follows the question (the last bot message before it); the
     # question's metadata names the wording version (clinical/consent.py).
     version = (question.get("metadata") or {}).get(consent.METADATA_KEY)
     if consent.slot_for_version(version) != slot_event.get("name"):
         version = None
-    return ConsentAnswer(slot_event["name"], slot_event["value"], timestamp, version,
-                         str(question.get("text") or ""))
+    return ConsentAnswer(slot_event["name"], slot_event["value"], timestamp, version, str(question.get("text") or ""))
 
 
-def screening_summary(slots: Dict[str, Any]) -> Dict[str, Any]:
+def screening_summary(slots: dict[str, Any]) -> dict[str, Any]:
     """Answers per question, TMD score, outcome and reasons with the patient's wording."""
     questionnaire = load_questionnaire()
     answers = [
@@ -139,15 +147,23 @@ def screening_summary(slots: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-def safety_items(net: SafetyNet) -> List[Dict[str, Any]]:
+def safety_items(net: SafetyNet) -> list[dict[str, Any]]:
     """The safety-net flags with the question's and the answer's wording, for staff."""
     questionnaire = load_questionnaire()
     return [_safety_item(flag, questionnaire) for flag in net.flags]
 
 
-def _safety_item(flag: SafetyFlag, questionnaire) -> Dict[str, Any]:
-    item = {"kind": flag.kind, "flag": flag.flag, "question_id": flag.question, "question": None,
-            "answer": flag.value, "words": flag.words, "certain": flag.certain, "at": flag.at}
+def _safety_item(flag: SafetyFlag, questionnaire) -> dict[str, Any]:
+    item = {
+        "kind": flag.kind,
+        "flag": flag.flag,
+        "question_id": flag.question,
+        "question": None,
+        "answer": flag.value,
+        "words": flag.words,
+        "certain": flag.certain,
+        "at": flag.at,
+    }
     if flag.question:
         try:
             question = questionnaire.get(flag.question)
@@ -169,5 +185,5 @@ def reason_text(rule_id: str) -> str:
         # A rule or question renamed or removed since the conversation; say so rather
         # than fail the page.
         if rule_id.startswith("unsure_"):
-            return f"(unknown question {rule_id[len('unsure_'):]})"
+            return f"(unknown question {rule_id[len('unsure_') :]})"
         return "(this rule is no longer in clinical/outcome_rules.yml)"

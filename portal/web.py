@@ -5,6 +5,7 @@ staff sessions.
 Nothing imports this module but the entry point (__main__.py) and tests; it imports the
 routes, never the other way round.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,7 @@ async def purge_expired_sessions_periodically(app: Sanic) -> None:
     while True:
         await asyncio.sleep(settings.session_purge_seconds)
         try:
-            removed = await off_loop(storage.purge_expired_sessions, app.ctx.stores,
-                                     settings.session_idle_minutes * 60)
+            removed = await off_loop(storage.purge_expired_sessions, app.ctx.stores, settings.session_idle_minutes * 60)
         except Exception:  # noqa: BLE001 - a database hiccup must not end the purging for good
             logger.exception("Purging expired staff sessions failed; trying again later")
             continue
@@ -44,8 +44,11 @@ def create_app(settings: Settings, name: str = "staff_portal") -> Sanic:
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "text"
     app.ctx.settings = settings
-    app.ctx.stores = Stores(db.engine_for(settings.tracker_url), db.engine_for(settings.portal_url),
-                            db.engine_for(settings.consultation_url))
+    app.ctx.stores = Stores(
+        db.engine_for(settings.tracker_url),
+        db.engine_for(settings.portal_url),
+        db.engine_for(settings.consultation_url),
+    )
     app.ctx.templates = make_templates()
     app.static("/static/portal.css", str(HERE / "static" / "portal.css"), name="css")
 
@@ -70,8 +73,7 @@ def create_app(settings: Settings, name: str = "staff_portal") -> Sanic:
         for header, value in SECURITY_HEADERS.items():
             resp.headers[header] = value
         # Pages carry health data: never keep them in a browser or proxy cache.
-        resp.headers["Cache-Control"] = ("public, max-age=3600" if request.path.startswith("/static/")
-                                         else "no-store")
+        resp.headers["Cache-Control"] = "public, max-age=3600" if request.path.startswith("/static/") else "no-store"
 
     @app.exception(NotFound, MethodNotSupported)
     async def not_found(request, exc):

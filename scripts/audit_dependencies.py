@@ -17,6 +17,7 @@ Every finding must be in security/accepted-vulnerabilities.yml (id, package, ver
 reason, reviewed) or the audit fails (exit 1). An accepted entry that matches no finding is
 reported as stale (a warning: remove it after an upgrade). A bad accepted file: exit 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -70,7 +71,7 @@ class Finding:
     version: str
     summary: str
     source: str
-    aliases: Tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
     def ids(self) -> set:
         return {self.id, *self.aliases}
@@ -85,16 +86,19 @@ class Acceptance:
     reviewed: date
 
     def matches(self, finding: Finding) -> bool:
-        return (self.id in finding.ids() and canonicalize_name(self.package) == finding.package
-                and self.version == finding.version)
+        return (
+            self.id in finding.ids()
+            and canonicalize_name(self.package) == finding.package
+            and self.version == finding.version
+        )
 
 
 @dataclass
 class Comparison:
-    unaccepted: List[Finding] = field(default_factory=list)
-    accepted: List[Tuple[Finding, Acceptance]] = field(default_factory=list)
-    stale: List[Acceptance] = field(default_factory=list)
-    due_for_review: List[Acceptance] = field(default_factory=list)
+    unaccepted: list[Finding] = field(default_factory=list)
+    accepted: list[tuple[Finding, Acceptance]] = field(default_factory=list)
+    stale: list[Acceptance] = field(default_factory=list)
+    due_for_review: list[Acceptance] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -106,7 +110,7 @@ class Comparison:
 PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s;#]+)")
 
 
-def read_pins(path: Path) -> List[Package]:
+def read_pins(path: Path) -> list[Package]:
     """Exact pins (name==version) of a requirements/constraints file; other lines are ignored."""
     pins = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -116,9 +120,10 @@ def read_pins(path: Path) -> List[Package]:
     return pins
 
 
-def installed_packages() -> List[Package]:
+def installed_packages() -> list[Package]:
     """Distributions installed in the environment running this script (the project's venv)."""
     from importlib import metadata
+
     found = {}
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
@@ -127,12 +132,13 @@ def installed_packages() -> List[Package]:
     return sorted(found.values(), key=lambda p: p.name)
 
 
-def packages_to_audit(pins: Iterable[Package], installed: Iterable[Package]) -> List[Package]:
+def packages_to_audit(pins: Iterable[Package], installed: Iterable[Package]) -> list[Package]:
     """The union: a version installed but not pinned (pip, setuptools) is audited too."""
     return sorted(set(pins) | set(installed), key=lambda p: (p.name, p.version))
 
 
 # ---------------------------------------------------------------- matching advisories
+
 
 def version_in(spec: str, version: str) -> bool:
     try:
@@ -141,18 +147,26 @@ def version_in(spec: str, version: str) -> bool:
         return False
 
 
-def match_advisories(packages: Sequence[Package], advisories: Dict[str, List[dict]], source: str) -> List[Finding]:
+def match_advisories(packages: Sequence[Package], advisories: dict[str, list[dict]], source: str) -> list[Finding]:
     """advisories: canonical package name -> [{id, specs: [..], summary, aliases}]."""
     findings = []
     for package in packages:
         for advisory in advisories.get(package.name, []):
             if any(version_in(spec, package.version) for spec in advisory["specs"]):
-                findings.append(Finding(advisory["id"], package.name, package.version,
-                                        advisory.get("summary", ""), source, tuple(advisory.get("aliases", ()))))
+                findings.append(
+                    Finding(
+                        advisory["id"],
+                        package.name,
+                        package.version,
+                        advisory.get("summary", ""),
+                        source,
+                        tuple(advisory.get("aliases", ())),
+                    )
+                )
     return findings
 
 
-def load_safety_db() -> Tuple[Dict[str, List[dict]], datetime]:
+def load_safety_db() -> tuple[dict[str, list[dict]], datetime]:
     """The safety-db snapshot as advisories, and the date it was taken."""
     # Located, not imported: the package's __init__ opens a path relative to the working
     # directory and fails; only its JSON file is needed.
@@ -162,35 +176,46 @@ def load_safety_db() -> Tuple[Dict[str, List[dict]], datetime]:
     data_file = Path(list(spec.submodule_search_locations)[0]) / "insecure_full.json"
     raw = json.loads(data_file.read_text(encoding="utf-8"))
     taken = datetime.fromtimestamp(raw["$meta"]["timestamp"], timezone.utc)
-    advisories: Dict[str, List[dict]] = {}
+    advisories: dict[str, list[dict]] = {}
     for name, entries in raw.items():
         if name == "$meta":
             continue
         advisories[canonicalize_name(name)] = [
-            {"id": e["id"], "specs": e["specs"], "summary": e.get("advisory", ""),
-             "aliases": tuple(c.strip() for c in (e.get("cve") or "").split(",") if c.strip())}
-            for e in entries]
+            {
+                "id": e["id"],
+                "specs": e["specs"],
+                "summary": e.get("advisory", ""),
+                "aliases": tuple(c.strip() for c in (e.get("cve") or "").split(",") if c.strip()),
+            }
+            for e in entries
+        ]
     return advisories, taken
 
 
-def load_known_advisories(path: Path = KNOWN_ADVISORIES_PATH) -> Dict[str, List[dict]]:
+def load_known_advisories(path: Path = KNOWN_ADVISORIES_PATH) -> dict[str, list[dict]]:
     if not path.exists():
         return {}
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    advisories: Dict[str, List[dict]] = {}
+    advisories: dict[str, list[dict]] = {}
     for number, entry in enumerate(entries, 1):
         missing = [k for k in ("id", "package", "affected", "summary", "source") if not entry.get(k)]
         if missing:
             raise AuditInputError(f"{path.name} entry {number}: missing {', '.join(missing)}")
         advisories.setdefault(canonicalize_name(entry["package"]), []).append(
-            {"id": entry["id"], "specs": [entry["affected"]], "summary": entry["summary"],
-             "aliases": tuple(entry.get("aliases", ()))})
+            {
+                "id": entry["id"],
+                "specs": [entry["affected"]],
+                "summary": entry["summary"],
+                "aliases": tuple(entry.get("aliases", ())),
+            }
+        )
     return advisories
 
 
 # ---------------------------------------------------------------- pip-audit (online)
 
-def osv_reachable(timeout: float = PROBE_TIMEOUT_SECONDS) -> Tuple[bool, str]:
+
+def osv_reachable(timeout: float = PROBE_TIMEOUT_SECONDS) -> tuple[bool, str]:
     """Asks OSV about the canary; reachable only if it answers with the canary's advisory."""
     name, version, cve = CANARY
     body = json.dumps({"package": {"name": name, "ecosystem": "PyPI"}, "version": version}).encode()
@@ -211,12 +236,14 @@ def ensure_pip_audit() -> Path:
     executable = AUDIT_VENV / "bin" / "pip-audit"
     if not executable.exists():
         subprocess.run([sys.executable, "-m", "venv", str(AUDIT_VENV)], check=True)
-        subprocess.run([str(AUDIT_VENV / "bin" / "pip"), "install", "--quiet", "--no-deps",
-                        "-r", str(AUDIT_REQUIREMENTS)], check=True)
+        subprocess.run(
+            [str(AUDIT_VENV / "bin" / "pip"), "install", "--quiet", "--no-deps", "-r", str(AUDIT_REQUIREMENTS)],
+            check=True,
+        )
     return executable
 
 
-def parse_pip_audit(report: dict) -> Tuple[List[Finding], List[str]]:
+def parse_pip_audit(report: dict) -> tuple[list[Finding], list[str]]:
     """Findings, and the packages pip-audit could NOT audit (skipped = unknown, not clean)."""
     findings, skipped = [], []
     for dep in report.get("dependencies", []):
@@ -225,19 +252,42 @@ def parse_pip_audit(report: dict) -> Tuple[List[Finding], List[str]]:
             skipped.append(f"{name}: {dep['skip_reason']}")
             continue
         for vuln in dep.get("vulns", []):
-            findings.append(Finding(vuln["id"], name, dep["version"], vuln.get("description", "")[:300],
-                                    "pip-audit/OSV", tuple(vuln.get("aliases", []))))
+            findings.append(
+                Finding(
+                    vuln["id"],
+                    name,
+                    dep["version"],
+                    vuln.get("description", "")[:300],
+                    "pip-audit/OSV",
+                    tuple(vuln.get("aliases", [])),
+                )
+            )
     return findings, skipped
 
 
-def run_pip_audit(packages: Sequence[Package]) -> Tuple[List[Finding], List[str]]:
+def run_pip_audit(packages: Sequence[Package]) -> tuple[list[Finding], list[str]]:
     executable = ensure_pip_audit()
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as requirements:
         requirements.write("".join(f"{p.name}=={p.version}\n" for p in packages))
     completed = subprocess.run(
-        [str(executable), "-r", requirements.name, "--no-deps", "--disable-pip", "-s", "osv",
-         "--timeout", "20", "-f", "json", "--progress-spinner", "off"],
-        capture_output=True, text=True)
+        [
+            str(executable),
+            "-r",
+            requirements.name,
+            "--no-deps",
+            "--disable-pip",
+            "-s",
+            "osv",
+            "--timeout",
+            "20",
+            "-f",
+            "json",
+            "--progress-spinner",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+    )
     Path(requirements.name).unlink()
     if not completed.stdout.strip().startswith("{"):
         raise RuntimeError(f"pip-audit failed (exit {completed.returncode}): {completed.stderr.strip()[-500:]}")
@@ -246,7 +296,8 @@ def run_pip_audit(packages: Sequence[Package]) -> Tuple[List[Finding], List[str]
 
 # ---------------------------------------------------------------- accepted findings
 
-def load_accepted(path: Path = ACCEPTED_PATH) -> List[Acceptance]:
+
+def load_accepted(path: Path = ACCEPTED_PATH) -> list[Acceptance]:
     if not path.exists():
         return []
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -264,16 +315,23 @@ def load_accepted(path: Path = ACCEPTED_PATH) -> List[Acceptance]:
             try:
                 reviewed = date.fromisoformat(str(reviewed))
             except ValueError:
-                raise AuditInputError(f"{path.name} entry {number} ({entry['id']}): reviewed must be YYYY-MM-DD")
+                raise AuditInputError(
+                    f"{path.name} entry {number} ({entry['id']}): reviewed must be YYYY-MM-DD"
+                ) from None
         if len(str(entry["reason"]).split()) < 8:
-            raise AuditInputError(f"{path.name} entry {number} ({entry['id']}): the reason must say why "
-                                  "(is the vulnerable code reachable here?), in a sentence or more")
-        accepted.append(Acceptance(str(entry["id"]), str(entry["package"]), str(entry["version"]),
-                                   str(entry["reason"]).strip(), reviewed))
+            raise AuditInputError(
+                f"{path.name} entry {number} ({entry['id']}): the reason must say why "
+                "(is the vulnerable code reachable here?), in a sentence or more"
+            )
+        accepted.append(
+            Acceptance(
+                str(entry["id"]), str(entry["package"]), str(entry["version"]), str(entry["reason"]).strip(), reviewed
+            )
+        )
     return accepted
 
 
-def compare(findings: Sequence[Finding], accepted: Sequence[Acceptance], today: Optional[date] = None) -> Comparison:
+def compare(findings: Sequence[Finding], accepted: Sequence[Acceptance], today: date | None = None) -> Comparison:
     today = today or date.today()
     result = Comparison()
     used = set()
@@ -291,15 +349,16 @@ def compare(findings: Sequence[Finding], accepted: Sequence[Acceptance], today: 
 
 # ---------------------------------------------------------------- the run
 
+
 def banner(text: str) -> None:
     print(f"\n!!! {text}")
 
 
-def collect_findings(packages: Sequence[Package], offline: bool) -> Tuple[List[Finding], List[str], List[str]]:
+def collect_findings(packages: Sequence[Package], offline: bool) -> tuple[list[Finding], list[str], list[str]]:
     """(findings, sources used, problems that make the audit incomplete)."""
-    findings: List[Finding] = []
-    sources: List[str] = []
-    problems: List[str] = []
+    findings: list[Finding] = []
+    sources: list[str] = []
+    problems: list[str] = []
     online, why = (False, "--offline given") if offline else osv_reachable()
     if online:
         try:
@@ -318,8 +377,10 @@ def collect_findings(packages: Sequence[Package], offline: bool) -> Tuple[List[F
             problems.append("no vulnerability source: OSV unreachable and safety-db is not installed")
         else:
             age = (datetime.now(timezone.utc) - taken).days
-            banner(f"Using the OFFLINE safety-db snapshot taken {taken:%Y-%m-%d} ({age} days old). Advisories "
-                   "published after that date are NOT checked; run this where OSV is reachable to be sure.")
+            banner(
+                f"Using the OFFLINE safety-db snapshot taken {taken:%Y-%m-%d} ({age} days old). Advisories "
+                "published after that date are NOT checked; run this where OSV is reachable to be sure."
+            )
             canary = match_advisories([Package(*CANARY[:2])], advisories, "safety-db")
             if not any(CANARY[2] in f.ids() for f in canary):
                 problems.append(f"the safety-db snapshot does not report {CANARY[2]}; it is not usable")
@@ -336,18 +397,24 @@ def report(comparison: Comparison, sources: Sequence[str], problems: Sequence[st
     for finding, acceptance in comparison.accepted:
         print(f"  accepted   {finding.id} {finding.package}=={finding.version} (reviewed {acceptance.reviewed})")
     for acceptance in comparison.due_for_review:
-        print(f"WARNING: {acceptance.id} ({acceptance.package}) was last reviewed {acceptance.reviewed}: review it again")
+        print(
+            f"WARNING: {acceptance.id} ({acceptance.package}) was last reviewed {acceptance.reviewed}: review it again"
+        )
     for acceptance in comparison.stale:
-        print(f"WARNING: accepted {acceptance.id} {acceptance.package}=={acceptance.version} matches no finding now "
-              "(upgraded, or not reported by today's sources): remove it if it is gone for good")
+        print(
+            f"WARNING: accepted {acceptance.id} {acceptance.package}=={acceptance.version} matches no finding now "
+            "(upgraded, or not reported by today's sources): remove it if it is gone for good"
+        )
     for finding in comparison.unaccepted:
-        print(f"FINDING NOT ACCEPTED: {finding.id} {finding.package}=={finding.version} [{finding.source}] "
-              f"{' '.join(finding.aliases)}\n    {finding.summary[:240]}")
+        print(
+            f"FINDING NOT ACCEPTED: {finding.id} {finding.package}=={finding.version} [{finding.source}] "
+            f"{' '.join(finding.aliases)}\n    {finding.summary[:240]}"
+        )
     for problem in problems:
         print(f"AUDIT INCOMPLETE: {problem}")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--constraints", type=Path, default=ROOT / "constraints.txt")
     parser.add_argument("--accepted", type=Path, default=ACCEPTED_PATH)
@@ -365,9 +432,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     comparison = compare(findings, accepted)
     report(comparison, sources, problems, len(packages))
     ok = comparison.passed and not problems
-    print(f"\nDependency audit {'passed' if ok else 'FAILED'} in {time.time() - started:.1f} s: "
-          f"{len(comparison.unaccepted)} unaccepted, {len(comparison.accepted)} accepted, "
-          f"{len(comparison.stale)} stale acceptances.")
+    print(
+        f"\nDependency audit {'passed' if ok else 'FAILED'} in {time.time() - started:.1f} s: "
+        f"{len(comparison.unaccepted)} unaccepted, {len(comparison.accepted)} accepted, "
+        f"{len(comparison.stale)} stale acceptances."
+    )
     return 0 if ok else 1
 
 

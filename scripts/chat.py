@@ -5,6 +5,7 @@
 With messages on the command line it sends each in turn and prints the replies;
 without, it reads lines from the keyboard. Type a button's number to tap it.
 """
+
 from __future__ import annotations
 
 import argparse

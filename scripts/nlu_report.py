@@ -7,6 +7,7 @@ non-zero only below the regression floor (0.85; the held-out set has shared no e
 the training data since issue 10, and the patient-phrasing corpus gates behaviour), so a broken model or data set fails
 the build while the target itself is reported, not asserted.
 """
+
 from __future__ import annotations
 
 import json

@@ -31,12 +31,13 @@ Install: every Rasa and action server is started with ``--logging-config-file
 security/logging.yml``; the Rasa server's extension list (serving/extensions.py) also calls
 ``install()`` if the logging config did not; the portal calls ``install()``.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 import traceback
-from typing import Callable, Optional
+from collections.abc import Callable
 
 MIN_LEVEL = logging.INFO
 EMAIL_MASK, PHONE_MASK, TEXT_MASK, PARAMETERS_MASK = "[email]", "[phone]", "[redacted]", "[parameters: redacted]"
@@ -60,14 +61,29 @@ QUOTED_RE = re.compile(r"\"(?:[^\"\\\n]|\\+[^\n])*\"|(?<![A-Za-z])'(?:[^'\\\n]|\
 # paths and URLs without user data (utter_greet, rest.message.received.failure, /webhook).
 SAFE_QUOTED_RE = re.compile(r"^[a-z0-9_.:/\-]*$")
 # Keys whose values are user data even when they look like an identifier ("text": "yes").
-USER_DATA_KEYS = {"text", "message", "value", "name", "contact_name", "contact_details",
-                  "contact_times", "sender", "sender_id", "conversation_id", "body", "request_body",
-                  "metadata", "input_channel_text", "email", "phone"}
+USER_DATA_KEYS = {
+    "text",
+    "message",
+    "value",
+    "name",
+    "contact_name",
+    "contact_details",
+    "contact_times",
+    "sender",
+    "sender_id",
+    "conversation_id",
+    "body",
+    "request_body",
+    "metadata",
+    "input_channel_text",
+    "email",
+    "phone",
+}
 KEY_BEFORE_RE = re.compile(r"[\"']?(\w+)[\"']?\s*[:=]\s*$")
 TRACEBACK_FRAME_RE = re.compile(r'^\s*File "[^"]*", line \d+')
 
 
-def _mask_phone(match: "re.Match[str]") -> str:
+def _mask_phone(match: re.Match[str]) -> str:
     candidate = match.group(0)
     digits = re.sub(r"\D", "", candidate)
     if not 7 <= len(digits) <= 15 or ISO_DATE_RE.match(candidate.strip()):
@@ -79,9 +95,11 @@ def _mask_quoted(text: str) -> str:
     pieces, last = [], 0
     for match in QUOTED_RE.finditer(text):
         quote, content = match.group(0)[0], match.group(0)[1:-1]
-        key = KEY_BEFORE_RE.search(text[max(0, match.start() - 40):match.start()])
-        keep = content in MASKS or SAFE_QUOTED_RE.match(content) and not (key and key.group(1).lower() in USER_DATA_KEYS)
-        pieces.append(text[last:match.start()])
+        key = KEY_BEFORE_RE.search(text[max(0, match.start() - 40) : match.start()])
+        keep = (
+            content in MASKS or SAFE_QUOTED_RE.match(content) and not (key and key.group(1).lower() in USER_DATA_KEYS)
+        )
+        pieces.append(text[last : match.start()])
         pieces.append(match.group(0) if keep or not content else f"{quote}{TEXT_MASK}{quote}")
         last = match.end()
     pieces.append(text[last:])
@@ -101,8 +119,7 @@ def redact(text: str) -> str:
 
 def redact_traceback(text: str) -> str:
     """A formatted traceback with exception texts and source lines redacted, frame lines kept."""
-    return "\n".join(line if TRACEBACK_FRAME_RE.match(line) else redact(line)
-                     for line in text.split("\n"))
+    return "\n".join(line if TRACEBACK_FRAME_RE.match(line) else redact(line) for line in text.split("\n"))
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
@@ -121,7 +138,11 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
             record.stack_info = redact_traceback(record.stack_info)
     except Exception:  # noqa: BLE001 - a log call must never fail, nor leak when it cannot be read
         record.msg, record.args, record.exc_info, record.exc_text = (
-            "[log message withheld: it could not be redacted]", None, None, None)
+            "[log message withheld: it could not be redacted]",
+            None,
+            None,
+            None,
+        )
     record._redacted = True
     return record
 
@@ -136,7 +157,7 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-_previous_factory: Optional[Callable[..., logging.LogRecord]] = None
+_previous_factory: Callable[..., logging.LogRecord] | None = None
 
 
 def _redacting_factory(*args, **kwargs) -> logging.LogRecord:

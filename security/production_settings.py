@@ -14,6 +14,7 @@ they go to the log.
 ``production_problems`` is pure (environment, command line and config files in, a list of
 sentences out) so every rule is unit-tested without starting a server.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,7 @@ import logging
 import os
 import re
 import sys
-from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
@@ -39,14 +39,48 @@ PRIVATE_NETWORKS = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/
 
 MIN_SECRET_LENGTH = 16
 # Values people leave in place: exact matches (case-insensitive) ...
-KNOWN_DEFAULTS = {"password", "passw0rd", "secret", "token", "changeme", "admin", "rasa",
-                  "postgres", "redis", "test", "e2e-test-token", "letmein", "default"}
+KNOWN_DEFAULTS = {
+    "password",
+    "passw0rd",
+    "secret",
+    "token",
+    "changeme",
+    "admin",
+    "rasa",
+    "postgres",
+    "redis",
+    "test",
+    "e2e-test-token",
+    "letmein",
+    "default",
+}
 # ... and words that mark a placeholder anywhere in the value.
-PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "example", "placeholder", "dummy",
-                     "your-", "your_", "xxxxxx", "test-token", "insecure")
+PLACEHOLDER_WORDS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "example",
+    "placeholder",
+    "dummy",
+    "your-",
+    "your_",
+    "xxxxxx",
+    "test-token",
+    "insecure",
+)
 # Keys of a Rasa credentials section that hold a secret (a channel's token or password).
-SECRET_CREDENTIAL_KEYS = {"auth_token", "bot_token", "secret_token", "secret", "password",
-                          "token", "access_token", "app_secret", "verify", "api_key"}
+SECRET_CREDENTIAL_KEYS = {
+    "auth_token",
+    "bot_token",
+    "secret_token",
+    "secret",
+    "password",
+    "token",
+    "access_token",
+    "app_secret",
+    "verify",
+    "api_key",
+}
 ENV_REFERENCE = re.compile(r"^\$\{([^}]+)\}$")
 
 
@@ -54,7 +88,7 @@ def is_production(environ: Mapping[str, str]) -> bool:
     return environ.get(PRODUCTION_ENV_VAR, "").strip().lower() == "production"
 
 
-def weak_secret_reason(value: Optional[str]) -> Optional[str]:
+def weak_secret_reason(value: str | None) -> str | None:
     """Why this secret is unusable in production, or None when it is acceptable."""
     value = (value or "").strip()
     if not value:
@@ -80,23 +114,28 @@ def _is_private_host(host: str, environ: Mapping[str, str]) -> bool:
         return False  # a host name: we cannot tell what it resolves to in production
     if address.is_unspecified:  # 0.0.0.0 / ::, every interface
         return environ.get(PRIVATE_NETWORK_VAR, "") == "1"
-    return address.is_loopback or any(address in network for network in PRIVATE_NETWORKS
-                                      if network.version == address.version)
+    return address.is_loopback or any(
+        address in network for network in PRIVATE_NETWORKS if network.version == address.version
+    )
 
 
-def _public_bind_problem(what: str, host: str, how_to_fix: str, environ: Mapping[str, str]) -> List[str]:
+def _public_bind_problem(what: str, host: str, how_to_fix: str, environ: Mapping[str, str]) -> list[str]:
     if _is_private_host(host, environ):
         return []
-    return [f"{what} listens on {host or 'every interface'}, which may be public. {how_to_fix}, "
-            f"or set {PRIVATE_NETWORK_VAR}=1 if every interface of this host is on a private "
-            f"network (e.g. a container network without published ports)."]
+    return [
+        f"{what} listens on {host or 'every interface'}, which may be public. {how_to_fix}, "
+        f"or set {PRIVATE_NETWORK_VAR}=1 if every interface of this host is on a private "
+        f"network (e.g. a container network without published ports)."
+    ]
 
 
-def _database_url_problems(name: str, environ: Mapping[str, str]) -> List[str]:
+def _database_url_problems(name: str, environ: Mapping[str, str]) -> list[str]:
     url = environ.get(name, "").strip()
     if not url:
-        return [f"{name} is not set: the default is a SQLite file inside the app directory. "
-                f"Set it to the production database's URL."]
+        return [
+            f"{name} is not set: the default is a SQLite file inside the app directory. "
+            f"Set it to the production database's URL."
+        ]
     if url.startswith("sqlite"):
         return []
     parts = urlsplit(url)
@@ -109,6 +148,7 @@ def _database_url_problems(name: str, environ: Mapping[str, str]) -> List[str]:
 
 
 # ---------------------------------------------------------------------------- Rasa server
+
 
 def _rasa_arguments(argv: Sequence[str]) -> argparse.Namespace:
     """The `rasa run` options that matter here, read the way Rasa reads them."""
@@ -135,15 +175,17 @@ def _resolve(value: object, environ: Mapping[str, str], where: str) -> tuple:
     return str(value), f"{where} is written in the file; use an environment variable (${{NAME}})."
 
 
-def _endpoint_problems(endpoints: Mapping, file: str, environ: Mapping[str, str]) -> List[str]:
+def _endpoint_problems(endpoints: Mapping, file: str, environ: Mapping[str, str]) -> list[str]:
     problems = []
     for section in ("tracker_store", "lock_store", "event_broker"):
         store = endpoints.get(section) or {}
         if not isinstance(store, Mapping):
             continue
-        needs_password = (str(store.get("dialect", "")).strip('"') not in ("", "sqlite")
-                          or "redis" in str(store.get("type", "")).lower()
-                          or "lock_store" in str(store.get("type", "")).lower())
+        needs_password = (
+            str(store.get("dialect", "")).strip('"') not in ("", "sqlite")
+            or "redis" in str(store.get("type", "")).lower()
+            or "lock_store" in str(store.get("type", "")).lower()
+        )
         if not needs_password and "password" not in store:
             continue
         where = f"{file}: {section}.password"
@@ -158,7 +200,7 @@ def _endpoint_problems(endpoints: Mapping, file: str, environ: Mapping[str, str]
     return problems
 
 
-def _credential_problems(credentials: Mapping, file: str, environ: Mapping[str, str]) -> List[str]:
+def _credential_problems(credentials: Mapping, file: str, environ: Mapping[str, str]) -> list[str]:
     problems = []
     for channel, settings in credentials.items():
         if not isinstance(settings, Mapping):
@@ -176,27 +218,30 @@ def _credential_problems(credentials: Mapping, file: str, environ: Mapping[str, 
     return problems
 
 
-def _rasa_problems(environ: Mapping[str, str], argv: Sequence[str],
-                   read_yaml: Callable[[str], Mapping]) -> List[str]:
+def _rasa_problems(environ: Mapping[str, str], argv: Sequence[str], read_yaml: Callable[[str], Mapping]) -> list[str]:
     args = _rasa_arguments(argv)
-    problems: List[str] = []
+    problems: list[str] = []
     if args.enable_api:
         if not args.auth_token and not args.jwt_secret:
-            problems.append("Rasa's HTTP API is enabled (--enable-api) without --auth-token or "
-                            "--jwt-secret: anyone who reaches the port could read every conversation.")
+            problems.append(
+                "Rasa's HTTP API is enabled (--enable-api) without --auth-token or "
+                "--jwt-secret: anyone who reaches the port could read every conversation."
+            )
         if args.auth_token and weak_secret_reason(args.auth_token):
             problems.append(f"the API token (--auth-token, RASA_API_TOKEN) {weak_secret_reason(args.auth_token)}.")
         if args.jwt_secret and weak_secret_reason(args.jwt_secret):
             problems.append(f"the JWT secret (--jwt-secret) {weak_secret_reason(args.jwt_secret)}.")
-        problems += _public_bind_problem("Rasa's HTTP API", args.interface,
-                                         "Bind it with --interface to 127.0.0.1 or a private address",
-                                         environ)
+        problems += _public_bind_problem(
+            "Rasa's HTTP API", args.interface, "Bind it with --interface to 127.0.0.1 or a private address", environ
+        )
     for origin in args.cors or []:
         if origin.strip() == "*":
             problems.append("--cors allows every origin (*): list the clinic sites that embed the widget.")
         elif origin.startswith("http://"):
-            problems.append(f"--cors allows {origin}, a plain-http page: patients' answers would "
-                            f"travel unencrypted. Use the https origin.")
+            problems.append(
+                f"--cors allows {origin}, a plain-http page: patients' answers would "
+                f"travel unencrypted. Use the https origin."
+            )
     for option, check in ((args.endpoints, _endpoint_problems), (args.credentials, _credential_problems)):
         try:
             content = read_yaml(option) or {}
@@ -208,29 +253,44 @@ def _rasa_problems(environ: Mapping[str, str], argv: Sequence[str],
 
 # ----------------------------------------------------------------------- the other processes
 
-def _actions_problems(environ: Mapping[str, str]) -> List[str]:
+
+def _actions_problems(environ: Mapping[str, str]) -> list[str]:
     problems = _database_url_problems("CONSULTATION_DB_URL", environ)
     # The action server has no authentication: only the Rasa servers may reach it.
-    problems += _public_bind_problem("The action server", environ.get("SANIC_HOST", "0.0.0.0"),
-                                     "Set SANIC_HOST to 127.0.0.1 or a private address", environ)
+    problems += _public_bind_problem(
+        "The action server",
+        environ.get("SANIC_HOST", "0.0.0.0"),
+        "Set SANIC_HOST to 127.0.0.1 or a private address",
+        environ,
+    )
     return problems
 
 
-def _portal_problems(environ: Mapping[str, str]) -> List[str]:
+def _portal_problems(environ: Mapping[str, str]) -> list[str]:
     problems = []
     for name in ("TRACKER_DB_URL", "PORTAL_DB_URL", "CONSULTATION_DB_URL"):
         problems += _database_url_problems(name, environ)
     if environ.get("PORTAL_INSECURE_COOKIES", "") == "1":
-        problems.append("PORTAL_INSECURE_COOKIES=1 sends staff session cookies over plain http: "
-                        "serve the portal over https and unset it.")
-    problems += _public_bind_problem("The staff portal", environ.get("PORTAL_HOST", "127.0.0.1"),
-                                     "Keep PORTAL_HOST=127.0.0.1 behind an https reverse proxy", environ)
+        problems.append(
+            "PORTAL_INSECURE_COOKIES=1 sends staff session cookies over plain http: "
+            "serve the portal over https and unset it."
+        )
+    problems += _public_bind_problem(
+        "The staff portal",
+        environ.get("PORTAL_HOST", "127.0.0.1"),
+        "Keep PORTAL_HOST=127.0.0.1 behind an https reverse proxy",
+        environ,
+    )
     return problems
 
 
-def production_problems(process: str, environ: Mapping[str, str], argv: Sequence[str] = (),
-                        read_yaml: Optional[Callable[[str], Mapping]] = None,
-                        redaction_installed: bool = True) -> List[str]:
+def production_problems(
+    process: str,
+    environ: Mapping[str, str],
+    argv: Sequence[str] = (),
+    read_yaml: Callable[[str], Mapping] | None = None,
+    redaction_installed: bool = True,
+) -> list[str]:
     """Every reason this process must not start in production mode (empty: safe to start).
 
     process: "rasa", "actions" or "portal"; argv: the process's command line (the Rasa
@@ -241,17 +301,22 @@ def production_problems(process: str, environ: Mapping[str, str], argv: Sequence
         raise ValueError(f"unknown process {process!r}; expected one of {PROCESSES}")
     if not is_production(environ):
         return []
-    problems: List[str] = []
+    problems: list[str] = []
     if not redaction_installed:
-        problems.append("log redaction is not installed: start with the logging config "
-                        "security/logging.yml (docs/deployment.md).")
+        problems.append(
+            "log redaction is not installed: start with the logging config security/logging.yml (docs/deployment.md)."
+        )
     if environ.get("LOG_LEVEL", "").strip().upper() == "DEBUG" or {"-vv", "--debug"} & set(argv):
-        problems.append("debug logging is on (LOG_LEVEL=DEBUG, -vv or --debug): Rasa then logs every "
-                        "message's text, which redaction leaves alone below INFO. Log at INFO.")
+        problems.append(
+            "debug logging is on (LOG_LEVEL=DEBUG, -vv or --debug): Rasa then logs every "
+            "message's text, which redaction leaves alone below INFO. Log at INFO."
+        )
     if process in ("rasa", "actions") and environ.get("RASA_TELEMETRY_ENABLED", "").strip().lower() != "false":
         # Rasa's telemetry is on unless switched off; its crash reports carry exception texts.
-        problems.append("Rasa telemetry is not switched off: set RASA_TELEMETRY_ENABLED=false, so no "
-                        "usage events or crash reports leave the clinic's network.")
+        problems.append(
+            "Rasa telemetry is not switched off: set RASA_TELEMETRY_ENABLED=false, so no "
+            "usage events or crash reports leave the clinic's network."
+        )
     if process == "rasa":
         problems += _rasa_problems(environ, argv, read_yaml or _read_yaml)
     elif process == "actions":
@@ -261,15 +326,16 @@ def production_problems(process: str, environ: Mapping[str, str], argv: Sequence
     return problems
 
 
-def _read_yaml(path: str) -> Dict:
+def _read_yaml(path: str) -> dict:
     import yaml  # Rasa's own dependency; imported here so the checks above stay importable
 
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle) or {}
 
 
-def refuse_unsafe_production_settings(process: str, environ: Optional[Mapping[str, str]] = None,
-                                      argv: Optional[Sequence[str]] = None) -> None:
+def refuse_unsafe_production_settings(
+    process: str, environ: Mapping[str, str] | None = None, argv: Sequence[str] | None = None
+) -> None:
     """In production mode, stop this process (exit status 2) when a setting is unsafe.
 
     Each problem is logged (and printed to stderr, in case logging is not set up yet).
@@ -277,8 +343,9 @@ def refuse_unsafe_production_settings(process: str, environ: Optional[Mapping[st
     from security import log_redaction
 
     environ = os.environ if environ is None else environ
-    problems = production_problems(process, environ, sys.argv if argv is None else argv,
-                                   redaction_installed=log_redaction.is_installed())
+    problems = production_problems(
+        process, environ, sys.argv if argv is None else argv, redaction_installed=log_redaction.is_installed()
+    )
     if not is_production(environ):
         return
     if not problems:
@@ -287,6 +354,5 @@ def refuse_unsafe_production_settings(process: str, environ: Optional[Mapping[st
     for problem in problems:
         logger.critical("%s refuses to start in production mode: %s", process, problem)
         print(f"{process} refuses to start in production mode: {problem}", file=sys.stderr)
-    print(f"Fix the settings above ({PRODUCTION_ENV_VAR}=production; see docs/deployment.md).",
-          file=sys.stderr)
+    print(f"Fix the settings above ({PRODUCTION_ENV_VAR}=production; see docs/deployment.md).", file=sys.stderr)
     raise SystemExit(2)

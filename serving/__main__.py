@@ -9,18 +9,20 @@ The arguments are exactly `rasa run`'s / `rasa shell`'s: they are handed to Rasa
 serving/extensions.py's list after Rasa has read the logging config and before it loads
 any channel, store or model. The action server has its own launcher: `python -m actions`.
 """
+
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
 
 COMMANDS = ("run", "shell")
-USAGE = ("usage: python -m serving run|shell [the arguments of `rasa run` / `rasa shell`]\n"
-         "Starts the Rasa server with the project's server extensions (serving/extensions.py; "
-         "docs/deployment.md). The action server: python -m actions [--port 5055 ...].")
+USAGE = (
+    "usage: python -m serving run|shell [the arguments of `rasa run` / `rasa shell`]\n"
+    "Starts the Rasa server with the project's server extensions (serving/extensions.py; "
+    "docs/deployment.md). The action server: python -m actions [--port 5055 ...]."
+)
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS or argv[:2] == ["run", "actions"]:
         print(USAGE, file=sys.stderr)

@@ -16,14 +16,16 @@ The replacement keeps Rasa's behaviour exactly: the same schema
 extended message on a `ValidationError`. Only the meta-schema check moves from every call
 to once, at install time.
 
-Installed by serving/extensions.py's list at start-up (`python -m serving run`). Pinned to the Rasa and jsonschema versions
-it was written against: on any other version it does nothing and logs why, so an upgrade
-falls back to Rasa's own (slower) code instead of running an unchecked patch.
+Installed by serving/extensions.py's list at start-up (`python -m serving run`). Pinned to
+the Rasa and jsonschema versions it was written against: on any other version it does
+nothing and logs why, so an upgrade falls back to Rasa's own (slower) code instead of running an unchecked patch.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, Optional, Text
+from collections.abc import Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -31,28 +33,27 @@ SUPPORTED_RASA = "3.6.21"
 SUPPORTED_JSONSCHEMA = "4.17.3"
 
 
-def _installed_versions() -> Dict[str, str]:
+def _installed_versions() -> dict[str, str]:
     from importlib.metadata import version
 
     return {"rasa": version("rasa"), "jsonschema": version("jsonschema")}
 
 
-def make_validator(schema: Dict[Text, Any]) -> Callable[[Dict[Text, Any]], bool]:
+def make_validator(schema: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
     """A function that validates one response like `RemoteAction._validate_action_result`.
 
     The schema is checked once, here; each call only validates the instance."""
     from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
     from jsonschema.validators import validator_for
-
     from rasa.shared.constants import DOCS_BASE_URL
 
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)  # once, instead of once per response
     validator = validator_class(schema)
 
-    def validate_action_result(result: Dict[Text, Any]) -> bool:
-        error: Optional[ValidationError] = best_match(validator.iter_errors(result))
+    def validate_action_result(result: dict[str, Any]) -> bool:
+        error: ValidationError | None = best_match(validator.iter_errors(result))
         if error is None:
             return True
         # The same message Rasa adds (rasa/core/actions/action.py, 3.6.21).
@@ -75,18 +76,21 @@ def install() -> bool:
         return True
     versions = _installed_versions()
     if versions != {"rasa": SUPPORTED_RASA, "jsonschema": SUPPORTED_JSONSCHEMA}:
-        logger.warning("Action-response validation left as Rasa's own (slower): written for "
-                       "rasa %s + jsonschema %s, found %s. Re-check serving/"
-                       "action_response_validation.py before re-enabling it.",
-                       SUPPORTED_RASA, SUPPORTED_JSONSCHEMA, versions)
+        logger.warning(
+            "Action-response validation left as Rasa's own (slower): written for "
+            "rasa %s + jsonschema %s, found %s. Re-check serving/"
+            "action_response_validation.py before re-enabling it.",
+            SUPPORTED_RASA,
+            SUPPORTED_JSONSCHEMA,
+            versions,
+        )
         return False
     validate = make_validator(RemoteAction.action_response_format_spec())
 
-    def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         return validate(result)
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     RemoteAction._screening_fast_validation = True  # type: ignore[attr-defined]
-    logger.info("Action-response validation: schema checked once at start-up "
-                "(serving/action_response_validation.py)")
+    logger.info("Action-response validation: schema checked once at start-up (serving/action_response_validation.py)")
     return True

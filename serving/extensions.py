@@ -23,14 +23,15 @@ not something a function can install; the list reads the endpoints file and reco
 
 Importing this module changes nothing.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import pluggy
 from rasa.shared.exceptions import RasaException
@@ -45,9 +46,10 @@ OUR_LOCK_STORE = "serving.lock_store.AtomicRedisLockStore"
 @dataclass(frozen=True)
 class StartUp:
     """What the extensions may look at: the server's command line, environment and endpoints file."""
+
     argv: Sequence[str] = ()
     environ: Mapping[str, str] = None  # type: ignore[assignment]
-    endpoints: Optional[str] = None  # the endpoints file Rasa will read; None: the caller builds its own stores
+    endpoints: str | None = None  # the endpoints file Rasa will read; None: the caller builds its own stores
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,17 @@ class Extension:
 
 # --------------------------------------------------------------------------- the extensions
 
+
 def _production_settings(start: StartUp) -> Outcome:
     from security.production_settings import is_production, refuse_unsafe_production_settings
 
     refuse_unsafe_production_settings("rasa", start.environ, start.argv)  # exits 2 when unsafe
-    return Outcome(True, "production mode, settings safe" if is_production(start.environ)
-                   else "not production mode (SCREENING_ENV), nothing to check")
+    return Outcome(
+        True,
+        "production mode, settings safe"
+        if is_production(start.environ)
+        else "not production mode (SCREENING_ENV), nothing to check",
+    )
 
 
 def _log_redaction(start: StartUp) -> Outcome:
@@ -97,7 +104,7 @@ def _fault_handling(start: StartUp) -> Outcome:
     return Outcome(True, "apology for failed turns, action timeout from the endpoints file")
 
 
-def _endpoint_type(start: StartUp, section: str) -> Optional[str]:
+def _endpoint_type(start: StartUp, section: str) -> str | None:
     """The `type` the endpoints file gives `section`, "" when the section is absent."""
     import yaml
 
@@ -113,9 +120,12 @@ def _tracker_store(start: StartUp) -> Outcome:
     configured = _endpoint_type(start, "tracker_store")
     if configured == OUR_TRACKER_STORE:
         return Outcome(True, f"tracker_store in {start.endpoints}")
-    return Outcome(False, f"{start.endpoints} configures tracker store {configured or 'none (in memory)'!r}: "
-                          "action-server faults still get the apology, but a database outage is not ridden "
-                          "out (Rasa falls back to an in-memory store; docs/faults.md)")
+    return Outcome(
+        False,
+        f"{start.endpoints} configures tracker store {configured or 'none (in memory)'!r}: "
+        "action-server faults still get the apology, but a database outage is not ridden "
+        "out (Rasa falls back to an in-memory store; docs/faults.md)",
+    )
 
 
 def _lock_store(start: StartUp) -> Outcome:
@@ -125,16 +135,22 @@ def _lock_store(start: StartUp) -> Outcome:
     if configured == OUR_LOCK_STORE:
         return Outcome(True, f"lock_store in {start.endpoints}")
     if "redis" in configured.lower():
-        return Outcome(False, f"{start.endpoints} configures lock store {configured!r}, whose ticket updates are "
-                              "not atomic across servers (RasaHQ/rasa #9213; docs/deployment.md)")
-    return Outcome(False, f"{start.endpoints} has lock store {configured or 'none'!r}: Rasa's in-memory lock "
-                          "store, right for one Rasa server only")
+        return Outcome(
+            False,
+            f"{start.endpoints} configures lock store {configured!r}, whose ticket updates are "
+            "not atomic across servers (RasaHQ/rasa #9213; docs/deployment.md)",
+        )
+    return Outcome(
+        False,
+        f"{start.endpoints} has lock store {configured or 'none'!r}: Rasa's in-memory lock "
+        "store, right for one Rasa server only",
+    )
 
 
 # The list. Order matters: the production check first, so a server that must not start
 # changes nothing and sees whether the logging config itself switched redaction on (from
 # Rasa's first log record); then redaction, before anything else can log.
-SERVER_EXTENSIONS: List[Extension] = [
+SERVER_EXTENSIONS: list[Extension] = [
     Extension("production-settings check", "security/production_settings.py", _production_settings),
     Extension("log redaction", "security/log_redaction.py", _log_redaction),
     Extension("action-response validation", "serving/action_response_validation.py", _action_response_validation),
@@ -144,11 +160,12 @@ SERVER_EXTENSIONS: List[Extension] = [
 ]
 
 # What install_server_extensions did in this process, by extension name.
-_outcomes: Dict[str, Outcome] = {}
+_outcomes: dict[str, Outcome] = {}
 
 
-def install_server_extensions(argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, str]] = None,
-                              endpoints: Optional[str] = None) -> Dict[str, Outcome]:
+def install_server_extensions(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, endpoints: str | None = None
+) -> dict[str, Outcome]:
     """Installs every server extension once, in order, logging each by name; idempotent.
 
     argv/environ: the server's command line and environment (the production check reads
@@ -156,9 +173,12 @@ def install_server_extensions(argv: Optional[Sequence[str]] = None, environ: Opt
     (None for a caller that builds its own stores)."""
     if _outcomes:
         return dict(_outcomes)
-    start = StartUp(tuple(sys.argv if argv is None else argv), os.environ if environ is None else environ,
-                    endpoints if endpoints and Path(endpoints).is_file() else None)
-    outcomes: Dict[str, Outcome] = {}
+    start = StartUp(
+        tuple(sys.argv if argv is None else argv),
+        os.environ if environ is None else environ,
+        endpoints if endpoints and Path(endpoints).is_file() else None,
+    )
+    outcomes: dict[str, Outcome] = {}
     for extension in SERVER_EXTENSIONS:
         outcome = extension.install(start)
         outcomes[extension.name] = outcome
@@ -170,7 +190,7 @@ def install_server_extensions(argv: Optional[Sequence[str]] = None, environ: Opt
     return dict(outcomes)
 
 
-def installed() -> Dict[str, Outcome]:
+def installed() -> dict[str, Outcome]:
     """What install_server_extensions did in this process (empty: it was not called)."""
     return dict(_outcomes)
 
@@ -189,7 +209,8 @@ def require_installed(channel: str) -> None:
         f"{channel} refuses to start: this Rasa server was started without the project's server extensions "
         f"({names}), so a patient whose turn fails would get no apology and unsafe production settings would "
         f"go unchecked. Start it with `{LAUNCHER} ...` (the same arguments as `rasa run`) or "
-        f"`python -m serving shell ...`, not `rasa run`: see docs/deployment.md, \"Server extensions\".")
+        f'`python -m serving shell ...`, not `rasa run`: see docs/deployment.md, "Server extensions".'
+    )
 
 
 # ------------------------------------------------------------------ the hook in Rasa's CLI
@@ -203,7 +224,7 @@ class InstallBeforeTheCommand:
     logging config and before it runs the command, so the extensions are installed and
     logged with the server's logging, and before any channel or store is loaded."""
 
-    def __init__(self, environ: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self.environ = environ
 
     @_hookimpl

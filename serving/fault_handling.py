@@ -27,6 +27,7 @@ aborted turn is saved, since Rasa saves once at the end of a turn). TrackerStore
 is raised only by our store, serving/tracker_store.py, which imports it from here. It covers
 every channel: the REST widget, Twilio and Telegram all go through handle_message.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,7 @@ import contextvars
 import functools
 import hashlib
 import logging
-from typing import Any, List, Optional
+from typing import Any
 
 import rasa
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
@@ -64,16 +65,18 @@ class TrackerStoreUnavailable(RasaException):
 # _run_action call, reached from RemoteAction.run through the asyncio task's context:
 # RemoteAction is also called from inside FormAction (validation, ask actions), where the
 # processor cannot see it.
-_action_failures: contextvars.ContextVar[Optional[List[str]]] = contextvars.ContextVar(
-    "screening_action_failures", default=None)
+_action_failures: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "screening_action_failures", default=None
+)
 
 
 def apology() -> str:
     from clinical.clinic import load_clinic_settings  # the wording catalogue, the emergency number
+
     return load_clinic_settings().say("fault.apology")
 
 
-def conversation_tag(sender_id: Optional[str]) -> str:
+def conversation_tag(sender_id: str | None) -> str:
     """A short stand-in for the conversation id in logs: for SMS it is a phone number."""
     return "#" + hashlib.sha256(str(sender_id).encode()).hexdigest()[:10]
 
@@ -85,7 +88,7 @@ def action_timeout(action: RemoteAction) -> float:
 
 def _wrap_remote_action_run(original):
     @functools.wraps(original)
-    async def run(self: RemoteAction, output_channel, nlg, tracker, domain) -> List[Any]:
+    async def run(self: RemoteAction, output_channel, nlg, tracker, domain) -> list[Any]:
         timeout = action_timeout(self)
         try:
             return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), timeout)
@@ -97,6 +100,7 @@ def _wrap_remote_action_run(original):
         except Exception as error:  # noqa: BLE001 - any failed call leaves the turn incomplete
             _note_failure(f"action '{self.name()}' failed ({_cause(error)})")
             raise
+
     return run
 
 
@@ -127,30 +131,38 @@ def _wrap_run_action(original):
             # run (a form would ask the next question, an outcome would be half-given).
             raise TurnAborted("; ".join(failures))
         return should_continue
+
     return _run_action
 
 
 def _wrap_handle_message(original):
     @functools.wraps(original)
-    async def handle_message(self: MessageProcessor, message) -> Optional[List[dict]]:
+    async def handle_message(self: MessageProcessor, message) -> list[dict] | None:
         try:
             return await original(self, message)
         except (TurnAborted, TrackerStoreUnavailable) as fault:
             # Rasa saves a conversation once, at the end of the turn, so nothing of this turn
             # is stored (for a brand-new conversation, only its opening action_listen): the
             # stored conversation is as it was before the message.
-            logger.warning(f"Turn not completed for conversation {conversation_tag(message.sender_id)}: {fault}. "
-                           "Nothing stored for it; the patient was asked to send it again.")
+            logger.warning(
+                f"Turn not completed for conversation {conversation_tag(message.sender_id)}: {fault}. "
+                "Nothing stored for it; the patient was asked to send it again."
+            )
             channel = message.output_channel
             if isinstance(channel, CollectingOutputChannel):
                 channel.messages.clear()  # replies of a turn that did not happen would mislead
-            buttons = [] if isinstance(fault, TrackerStoreUnavailable) else await _pending_buttons(self, message.sender_id)
-            await channel.send_response(message.sender_id, {"text": apology(), **({"buttons": buttons} if buttons else {})})
+            buttons = (
+                [] if isinstance(fault, TrackerStoreUnavailable) else await _pending_buttons(self, message.sender_id)
+            )
+            await channel.send_response(
+                message.sender_id, {"text": apology(), **({"buttons": buttons} if buttons else {})}
+            )
             return channel.messages if isinstance(channel, CollectingOutputChannel) else None
+
     return handle_message
 
 
-async def _pending_buttons(processor: MessageProcessor, sender_id: str) -> List[dict]:
+async def _pending_buttons(processor: MessageProcessor, sender_id: str) -> list[dict]:
     """The buttons of the question still waiting for an answer, offered again with the
     apology, so the patient can tap the same answer again (and SMS/Telegram keep their
     numbered options)."""
@@ -167,6 +179,7 @@ def _wrap_failsafe_callback(original):
         if isinstance(error, TrackerStoreUnavailable):
             raise error  # our store already retried; an in-memory stand-in would lose the turn
         return original(self, error)
+
     return callback
 
 
@@ -182,8 +195,10 @@ _PATCHES = (
 def install() -> None:
     """Idempotent. Refuses to patch another Rasa version: its internals may differ."""
     if rasa.__version__ != PINNED_RASA_VERSION:
-        raise RuntimeError(f"serving/fault_handling.py wraps Rasa {PINNED_RASA_VERSION} internals, "
-                           f"found Rasa {rasa.__version__}: re-check them and update the pin.")
+        raise RuntimeError(
+            f"serving/fault_handling.py wraps Rasa {PINNED_RASA_VERSION} internals, "
+            f"found Rasa {rasa.__version__}: re-check them and update the pin."
+        )
     for owner, name, wrap in _PATCHES:
         current = getattr(owner, name)
         if not getattr(current, "_screening_fault_handling", False):

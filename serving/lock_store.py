@@ -10,19 +10,21 @@ other, so both believe they hold the lock and process the conversation at once
 
 endpoints.production.yml:  lock_store: {type: serving.lock_store.AtomicRedisLockStore, ...}
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Text
+from typing import Any
 
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 
-MUTEX_TIMEOUT_SECONDS = 5.0   # a mutex left by a crashed server expires after this
-MUTEX_WAIT_SECONDS = 10.0     # how long a server waits for another's update to finish
+MUTEX_TIMEOUT_SECONDS = 5.0  # a mutex left by a crashed server expires after this
+MUTEX_WAIT_SECONDS = 10.0  # how long a server waits for another's update to finish
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -32,9 +34,12 @@ class AtomicRedisLockStore(RedisLockStore):
         super().__init__(**kwargs)
 
     @contextmanager
-    def _mutex(self, conversation_id: Text) -> Iterator[None]:
-        mutex = self.red.lock(f"{self.key_prefix}{conversation_id}:mutex",
-                              timeout=MUTEX_TIMEOUT_SECONDS, blocking_timeout=MUTEX_WAIT_SECONDS)
+    def _mutex(self, conversation_id: str) -> Iterator[None]:
+        mutex = self.red.lock(
+            f"{self.key_prefix}{conversation_id}:mutex",
+            timeout=MUTEX_TIMEOUT_SECONDS,
+            blocking_timeout=MUTEX_WAIT_SECONDS,
+        )
         if not mutex.acquire():
             raise TimeoutError(f"lock store busy for {MUTEX_WAIT_SECONDS}s")
         try:
@@ -45,19 +50,19 @@ class AtomicRedisLockStore(RedisLockStore):
             except Exception:  # expired meanwhile: another server may hold it now
                 logger.warning("Lock-store mutex expired before release")
 
-    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         with self._mutex(conversation_id):
             return super().issue_ticket(conversation_id, lock_lifetime)
 
-    def update_lock(self, conversation_id: Text) -> None:
+    def update_lock(self, conversation_id: str) -> None:
         with self._mutex(conversation_id):
             super().update_lock(conversation_id)
 
-    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         with self._mutex(conversation_id):
             super().finish_serving(conversation_id, ticket_number)
 
-    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         # finish_serving and the "anyone waiting?" check must be one step, or a ticket
         # issued in between would have its lock deleted under it.
         with self._mutex(conversation_id):

@@ -23,19 +23,21 @@ Writes are idempotent: a write stores only the events beyond those already store
 the conversation's session (Rasa's own count-based `_additional_events`), so a retry after
 a commit whose acknowledgement was lost writes nothing twice.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import time
-from typing import Any, Awaitable, Callable, Optional, Text, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.exc
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, is_postgresql_url, validate_port
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 # Defined with the fault handling that turns it into an apology; re-exported here.
 from serving.fault_handling import TrackerStoreUnavailable  # noqa: F401
@@ -69,11 +71,22 @@ def backoff_delays(budget_seconds: float, clock: Callable[[], float] = time.mono
 
 
 class ResilientSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, domain=None, dialect: Text = "sqlite", host: Optional[Text] = None,
-                 port: Optional[int] = None, db: Text = "rasa.db", username: Text = None,
-                 password: Text = None, event_broker=None, login_db: Optional[Text] = None,
-                 query: Optional[dict] = None, startup_wait_seconds: float = DEFAULT_STARTUP_WAIT_SECONDS,
-                 retry_seconds: float = DEFAULT_RETRY_SECONDS, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        domain=None,
+        dialect: str = "sqlite",
+        host: str | None = None,
+        port: int | None = None,
+        db: str = "rasa.db",
+        username: str = None,
+        password: str = None,
+        event_broker=None,
+        login_db: str | None = None,
+        query: dict | None = None,
+        startup_wait_seconds: float = DEFAULT_STARTUP_WAIT_SECONDS,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
+        **kwargs: Any,
+    ) -> None:
         self.retry_seconds = float(retry_seconds)
         url = self.get_db_url(dialect, host, validate_port(port), db, username, password, login_db, query)
         self._engine_kwargs = self._resilient_engine_kwargs(url)
@@ -110,8 +123,10 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                     with engine.connect() as connection:
                         connection.execute(sa.text("SELECT 1"))
                     if attempt > 1:
-                        logger.warning(f"Tracker store database at {self._where(url)} reachable again "
-                                       f"after {attempt} attempts; starting.")
+                        logger.warning(
+                            f"Tracker store database at {self._where(url)} reachable again "
+                            f"after {attempt} attempts; starting."
+                        )
                     return
                 except TRANSIENT_ERRORS as error:
                     delay = next(delays, None)
@@ -119,10 +134,13 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                         raise TrackerStoreUnavailable(
                             f"Tracker store database at {self._where(url)} still unreachable after {attempt} "
                             f"attempts ({describe(error)}; startup_wait_seconds={budget_seconds:.0f}); stopping. "
-                            f"Check that the database is running and DB_HOST/DB_PORT are right.") from None
-                    logger.warning(f"Tracker store database at {self._where(url)} not reachable at start-up "
-                                   f"(attempt {attempt}: {describe(error)}); retrying in {delay:.1f}s, "
-                                   f"for up to {budget_seconds:.0f}s.")
+                            f"Check that the database is running and DB_HOST/DB_PORT are right."
+                        ) from None
+                    logger.warning(
+                        f"Tracker store database at {self._where(url)} not reachable at start-up "
+                        f"(attempt {attempt}: {describe(error)}); retrying in {delay:.1f}s, "
+                        f"for up to {budget_seconds:.0f}s."
+                    )
                     time.sleep(delay)  # start-up: nothing else to serve yet
         finally:
             engine.dispose()
@@ -137,7 +155,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 if required:
                     raise TrackerStoreUnavailable(
                         f"Tracker store database {self.engine.url.database} cannot be opened "
-                        f"({describe(error)}): check its path in the endpoints file.") from None
+                        f"({describe(error)}): check its path in the endpoints file."
+                    ) from None
                 logger.warning(f"Tracker store tables not created yet ({describe(error)}); will retry.")
 
     async def _with_retries(self, operation: str, run: Callable[[], Awaitable[T]]) -> T:
@@ -153,19 +172,24 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             except TRANSIENT_ERRORS as error:
                 delay = next(delays, None)
                 if delay is None:
-                    logger.error(f"Tracker store {operation} failed for {self.retry_seconds:.0f}s "
-                                 f"({describe(error)}); giving up on this message.")
+                    logger.error(
+                        f"Tracker store {operation} failed for {self.retry_seconds:.0f}s "
+                        f"({describe(error)}); giving up on this message."
+                    )
                     raise TrackerStoreUnavailable(f"tracker store {operation}: {describe(error)}") from None
-                logger.warning(f"Tracker store database unreachable during {operation} (attempt {attempt}: "
-                               f"{describe(error)}); retrying in {delay:.1f}s.")
+                logger.warning(
+                    f"Tracker store database unreachable during {operation} (attempt {attempt}: "
+                    f"{describe(error)}); retrying in {delay:.1f}s."
+                )
                 await asyncio.sleep(delay)
 
-    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         return await self._with_retries("read", lambda: super(ResilientSQLTrackerStore, self).retrieve(sender_id))
 
-    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         return await self._with_retries(
-            "read", lambda: super(ResilientSQLTrackerStore, self).retrieve_full_tracker(conversation_id))
+            "read", lambda: super(ResilientSQLTrackerStore, self).retrieve_full_tracker(conversation_id)
+        )
 
     async def keys(self):
         return await self._with_retries("keys", lambda: super(ResilientSQLTrackerStore, self).keys())
@@ -179,8 +203,14 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):  # only what isn't stored yet
                 data = event.as_dict()
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"), data=json.dumps(data)))
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
             session.commit()

@@ -9,10 +9,11 @@ it); tests/test_wording.py checks that copy is the catalogue's English, word for
 
 Slots fill {placeholders} as usual ({clinic_name} etc. are set at session start).
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -21,7 +22,7 @@ from rasa.utils.endpoints import EndpointConfig
 from clinical.clinic import load_clinic_settings
 from clinical.wording import Wording, WordingError, load_wording
 
-Responses = Dict[Text, List[Dict[Text, Any]]]
+Responses = dict[str, list[dict[str, Any]]]
 
 
 def catalogue_id(utter_action: str) -> str:
@@ -35,11 +36,13 @@ def from_catalogue(responses: Responses, wording: Wording) -> Responses:
     for name, variations in (responses or {}).items():
         texts = [v for v in variations if v.get("text")]
         if len(texts) > 1:
-            raise WordingError(f"{name}: the wording catalogue holds one text per response, "
-                               f"domain.yml has {len(texts)} variations")
+            raise WordingError(
+                f"{name}: the wording catalogue holds one text per response, domain.yml has {len(texts)} variations"
+            )
         text = wording.text(catalogue_id(name)) if texts else None
-        translated[name] = [{**copy.deepcopy(v), "text": text} if v.get("text") else copy.deepcopy(v)
-                            for v in variations]
+        translated[name] = [
+            {**copy.deepcopy(v), "text": text} if v.get("text") else copy.deepcopy(v) for v in variations
+        ]
     return translated
 
 
@@ -50,8 +53,12 @@ class WordingNLG(TemplatedNaturalLanguageGenerator):
     ``responses`` (rasa/core/agent.py: load_model); every assignment goes through the
     catalogue, so a response missing from it fails when the model loads, not mid-chat."""
 
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None,
-                 wording: Optional[Wording] = None) -> None:
+    def __init__(
+        self,
+        endpoint_config: EndpointConfig | None = None,
+        domain: Domain | None = None,
+        wording: Wording | None = None,
+    ) -> None:
         self.wording = wording or load_wording(load_clinic_settings().language)
         super().__init__(domain.responses if domain else {})
 

@@ -1,5 +1,6 @@
 """The faster action-response validation (serving/action_response_validation.py) must
 accept and reject exactly what Rasa's own `_validate_action_result` does."""
+
 import copy
 
 import jsonschema
@@ -12,14 +13,16 @@ SCHEMA = RemoteAction.action_response_format_spec()
 
 VALID = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "rf_gca", "value": "no", "timestamp": None}],
-     "responses": [{"text": "How old are you?", "buttons": [{"title": "Yes", "payload": "/affirm"}]}]},
+    {
+        "events": [{"event": "slot", "name": "rf_gca", "value": "no", "timestamp": None}],
+        "responses": [{"text": "How old are you?", "buttons": [{"title": "Yes", "payload": "/affirm"}]}],
+    },
     {"events": [{"event": "active_loop", "name": None}, {"event": "followup", "name": "action_listen"}]},
     {},
 ]
 INVALID = [
     {"events": "not a list"},
-    {"events": [{"event": "slot"}]},              # a slot event without its name
+    {"events": [{"event": "slot"}]},  # a slot event without its name
     {"events": [{"event": "no_such_event"}]},
     {"responses": ["a string, not an object"]},
     "not an object",

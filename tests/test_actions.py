@@ -10,18 +10,21 @@ intents are given by hand, as DIET would classify them. Messages starting with "
 parsed the way Rasa's RegexMessageHandler parses them (intent and entities from the
 payload, no extractor), which is what a patient typing a payload produces.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import safety
 from actions import tracker_utils as tu
 from actions.consultation import (
     AskContactConsent,
@@ -47,9 +50,13 @@ from actions.outcome import (
     ShowSummary,
     change_section_payload,
 )
-from actions import safety
-from actions.questionnaire import (CLARIFY, RECORDED_UNSURE_RED_FLAG, SECTION_INTROS, AskQuestionAction,
-                                   ValidateScreeningForm)
+from actions.questionnaire import (
+    CLARIFY,
+    RECORDED_UNSURE_RED_FLAG,
+    SECTION_INTROS,
+    AskQuestionAction,
+    ValidateScreeningForm,
+)
 from clinical import consultation_store
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import NOT_ASKED, UNSURE, load_questionnaire
@@ -57,24 +64,50 @@ from clinical.ruleset import current_version
 from medical_nlu.pipeline import EXTRACTOR_NAME, extract
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DOMAIN: Dict[str, Any] = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text(encoding="utf-8"))
-CLINIC_RAW: Dict[str, Any] = yaml.safe_load((PROJECT_DIR / "clinic.yml").read_text(encoding="utf-8"))
+DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text(encoding="utf-8"))
+CLINIC_RAW: dict[str, Any] = yaml.safe_load((PROJECT_DIR / "clinic.yml").read_text(encoding="utf-8"))
 QUESTIONNAIRE = load_questionnaire()
 SETTINGS = load_clinic_settings()
 
 AFFIRM, DENY, DONT_KNOW, INFORM = "affirm", "deny", "dont_know", "inform"
 
 # A full set of answers that fires no rule (eligible_for_consultation); TMD score 1+1+1 = 3.
-CLEAR_ANSWERS: Dict[str, Any] = {
-    "rf_emergency": "none", "patient_age": 45, "rf_gca": NOT_ASKED, "rf_locked_jaw": "no",
-    "rf_abscess": "no", "rf_systemic": "no", "rf_nerve": "no", "rf_ent": "no", "rf_rheumatic": "no",
-    "tmd_pain_duration": "comes_and_goes", "tmd_morning_stiffness": "yes", "tmd_chewing": "yes",
-    "tmd_opening": "no", "tmd_habits": "no", "tmd_other_activities": "no", "pain_worst": 6,
-    "problem_duration": "over_a_year", "bruxism": "night", "temple_headaches": "no",
-    "clicking_locking": "clicking", "treatments_tried": ["night_guard"], "daily_impact": "some",
-    "pregnancy": "not_applicable", "allergy_toxin": "no", "allergy_milk": "no", "skin_infection": "no",
-    "neuromuscular": "no", "swallow_breath": "no", "last_toxin": "never", "toxin_product": NOT_ASKED,
-    "medicines": [], "bleeding": "no", "heart": "no", "surgery": "no", "facial_palsy": "no",
+CLEAR_ANSWERS: dict[str, Any] = {
+    "rf_emergency": "none",
+    "patient_age": 45,
+    "rf_gca": NOT_ASKED,
+    "rf_locked_jaw": "no",
+    "rf_abscess": "no",
+    "rf_systemic": "no",
+    "rf_nerve": "no",
+    "rf_ent": "no",
+    "rf_rheumatic": "no",
+    "tmd_pain_duration": "comes_and_goes",
+    "tmd_morning_stiffness": "yes",
+    "tmd_chewing": "yes",
+    "tmd_opening": "no",
+    "tmd_habits": "no",
+    "tmd_other_activities": "no",
+    "pain_worst": 6,
+    "problem_duration": "over_a_year",
+    "bruxism": "night",
+    "temple_headaches": "no",
+    "clicking_locking": "clicking",
+    "treatments_tried": ["night_guard"],
+    "daily_impact": "some",
+    "pregnancy": "not_applicable",
+    "allergy_toxin": "no",
+    "allergy_milk": "no",
+    "skin_infection": "no",
+    "neuromuscular": "no",
+    "swallow_breath": "no",
+    "last_toxin": "never",
+    "toxin_product": NOT_ASKED,
+    "medicines": [],
+    "bleeding": "no",
+    "heart": "no",
+    "surgery": "no",
+    "facial_palsy": "no",
 }
 ELIGIBLE_PATTERN = re.compile(r"\b(you(?:'re| are)|is)\s+(?:now\s+)?eligible\b", re.I)
 
@@ -83,7 +116,8 @@ ELIGIBLE_PATTERN = re.compile(r"\b(you(?:'re| are)|is)\s+(?:now\s+)?eligible\b",
 # Helpers: trackers as the action server receives them
 # ---------------------------------------------------------------------------
 
-def answers_until(question_id: str) -> Dict[str, Any]:
+
+def answers_until(question_id: str) -> dict[str, Any]:
     """CLEAR_ANSWERS for every question before ``question_id``; later ones unanswered."""
     ids = QUESTIONNAIRE.ids
     return {qid: CLEAR_ANSWERS[qid] for qid in ids[: ids.index(question_id)]}
@@ -98,24 +132,45 @@ def parse_payload(text: str):
     return intent, entities
 
 
-def bot_events(messages: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def bot_events(messages: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Dispatcher messages as the bot events Rasa stores (buttons under data.buttons)."""
-    return [{"event": "bot", "text": m.get("text"), "metadata": {},
-             "data": {"buttons": m.get("buttons") or None, "elements": None, "custom": None,
-                      "image": None, "attachment": None, "quick_replies": None}}
-            for m in messages]
+    return [
+        {
+            "event": "bot",
+            "text": m.get("text"),
+            "metadata": {},
+            "data": {
+                "buttons": m.get("buttons") or None,
+                "elements": None,
+                "custom": None,
+                "image": None,
+                "attachment": None,
+                "quick_replies": None,
+            },
+        }
+        for m in messages
+    ]
 
 
-def user_event(text: str, intent: str, entities: List[Dict[str, Any]]) -> Dict[str, Any]:
-    return {"event": "user", "text": text,
-            "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0},
-                           "entities": entities}}
+def user_event(text: str, intent: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities},
+    }
 
 
-def make_tracker(text: str = "", intent: Optional[str] = None, *, slots: Optional[Dict[str, Any]] = None,
-                 bot: Iterable[Dict[str, Any]] = (), history: Iterable[Dict[str, Any]] = (),
-                 loop: Optional[str] = None, entities: Optional[List[Dict[str, Any]]] = None,
-                 sender_id: str = "patient-1") -> Tracker:
+def make_tracker(
+    text: str = "",
+    intent: str | None = None,
+    *,
+    slots: dict[str, Any] | None = None,
+    bot: Iterable[dict[str, Any]] = (),
+    history: Iterable[dict[str, Any]] = (),
+    loop: str | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    sender_id: str = "patient-1",
+) -> Tracker:
     """A tracker whose latest event is the patient's message ``text``.
 
     ``bot``: the bot's messages just before it (dispatcher messages; their buttons are
@@ -130,19 +185,30 @@ def make_tracker(text: str = "", intent: Optional[str] = None, *, slots: Optiona
     intent = intent or INFORM
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots.update(slots or {})
-    events = [{"event": "action", "name": "action_listen"}, *history, *bot_events(bot),
-              {"event": "action", "name": "action_listen"}, user_event(text, intent, entities)]
-    return Tracker.from_dict({
-        "sender_id": sender_id,
-        "slots": all_slots,
-        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 1.0},
-                           "entities": entities, "intent_ranking": []},
-        "events": events,
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {"name": loop} if loop else {},
-        "latest_action_name": "action_listen",
-    })
+    events = [
+        {"event": "action", "name": "action_listen"},
+        *history,
+        *bot_events(bot),
+        {"event": "action", "name": "action_listen"},
+        user_event(text, intent, entities),
+    ]
+    return Tracker.from_dict(
+        {
+            "sender_id": sender_id,
+            "slots": all_slots,
+            "latest_message": {
+                "text": text,
+                "intent": {"name": intent, "confidence": 1.0},
+                "entities": entities,
+                "intent_ranking": [],
+            },
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": loop} if loop else {},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 def run(action, tracker: Tracker):
@@ -151,16 +217,16 @@ def run(action, tracker: Tracker):
     return events, dispatcher
 
 
-def slot_values(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+def slot_values(events: list[dict[str, Any]]) -> dict[str, Any]:
     """The final value of every slot the events set (later events win)."""
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-def slot_events(events) -> List[Dict[str, Any]]:
+def slot_events(events) -> list[dict[str, Any]]:
     return [e for e in events if e.get("event") == "slot"]
 
 
-def texts(dispatcher: CollectingDispatcher) -> List[str]:
+def texts(dispatcher: CollectingDispatcher) -> list[str]:
     return [m.get("text") or "" for m in dispatcher.messages]
 
 
@@ -168,7 +234,7 @@ def all_text(dispatcher: CollectingDispatcher) -> str:
     return "\n".join(texts(dispatcher))
 
 
-def all_buttons(dispatcher: CollectingDispatcher) -> List[Dict[str, str]]:
+def all_buttons(dispatcher: CollectingDispatcher) -> list[dict[str, str]]:
     return [b for m in dispatcher.messages for b in m.get("buttons") or []]
 
 
@@ -184,18 +250,31 @@ def ask_action(question_id: str) -> AskQuestionAction:
     return action
 
 
-def asked(question_id: str, slots: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+def asked(question_id: str, slots: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The messages action_ask_<id> sends (to put in the tracker as the bot's turn)."""
     _, dispatcher = run(ask_action(question_id), make_tracker("hello", "greet", slots=slots))
     return dispatcher.messages
 
 
-def screening(text: str, intent: Optional[str] = None, *, pending: str, answers: Dict[str, Any],
-              bot: Optional[List[Dict[str, Any]]] = None, retry: Optional[str] = None, **kwargs):
+def screening(
+    text: str,
+    intent: str | None = None,
+    *,
+    pending: str,
+    answers: dict[str, Any],
+    bot: list[dict[str, Any]] | None = None,
+    retry: str | None = None,
+    **kwargs,
+):
     """Runs validate_screening_form on ``text`` while ``pending`` is the requested slot.
     By default the bot's previous turn is the real question for ``pending``."""
-    slots = {**answers, "requested_slot": pending, "retry_question": retry,
-             "consent_given": True, "screening_status": "in_progress"}
+    slots = {
+        **answers,
+        "requested_slot": pending,
+        "retry_question": retry,
+        "consent_given": True,
+        "screening_status": "in_progress",
+    }
     if bot is None:
         bot = asked(pending, slots)
     tracker = make_tracker(text, intent, slots=slots, bot=bot, loop="screening_form", **kwargs)
@@ -205,6 +284,7 @@ def screening(text: str, intent: Optional[str] = None, *, pending: str, answers:
 @pytest.fixture
 def clinic_file(tmp_path, monkeypatch):
     """Points CLINIC_SETTINGS at a temporary clinic.yml built from the real one."""
+
     def _write(**changes):
         raw = {**CLINIC_RAW, **changes}
         path = tmp_path / "clinic.yml"
@@ -225,6 +305,7 @@ def test_clear_answers_cover_every_question():
 # ---------------------------------------------------------------------------
 # validate_screening_form
 # ---------------------------------------------------------------------------
+
 
 def test_form_activation_requests_the_first_question():
     tracker = make_tracker("yes", AFFIRM, slots={"consent_given": True}, loop="screening_form")
@@ -273,8 +354,9 @@ def test_unclear_answer_is_asked_once_more_then_recorded_unsure():
     assert slots["requested_slot"] == "rf_locked_jaw"
     assert texts(dispatcher) == [CLARIFY["not_understood"]]
 
-    events, dispatcher = screening("purple elephants", INFORM, pending="rf_locked_jaw", answers=answers,
-                                   retry="rf_locked_jaw")
+    events, dispatcher = screening(
+        "purple elephants", INFORM, pending="rf_locked_jaw", answers=answers, retry="rf_locked_jaw"
+    )
     slots = slot_values(events)
     assert slots["rf_locked_jaw"] == UNSURE
     assert slots["retry_question"] is None
@@ -354,16 +436,14 @@ def test_last_question_answered_asks_for_confirmation():
 def test_correction_while_another_question_is_pending_updates_it_and_reasks():
     answers = answers_until("allergy_toxin")
     assert answers["pregnancy"] == "not_applicable"
-    events, dispatcher = screening("actually I'm breastfeeding", INFORM, pending="allergy_toxin",
-                                   answers=answers)
+    events, dispatcher = screening("actually I'm breastfeeding", INFORM, pending="allergy_toxin", answers=answers)
     slots = slot_values(events)
     assert slots["pregnancy"] == "breastfeeding"
     assert "allergy_toxin" not in slots
     assert slots["requested_slot"] == "allergy_toxin"  # the pending question is asked again
     assert slots["retry_question"] is None
     assert slots["screening_status"] == "in_progress"
-    assert texts(dispatcher) == [
-        "Thanks, I've updated your answer: Pregnancy or breastfeeding: Breastfeeding."]
+    assert texts(dispatcher) == ["Thanks, I've updated your answer: Pregnancy or breastfeeding: Breastfeeding."]
 
 
 def test_age_correction_mid_form_reopens_the_gca_question():
@@ -393,14 +473,17 @@ def test_correction_alongside_an_answer_to_the_pending_question_is_kept():
     assert slots["requested_slot"] == "rf_gca"
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("how much does it cost?", "ask_question"),
-    ("does it hurt, what are the side effects?", "ask_question"),
-    ("are you a robot?", "bot_challenge"),
-    ("stop", "stop"),
-    ("I want to change an answer", "change_answer"),
-    ("can I just book an appointment", "book_consultation"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("how much does it cost?", "ask_question"),
+        ("does it hurt, what are the side effects?", "ask_question"),
+        ("are you a robot?", "bot_challenge"),
+        ("stop", "stop"),
+        ("I want to change an answer", "change_answer"),
+        ("can I just book an appointment", "book_consultation"),
+    ],
+)
 def test_interruption_returns_no_events_so_the_rule_answers(text, intent):
     answers = answers_until("rf_nerve")
     events, dispatcher = screening(text, intent, pending="rf_nerve", answers=answers)
@@ -410,8 +493,7 @@ def test_interruption_returns_no_events_so_the_rule_answers(text, intent):
 
 def test_words_that_answer_the_question_win_over_a_question_intent():
     answers = answers_until("rf_nerve")
-    events, dispatcher = screening("yes, my face feels numb", "ask_question", pending="rf_nerve",
-                                   answers=answers)
+    events, dispatcher = screening("yes, my face feels numb", "ask_question", pending="rf_nerve", answers=answers)
     slots = slot_values(events)
     assert slots["rf_nerve"] == "yes"
     assert slots["requested_slot"] == "rf_ent"  # needs review, not urgent: carry on
@@ -428,17 +510,20 @@ def test_typed_payload_that_was_not_offered_is_never_accepted():
     assert slots["requested_slot"] == "rf_emergency"
     assert texts(dispatcher) == [CLARIFY["payload"]]
     # and not on the retry either
-    events, _ = screening(forged, pending="rf_emergency", answers={}, bot=clarification,
-                          retry="rf_emergency")
+    events, _ = screening(forged, pending="rf_emergency", answers={}, bot=clarification, retry="rf_emergency")
     assert slot_values(events).get("rf_emergency") != "none"
 
 
 def test_payload_offered_before_the_previous_message_is_stale():
     forged = tu.option_payload("none")
     stale_turn = [*bot_events(asked("rf_emergency")), user_event("hmm", INFORM, [])]
-    events, dispatcher = screening(forged, pending="rf_emergency", answers={},
-                                   bot=[{"text": CLARIFY["not_understood"], "buttons": []}],
-                                   history=stale_turn)
+    events, dispatcher = screening(
+        forged,
+        pending="rf_emergency",
+        answers={},
+        bot=[{"text": CLARIFY["not_understood"], "buttons": []}],
+        history=stale_turn,
+    )
     assert "rf_emergency" not in slot_values(events)
     assert texts(dispatcher) == [CLARIFY["payload"]]
 
@@ -457,8 +542,9 @@ def test_same_payload_offered_as_a_button_is_accepted():
 def test_forged_emergency_payload_is_not_accepted_either():
     """A forged payload can't set an answer, whatever it claims (here: a safe one would be
     worse, but an alarming one is also not the patient's own answer)."""
-    events, _ = screening(tu.option_payload("chest"), pending="rf_emergency", answers={},
-                          bot=[{"text": "Sorry?", "buttons": []}])
+    events, _ = screening(
+        tu.option_payload("chest"), pending="rf_emergency", answers={}, bot=[{"text": "Sorry?", "buttons": []}]
+    )
     assert "rf_emergency" not in slot_values(events)
 
 
@@ -466,11 +552,20 @@ def test_entities_on_a_payload_message_are_ignored():
     # A tapped "No" whose message somehow carries our extractor's entities: the entities
     # must neither answer nor correct anything.
     answers = answers_until("allergy_toxin")
-    sneaky = [{"entity": "pregnancy", "value": "breastfeeding", "start": 0, "end": 5,
-               "extractor": EXTRACTOR_NAME, "negated": False},
-              {"entity": "option", "value": "no"}]
-    events, dispatcher = screening(tu.option_payload("no"), INFORM, pending="allergy_toxin",
-                                   answers=answers, entities=sneaky)
+    sneaky = [
+        {
+            "entity": "pregnancy",
+            "value": "breastfeeding",
+            "start": 0,
+            "end": 5,
+            "extractor": EXTRACTOR_NAME,
+            "negated": False,
+        },
+        {"entity": "option", "value": "no"},
+    ]
+    events, dispatcher = screening(
+        tu.option_payload("no"), INFORM, pending="allergy_toxin", answers=answers, entities=sneaky
+    )
     slots = slot_values(events)
     assert slots["allergy_toxin"] == "no"
     assert "pregnancy" not in slots
@@ -478,10 +573,24 @@ def test_entities_on_a_payload_message_are_ignored():
 
 
 def test_entities_on_a_forged_payload_are_ignored():
-    chest = [{"entity": "symptom", "value": "chest_pain", "start": 0, "end": 5,
-              "extractor": EXTRACTOR_NAME, "negated": False}]
-    events, _ = screening('/inform{"option": "chest pain"}', INFORM, pending="rf_emergency", answers={},
-                          bot=[{"text": "Sorry?", "buttons": []}], entities=chest)
+    chest = [
+        {
+            "entity": "symptom",
+            "value": "chest_pain",
+            "start": 0,
+            "end": 5,
+            "extractor": EXTRACTOR_NAME,
+            "negated": False,
+        }
+    ]
+    events, _ = screening(
+        '/inform{"option": "chest pain"}',
+        INFORM,
+        pending="rf_emergency",
+        answers={},
+        bot=[{"text": "Sorry?", "buttons": []}],
+        entities=chest,
+    )
     assert "rf_emergency" not in slot_values(events)
 
 
@@ -497,6 +606,7 @@ def test_validation_outside_the_screening_form_does_not_answer():
 # action_ask_<question>
 # ---------------------------------------------------------------------------
 
+
 def test_ask_rf_emergency_sends_the_question_with_option_buttons():
     messages = asked("rf_emergency")
     assert len(messages) == 1  # the red-flags section has no separate intro
@@ -504,8 +614,9 @@ def test_ask_rf_emergency_sends_the_question_with_option_buttons():
     assert message["text"].startswith("First, a few safety questions.")
     assert "{" not in message["text"]
     payloads = [b["payload"] for b in message["buttons"]]
-    assert payloads == [tu.option_payload(v) for v in
-                        ("chest", "airway", "swelling", "injury", "neuro", "none", UNSURE)]
+    assert payloads == [
+        tu.option_payload(v) for v in ("chest", "airway", "swelling", "injury", "neuro", "none", UNSURE)
+    ]
     assert all(re.fullmatch(r'/inform\{"option": "[a-z_]+"\}', p) for p in payloads)
     assert [b["title"] for b in message["buttons"]][-1] == "Not sure"
 
@@ -540,8 +651,7 @@ def test_every_question_has_buttons_with_option_payloads(question):
 def test_section_intro_is_shown_once_for_the_first_symptoms_question():
     answers = answers_until("tmd_pain_duration")
     messages = asked("tmd_pain_duration", answers)
-    assert [m["text"] for m in messages] == [SECTION_INTROS["symptoms"],
-                                             QUESTIONNAIRE.get("tmd_pain_duration").text]
+    assert [m["text"] for m in messages] == [SECTION_INTROS["symptoms"], QUESTIONNAIRE.get("tmd_pain_duration").text]
     assert messages[0]["buttons"] == []
     # not again for the next question of the section
     answers = answers_until("tmd_morning_stiffness")
@@ -578,17 +688,36 @@ OUTCOME_CASES = {
     # name: (answers, outcome, reasons, tmd score, status)
     "eligible": (CLEAR_ANSWERS, "eligible_for_consultation", [], 3, "completed"),
     "review": ({**CLEAR_ANSWERS, "heart": "yes"}, "needs_medical_review", ["heart"], 3, "completed"),
-    "review_unrecognised_medicine": ({**CLEAR_ANSWERS, "medicines": ["unknown"]}, "needs_medical_review",
-                                     ["medicine_unrecognised"], 3, "completed"),
-    "not_eligible": ({**CLEAR_ANSWERS, "pregnancy": "pregnant"}, "not_eligible_now", ["pregnancy"], 3,
-                     "completed"),
-    "breastfeeding_default": ({**CLEAR_ANSWERS, "pregnancy": "breastfeeding"}, "not_eligible_now",
-                              ["breastfeeding"], 3, "completed"),
-    "recent_toxin": ({**CLEAR_ANSWERS, "last_toxin": "under_12_weeks", "toxin_product": "botox"},
-                     "not_eligible_now", ["recent_toxin"], 3, "completed"),
+    "review_unrecognised_medicine": (
+        {**CLEAR_ANSWERS, "medicines": ["unknown"]},
+        "needs_medical_review",
+        ["medicine_unrecognised"],
+        3,
+        "completed",
+    ),
+    "not_eligible": ({**CLEAR_ANSWERS, "pregnancy": "pregnant"}, "not_eligible_now", ["pregnancy"], 3, "completed"),
+    "breastfeeding_default": (
+        {**CLEAR_ANSWERS, "pregnancy": "breastfeeding"},
+        "not_eligible_now",
+        ["breastfeeding"],
+        3,
+        "completed",
+    ),
+    "recent_toxin": (
+        {**CLEAR_ANSWERS, "last_toxin": "under_12_weeks", "toxin_product": "botox"},
+        "not_eligible_now",
+        ["recent_toxin"],
+        3,
+        "completed",
+    ),
     "urgent_emergency": ({"rf_emergency": "chest"}, "urgent_care", ["rf_cardiac"], None, "urgent_stop"),
-    "urgent_same_day": ({**answers_until("rf_locked_jaw"), "rf_locked_jaw": "yes"}, "urgent_care",
-                        ["rf_jaw_locked"], None, "urgent_stop"),
+    "urgent_same_day": (
+        {**answers_until("rf_locked_jaw"), "rf_locked_jaw": "yes"},
+        "urgent_care",
+        ["rf_jaw_locked"],
+        None,
+        "urgent_stop",
+    ),
 }
 
 
@@ -596,9 +725,13 @@ OUTCOME_CASES = {
 def test_give_outcome_sets_the_contract_slots(case):
     answers, outcome, reasons, score, status = OUTCOME_CASES[case]
     events, dispatcher = run(GiveOutcome(), make_tracker("yes", AFFIRM, slots=answers))
-    assert slot_values(events) == {"screening_outcome": outcome, "screening_reasons": reasons,
-                                   "ruleset_version": current_version().label,
-                                   "tmd_screener_score": score, "screening_status": status}
+    assert slot_values(events) == {
+        "screening_outcome": outcome,
+        "screening_reasons": reasons,
+        "ruleset_version": current_version().label,
+        "tmd_screener_score": score,
+        "screening_status": status,
+    }
     assert not ELIGIBLE_PATTERN.search(all_text(dispatcher)), all_text(dispatcher)
     assert "{" not in all_text(dispatcher)
 
@@ -636,8 +769,9 @@ def test_review_outcome_never_says_to_stop_medicines():
 
 
 def test_urgent_emergency_says_call_999_and_offers_no_booking():
-    _, dispatcher = run(GiveOutcome(), make_tracker("I have chest pain", INFORM,
-                                                    slots=OUTCOME_CASES["urgent_emergency"][0]))
+    _, dispatcher = run(
+        GiveOutcome(), make_tracker("I have chest pain", INFORM, slots=OUTCOME_CASES["urgent_emergency"][0])
+    )
     text = all_text(dispatcher)
     assert "call 999" in text
     assert "heart problem" in text  # the reason, in plain words
@@ -683,15 +817,21 @@ def test_clinic_emergency_number_is_used_in_the_urgent_outcome(clinic_file):
 # Summary, corrections, changing a section
 # ---------------------------------------------------------------------------
 
+
 def test_show_summary_lists_the_answers_and_asks_to_confirm():
     events, dispatcher = run(ShowSummary(), make_tracker("no", DENY, slots=CLEAR_ANSWERS))
     assert slot_values(events) == {"screening_status": "awaiting_confirmation"}
     summary = dispatcher.messages[0]["text"]
     assert summary.startswith("Here is a summary of your answers:")
-    for line in ("• Age: 45", "• Emergency warning signs right now: None of these",
-                 "• Pregnancy or breastfeeding: None of these / does not apply",
-                 "• Treatments already tried: Night guard / splint", "• Medicines taken: None",
-                 "• Worst pain in the last week (0–10): 6", "• Heart disease: No"):
+    for line in (
+        "• Age: 45",
+        "• Emergency warning signs right now: None of these",
+        "• Pregnancy or breastfeeding: None of these / does not apply",
+        "• Treatments already tried: Night guard / splint",
+        "• Medicines taken: None",
+        "• Worst pain in the last week (0–10): 6",
+        "• Heart disease: No",
+    ):
         assert line in summary
     assert QUESTIONNAIRE.get("rf_gca").summary not in summary  # not asked: not listed
     assert [b["payload"] for b in dispatcher.messages[-1]["buttons"]] == ["/affirm", "/change_answer"]
@@ -705,15 +845,21 @@ def test_show_summary_reads_back_unsure_and_unrecognised_medicines():
     assert "• Medicines taken: warfarin, a medicine I didn't recognise" in summary
 
 
-@pytest.mark.parametrize("text, current, expected", [
-    ("actually I'm breastfeeding", "not_applicable", "breastfeeding"),
-    ("sorry, I'm not pregnant", "pregnant", "not_applicable"),
-])
+@pytest.mark.parametrize(
+    "text, current, expected",
+    [
+        ("actually I'm breastfeeding", "not_applicable", "breastfeeding"),
+        ("sorry, I'm not pregnant", "pregnant", "not_applicable"),
+    ],
+)
 def test_apply_correction_updates_the_answer(text, current, expected):
     slots = {**CLEAR_ANSWERS, "pregnancy": current, "screening_status": "awaiting_confirmation"}
     events, dispatcher = run(ApplyCorrection(), make_tracker(text, INFORM, slots=slots))
-    assert slot_values(events) == {"pregnancy": expected, "retry_question": None,
-                                   "screening_status": "awaiting_confirmation"}
+    assert slot_values(events) == {
+        "pregnancy": expected,
+        "retry_question": None,
+        "screening_status": "awaiting_confirmation",
+    }
     label = QUESTIONNAIRE.get("pregnancy").label_for(expected)
     assert texts(dispatcher)[0] == f"Thanks, I've updated your answer: Pregnancy or breastfeeding: {label}."
     # the summary again, with the new answer in it
@@ -724,8 +870,12 @@ def test_apply_correction_adds_a_medicine_and_updates_the_related_question():
     slots = {**CLEAR_ANSWERS, "medicines": ["ibuprofen"]}
     events, dispatcher = run(ApplyCorrection(), make_tracker("I also take warfarin", INFORM, slots=slots))
     # warfarin is a blood thinner, which the bleeding question also asks about
-    assert slot_values(events) == {"medicines": ["ibuprofen", "warfarin"], "bleeding": "yes", "retry_question": None,
-                                   "screening_status": "awaiting_confirmation"}
+    assert slot_values(events) == {
+        "medicines": ["ibuprofen", "warfarin"],
+        "bleeding": "yes",
+        "retry_question": None,
+        "screening_status": "awaiting_confirmation",
+    }
     assert len(dispatcher.messages) == 4  # two updates, then the summary and its question
 
 
@@ -735,8 +885,10 @@ def test_apply_correction_without_a_recognisable_change_shows_the_summary_then_k
     events, dispatcher = run(ApplyCorrection(), make_tracker("purple elephants", INFORM, slots=CLEAR_ANSWERS))
     assert slot_values(events) == {"retry_question": "summary", "screening_status": "awaiting_confirmation"}
     assert texts(dispatcher)[0].startswith("Sorry, I couldn't tell which answer to change.")
-    events, dispatcher = run(ApplyCorrection(), make_tracker(
-        "purple elephants", INFORM, slots={**CLEAR_ANSWERS, "retry_question": "summary"}))
+    events, dispatcher = run(
+        ApplyCorrection(),
+        make_tracker("purple elephants", INFORM, slots={**CLEAR_ANSWERS, "retry_question": "summary"}),
+    )
     assert slot_values(events) == {"retry_question": None}
     assert {"event": "followup", "timestamp": None, "name": "action_give_outcome"} in events
 
@@ -748,8 +900,9 @@ def test_age_correction_at_the_summary_goes_back_to_the_gca_question():
     assert {"event": "followup", "timestamp": None, "name": "screening_form"} in events
     # the form then re-opens the over-50 question and asks it
     slots.update(slot_values(events))
-    form_events, _ = run(ValidateScreeningForm(), make_tracker("actually I'm 62", INFORM, slots=slots,
-                                                               loop="screening_form"))
+    form_events, _ = run(
+        ValidateScreeningForm(), make_tracker("actually I'm 62", INFORM, slots=slots, loop="screening_form")
+    )
     assert slot_values(form_events)["rf_gca"] is None
     assert slot_values(form_events)["requested_slot"] == "rf_gca"
 
@@ -760,8 +913,9 @@ def test_red_flag_correction_at_the_summary_goes_back_to_the_form_which_stops():
     assert slot_values(events)["rf_locked_jaw"] == "yes"
     assert {"event": "followup", "timestamp": None, "name": "screening_form"} in events
     slots.update(slot_values(events))
-    form_events, _ = run(ValidateScreeningForm(), make_tracker("actually my jaw is locked", INFORM,
-                                                               slots=slots, loop="screening_form"))
+    form_events, _ = run(
+        ValidateScreeningForm(), make_tracker("actually my jaw is locked", INFORM, slots=slots, loop="screening_form")
+    )
     values = slot_values(form_events)
     assert values["screening_status"] == "urgent_stop"
     assert values["screening_reasons"] == ["rf_jaw_locked"]
@@ -788,8 +942,12 @@ def test_ask_what_to_change_offers_the_sections():
 @pytest.mark.parametrize("section", [s for _, s in SECTION_BUTTONS])
 def test_change_section_clears_only_the_chosen_section(section):
     _, offered = run(AskWhatToChange(), make_tracker("no", DENY))
-    slots = {**CLEAR_ANSWERS, "screening_status": "completed", "screening_outcome": "eligible_for_consultation",
-             "screening_reasons": []}
+    slots = {
+        **CLEAR_ANSWERS,
+        "screening_status": "completed",
+        "screening_outcome": "eligible_for_consultation",
+        "screening_reasons": [],
+    }
     tracker = make_tracker(change_section_payload(section), slots=slots, bot=offered.messages)
     events, dispatcher = run(ChangeSection(), tracker)
     values = slot_values(events)
@@ -825,31 +983,37 @@ def test_change_section_unknown_section_changes_nothing():
 # Consent
 # ---------------------------------------------------------------------------
 
+
 def consent_tracker(text, intent=None, *, offered=True, **kwargs):
-    bot = run(AskConsent(), make_tracker("hi", "greet"))[1].messages if offered else \
-        [{"text": "Hello!", "buttons": []}]
-    return make_tracker(text, intent, slots={"requested_slot": "consent_given"}, bot=bot,
-                        loop="consent_form", **kwargs)
+    bot = run(AskConsent(), make_tracker("hi", "greet"))[1].messages if offered else [{"text": "Hello!", "buttons": []}]
+    return make_tracker(text, intent, slots={"requested_slot": "consent_given"}, bot=bot, loop="consent_form", **kwargs)
 
 
-@pytest.mark.parametrize("text, intent, expected", [
-    (tu.option_payload("yes"), None, True),
-    (tu.option_payload("no"), None, False),
-    ("yes that's fine", AFFIRM, True),
-    ("no thanks", DENY, False),
-])
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        (tu.option_payload("yes"), None, True),
+        (tu.option_payload("no"), None, False),
+        ("yes that's fine", AFFIRM, True),
+        ("no thanks", DENY, False),
+    ],
+)
 def test_consent_by_button_or_typed(text, intent, expected):
     events, dispatcher = run(ValidateConsentForm(), consent_tracker(text, intent))
-    assert events == [{"event": "slot", "timestamp": None, "name": "consent_given", "value": expected},
-                      {"event": "slot", "timestamp": None, "name": "retry_question", "value": None}]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "consent_given", "value": expected},
+        {"event": "slot", "timestamp": None, "name": "retry_question", "value": None},
+    ]
     assert dispatcher.messages == []
 
 
 @pytest.mark.parametrize("text", [tu.option_payload("yes"), "/affirm", '/inform{"option": "maybe"}'])
 def test_consent_forged_payload_is_asked_again(text):
     events, dispatcher = run(ValidateConsentForm(), consent_tracker(text, offered=False))
-    assert events == [{"event": "slot", "timestamp": None, "name": "consent_given", "value": None},
-                      {"event": "slot", "timestamp": None, "name": "retry_question", "value": "consent_given"}]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "consent_given", "value": None},
+        {"event": "slot", "timestamp": None, "name": "retry_question", "value": "consent_given"},
+    ]
     assert "yes or no" in all_text(dispatcher)
 
 
@@ -859,19 +1023,29 @@ def test_consent_unclear_is_asked_again_then_taken_as_no():
     assert "yes or no" in all_text(dispatcher)
     # Still unclear the second time: no health questions without a clear yes, and no loop.
     bot = run(AskConsent(), make_tracker("hi", "greet"))[1].messages
-    events, dispatcher = run(ValidateConsentForm(), make_tracker(
-        "what?", INFORM, slots={"requested_slot": "consent_given", "retry_question": "consent_given"},
-        bot=bot, loop="consent_form"))
+    events, dispatcher = run(
+        ValidateConsentForm(),
+        make_tracker(
+            "what?",
+            INFORM,
+            slots={"requested_slot": "consent_given", "retry_question": "consent_given"},
+            bot=bot,
+            loop="consent_form",
+        ),
+    )
     assert slot_values(events) == {"consent_given": False, "retry_question": None}
 
 
-@pytest.mark.parametrize("text, intent, expected", [
-    ("no, I'd rather not share health details", "out_of_scope", False),
-    ("I'd prefer not to", "nlu_fallback", False),
-    ("sure, go ahead", "nlu_fallback", True),
-    ("ok but I don't want you to keep my answers", "affirm", False),
-    ("no problem, fire away", "deny", True),
-])
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("no, I'd rather not share health details", "out_of_scope", False),
+        ("I'd prefer not to", "nlu_fallback", False),
+        ("sure, go ahead", "nlu_fallback", True),
+        ("ok but I don't want you to keep my answers", "affirm", False),
+        ("no problem, fire away", "deny", True),
+    ],
+)
 def test_consent_in_a_sentence_whatever_the_intent(text, intent, expected):
     events, _ = run(ValidateConsentForm(), consent_tracker(text, intent))
     assert slot_values(events)["consent_given"] is expected
@@ -886,24 +1060,32 @@ def test_consent_question_interruption_is_left_to_the_rules():
 # Consultation request
 # ---------------------------------------------------------------------------
 
+
 def contact_slots(events):
     """The consultation slots an answer set (the retry counter is bookkeeping)."""
     return {k: v for k, v in slot_values(events).items() if k != "retry_question"}
 
 
 def consultation_tracker(slot, text, intent=None, *, bot=None, slots=None, **kwargs):
-    return make_tracker(text, intent, slots={"requested_slot": slot, "screening_status": "completed",
-                                             **(slots or {})},
-                        bot=bot if bot is not None else [{"text": "?", "buttons": []}],
-                        loop="consultation_form", **kwargs)
+    return make_tracker(
+        text,
+        intent,
+        slots={"requested_slot": slot, "screening_status": "completed", **(slots or {})},
+        bot=bot if bot is not None else [{"text": "?", "buttons": []}],
+        loop="consultation_form",
+        **kwargs,
+    )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Sam", "Sam"),
-    ("My name is Sam Smith", "Sam Smith"),
-    ("I'm Aoife O'Brien-Ní Bhriain.", "Aoife O'Brien-Ní Bhriain"),
-    ("Dr José García", "Dr José García"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Sam", "Sam"),
+        ("My name is Sam Smith", "Sam Smith"),
+        ("I'm Aoife O'Brien-Ní Bhriain.", "Aoife O'Brien-Ní Bhriain"),
+        ("Dr José García", "Dr José García"),
+    ],
+)
 def test_consultation_valid_names(text, expected):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_name", text))
     assert contact_slots(events) == {"contact_name": expected}
@@ -917,21 +1099,25 @@ def test_consultation_invalid_names_are_asked_again(text):
     assert "your name" in all_text(dispatcher)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("07400 123456", "+447400123456"),  # a UK mobile, stored in E.164 (clinical/contact.py)
-    ("call me on +44 20 7946 0000", "+442079460000"),
-    ("(020) 7946-0000", "+442079460000"),
-    ("Sam.Smith@Example.ORG", "Sam.Smith@example.org"),
-    ("email me at o'brien+jaw@mail.example.co.uk please", "o'brien+jaw@mail.example.co.uk"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("07400 123456", "+447400123456"),  # a UK mobile, stored in E.164 (clinical/contact.py)
+        ("call me on +44 20 7946 0000", "+442079460000"),
+        ("(020) 7946-0000", "+442079460000"),
+        ("Sam.Smith@Example.ORG", "Sam.Smith@example.org"),
+        ("email me at o'brien+jaw@mail.example.co.uk please", "o'brien+jaw@mail.example.co.uk"),
+    ],
+)
 def test_consultation_valid_contact_details(text, expected):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_details", text))
     assert contact_slots(events) == {"contact_details": expected}
     assert dispatcher.messages == []
 
 
-@pytest.mark.parametrize("text", ["call me", "12345", "1234567890123456", "01632 960000", "sam@example",
-                                  "sam at example dot org"])
+@pytest.mark.parametrize(
+    "text", ["call me", "12345", "1234567890123456", "01632 960000", "sam@example", "sam at example dot org"]
+)
 def test_consultation_invalid_contact_details_are_asked_again(text):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_details", text))
     assert contact_slots(events) == {"contact_details": None}
@@ -940,8 +1126,10 @@ def test_consultation_invalid_contact_details_are_asked_again(text):
 
 def test_consultation_times_by_button_or_typed():
     _, asked_times = run(AskContactTimes(), make_tracker("x"))
-    events, _ = run(ValidateConsultationForm(), consultation_tracker(
-        "contact_times", tu.option_payload("evenings"), bot=asked_times.messages))
+    events, _ = run(
+        ValidateConsultationForm(),
+        consultation_tracker("contact_times", tu.option_payload("evenings"), bot=asked_times.messages),
+    )
     assert contact_slots(events) == {"contact_times": "evenings"}
     events, _ = run(ValidateConsultationForm(), consultation_tracker("contact_times", "Tuesdays after 4pm"))
     assert contact_slots(events) == {"contact_times": "Tuesdays after 4pm"}
@@ -950,31 +1138,39 @@ def test_consultation_times_by_button_or_typed():
 
 
 def test_consultation_forged_payload_is_rejected():
-    events, dispatcher = run(ValidateConsultationForm(), consultation_tracker(
-        "contact_times", tu.option_payload("evenings")))
+    events, dispatcher = run(
+        ValidateConsultationForm(), consultation_tracker("contact_times", tu.option_payload("evenings"))
+    )
     assert contact_slots(events) == {"contact_times": None}
     assert "choose one of the options" in all_text(dispatcher)
 
 
-@pytest.mark.parametrize("text, intent, expected", [
-    (tu.option_payload("yes"), None, True),
-    (tu.option_payload("no"), None, False),
-    ("yes please", AFFIRM, True),
-    ("no", DENY, False),
-    ("hmm", INFORM, None),
-])
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        (tu.option_payload("yes"), None, True),
+        (tu.option_payload("no"), None, False),
+        ("yes please", AFFIRM, True),
+        ("no", DENY, False),
+        ("hmm", INFORM, None),
+    ],
+)
 def test_consultation_consent(text, intent, expected):
     slots = {"contact_details": "07700900123"}
     _, asked_consent = run(AskContactConsent(), make_tracker("x", slots=slots))
     assert "07700900123" in all_text(asked_consent)
-    events, dispatcher = run(ValidateConsultationForm(), consultation_tracker(
-        "contact_consent", text, intent, bot=asked_consent.messages, slots=slots))
+    events, dispatcher = run(
+        ValidateConsultationForm(),
+        consultation_tracker("contact_consent", text, intent, bot=asked_consent.messages, slots=slots),
+    )
     assert contact_slots(events) == {"contact_consent": expected}
     assert (dispatcher.messages == []) == (expected is not None)
 
 
 def test_consultation_interruption_is_left_to_the_rules():
-    events, _ = run(ValidateConsultationForm(), consultation_tracker("contact_name", "what does it cost", "ask_question"))
+    events, _ = run(
+        ValidateConsultationForm(), consultation_tracker("contact_name", "what does it cost", "ask_question")
+    )
     assert events == []
 
 
@@ -983,9 +1179,14 @@ def test_consultation_validation_outside_its_form_does_nothing():
     assert run(ValidateConsultationForm(), tracker)[0] == []
 
 
-CONTACT = {"contact_name": "Sam Smith", "contact_details": "07700900123", "contact_times": "evenings",
-           "screening_outcome": "needs_medical_review", "screening_reasons": ["heart"],
-           "screening_status": "completed"}
+CONTACT = {
+    "contact_name": "Sam Smith",
+    "contact_details": "07700900123",
+    "contact_times": "evenings",
+    "screening_outcome": "needs_medical_review",
+    "screening_reasons": ["heart"],
+    "screening_status": "completed",
+}
 
 
 @pytest.fixture
@@ -1003,9 +1204,16 @@ def test_submit_consultation_stores_a_row_with_consent(db_url):
     rows = consultation_store.list_requests(db_url)
     assert len(rows) == 1
     row = rows[0]
-    assert (row["conversation_id"], row["name"], row["contact"], row["contact_kind"], row["preferred_times"],
-            row["screening_outcome"], json.loads(row["screening_reasons"]), row["contacted"]) == \
-        ("conv-42", "Sam Smith", "07700900123", "phone", "evenings", "needs_medical_review", ["heart"], False)
+    assert (
+        row["conversation_id"],
+        row["name"],
+        row["contact"],
+        row["contact_kind"],
+        row["preferred_times"],
+        row["screening_outcome"],
+        json.loads(row["screening_reasons"]),
+        row["contacted"],
+    ) == ("conv-42", "Sam Smith", "07700900123", "phone", "evenings", "needs_medical_review", ["heart"], False)
 
 
 def test_submit_consultation_stores_email_kind(db_url):
@@ -1019,8 +1227,13 @@ def test_submit_consultation_without_consent_stores_nothing(db_url, consent):
     tracker = make_tracker("no", DENY, slots={**CONTACT, "contact_consent": consent})
     events, dispatcher = run(SubmitConsultation(), tracker)
     assert consultation_store.list_requests(db_url) == []
-    assert contact_slots(events) == {"contact_name": None, "contact_details": None, "contact_times": None,
-                                   "contact_consent": None, "consultation_requested": False}
+    assert contact_slots(events) == {
+        "contact_name": None,
+        "contact_details": None,
+        "contact_times": None,
+        "contact_consent": None,
+        "consultation_requested": False,
+    }
     assert "haven't saved your contact details" in all_text(dispatcher)
     assert SETTINGS.booking_instructions in all_text(dispatcher)
 
@@ -1047,17 +1260,21 @@ def test_submit_consultation_with_an_unusable_database_url(monkeypatch):
     assert "has been passed" not in all_text(dispatcher)
 
 
-@pytest.mark.parametrize("status, expected_events, phrase", [
-    ("urgent_stop", [], "urgent care first"),
-    ("completed", [{"event": "followup", "timestamp": None, "name": "consultation_form"}], None),
-    (None, [], "You can book directly"),
-    ("in_progress", [], "You can book directly"),
-    ("awaiting_confirmation", [], "check the summary"),
-    ("stopped", [], "You can book directly"),
-])
+@pytest.mark.parametrize(
+    "status, expected_events, phrase",
+    [
+        ("urgent_stop", [], "urgent care first"),
+        ("completed", [{"event": "followup", "timestamp": None, "name": "consultation_form"}], None),
+        (None, [], "You can book directly"),
+        ("in_progress", [], "You can book directly"),
+        ("awaiting_confirmation", [], "check the summary"),
+        ("stopped", [], "You can book directly"),
+    ],
+)
 def test_book_consultation_per_screening_status(status, expected_events, phrase):
-    events, dispatcher = run(BookConsultation(), make_tracker("book me in", "book_consultation",
-                                                                slots={"screening_status": status}))
+    events, dispatcher = run(
+        BookConsultation(), make_tracker("book me in", "book_consultation", slots={"screening_status": status})
+    )
     assert events == expected_events
     if phrase:
         assert phrase in all_text(dispatcher)
@@ -1069,17 +1286,29 @@ def test_book_consultation_per_screening_status(status, expected_events, phrase)
 # Session, start over, stop, fallback, questions about the treatment
 # ---------------------------------------------------------------------------
 
-CLINIC_SLOTS = {"clinic_name": SETTINGS.clinic_name, "clinic_phone": SETTINGS.phone,
-                "emergency_number": SETTINGS.emergency_number}
+CLINIC_SLOTS = {
+    "clinic_name": SETTINGS.clinic_name,
+    "clinic_phone": SETTINGS.phone,
+    "emergency_number": SETTINGS.emergency_number,
+}
 
 
 def test_session_start_sets_clinic_slots_and_carries_answers_over():
-    slots = {"consent_given": True, "rf_emergency": "none", "requested_slot": "patient_age",
-             "session_started_metadata": {"x": 1}}
+    slots = {
+        "consent_given": True,
+        "rf_emergency": "none",
+        "requested_slot": "patient_age",
+        "session_started_metadata": {"x": 1},
+    }
     events, _ = run(SessionStart(), make_tracker("hi", "greet", slots=slots))
     assert events[0]["event"] == "session_started"
-    assert events[-1] == {"event": "action", "name": "action_listen", "policy": None, "confidence": None,
-                          "timestamp": None}
+    assert events[-1] == {
+        "event": "action",
+        "name": "action_listen",
+        "policy": None,
+        "confidence": None,
+        "timestamp": None,
+    }
     values = slot_values(events)
     assert {k: values[k] for k in CLINIC_SLOTS} == CLINIC_SLOTS
     assert values["consent_given"] is True and values["rf_emergency"] == "none"
@@ -1093,8 +1322,9 @@ def test_session_start_uses_clinic_yml(clinic_file):
 
 
 def test_start_over_resets_everything_but_the_clinic_slots():
-    events, dispatcher = run(StartOver(), make_tracker("start over", "start_over", slots=CLEAR_ANSWERS,
-                                                         loop="screening_form"))
+    events, dispatcher = run(
+        StartOver(), make_tracker("start over", "start_over", slots=CLEAR_ANSWERS, loop="screening_form")
+    )
     assert events[0] == {"event": "active_loop", "name": None, "timestamp": None}
     assert events[1] == {"event": "reset_slots", "timestamp": None}
     assert slot_values(events[2:]) == CLINIC_SLOTS
@@ -1102,12 +1332,20 @@ def test_start_over_resets_everything_but_the_clinic_slots():
     assert "start again" in all_text(dispatcher)
 
 
-@pytest.mark.parametrize("status, expected", [
-    ("in_progress", "stopped"), (None, "stopped"), ("awaiting_confirmation", "stopped"),
-    ("urgent_stop", None), ("completed", None)])
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        ("in_progress", "stopped"),
+        (None, "stopped"),
+        ("awaiting_confirmation", "stopped"),
+        ("urgent_stop", None),
+        ("completed", None),
+    ],
+)
 def test_stop_screening(status, expected):
-    events, dispatcher = run(StopScreening(), make_tracker("stop", "stop", slots={"screening_status": status},
-                                                             loop="screening_form"))
+    events, dispatcher = run(
+        StopScreening(), make_tracker("stop", "stop", slots={"screening_status": status}, loop="screening_form")
+    )
     assert events[0] == {"event": "active_loop", "name": None, "timestamp": None}
     assert slot_values(events).get("screening_status") == expected
     assert f"call {SETTINGS.emergency_number}" in all_text(dispatcher)
@@ -1119,12 +1357,15 @@ def test_core_fallback_reverts_the_message():
     assert SETTINGS.phone in all_text(dispatcher)
 
 
-@pytest.mark.parametrize("text, status, expected", [
-    ("looks good", "awaiting_confirmation", {"followup": "action_give_outcome"}),
-    ("nope, I put the wrong pain score", "awaiting_confirmation", {"screening_status": "choosing_change"}),
-    ("nothing, it's all correct", "choosing_change", {"screening_status": "awaiting_confirmation"}),
-    ("my age is wrong", "choosing_change", {"followup": "screening_form"}),
-])
+@pytest.mark.parametrize(
+    "text, status, expected",
+    [
+        ("looks good", "awaiting_confirmation", {"followup": "action_give_outcome"}),
+        ("nope, I put the wrong pain score", "awaiting_confirmation", {"screening_status": "choosing_change"}),
+        ("nothing, it's all correct", "choosing_change", {"screening_status": "awaiting_confirmation"}),
+        ("my age is wrong", "choosing_change", {"followup": "screening_form"}),
+    ],
+)
 def test_typed_replies_at_the_summary_and_what_to_change_always_move_on(text, status, expected):
     events, _ = run(ApplyCorrection(), make_tracker(text, INFORM, slots={**CLEAR_ANSWERS, "screening_status": status}))
     if "followup" in expected:
@@ -1133,31 +1374,37 @@ def test_typed_replies_at_the_summary_and_what_to_change_always_move_on(text, st
         assert slot_values(events)["screening_status"] == expected["screening_status"]
 
 
-@pytest.mark.parametrize("text, intent", [("Dana Testperson", "bot_challenge"), ("Will Price", "ask_question"),
-                                          ("Ivy Stone", "stop")])
+@pytest.mark.parametrize(
+    "text, intent", [("Dana Testperson", "bot_challenge"), ("Will Price", "ask_question"), ("Ivy Stone", "stop")]
+)
 def test_a_name_is_taken_as_given_whatever_the_intent(text, intent):
     events, dispatcher = run(ValidateConsultationForm(), consultation_tracker("contact_name", text, intent))
     assert contact_slots(events) == {"contact_name": text}
 
 
 def test_a_question_in_the_booking_form_is_left_to_the_rules():
-    events, _ = run(ValidateConsultationForm(), consultation_tracker("contact_name", "are you a real person?",
-                                                                     "bot_challenge"))
+    events, _ = run(
+        ValidateConsultationForm(), consultation_tracker("contact_name", "are you a real person?", "bot_challenge")
+    )
     assert events == []
 
 
 def test_contact_details_asked_at_most_twice_then_the_request_stops():
     events, _ = run(ValidateConsultationForm(), consultation_tracker("contact_details", "dunno"))
     assert slot_values(events)["retry_question"] == "contact_details"
-    events, dispatcher = run(ValidateConsultationForm(), consultation_tracker(
-        "contact_details", "dunno", slots={"retry_question": "contact_details"}))
+    events, dispatcher = run(
+        ValidateConsultationForm(),
+        consultation_tracker("contact_details", "dunno", slots={"retry_question": "contact_details"}),
+    )
     assert slot_values(events)["requested_slot"] is None  # the form ends; nothing is saved
     assert "stop the request" in all_text(dispatcher)
 
 
 def test_a_refer_flag_in_the_booking_form_is_recorded_and_the_detail_asked_again():
-    events, dispatcher = run(ValidateConsultationForm(), consultation_tracker(
-        "contact_name", "it's Sam, and my lip has gone numb lately", slots=CLEAR_ANSWERS))
+    events, dispatcher = run(
+        ValidateConsultationForm(),
+        consultation_tracker("contact_name", "it's Sam, and my lip has gone numb lately", slots=CLEAR_ANSWERS),
+    )
     slots = contact_slots(events)
     assert slots["rf_nerve"] == "yes" and slots["contact_name"] is None
     assert slots["screening_outcome"] == "needs_medical_review"
@@ -1165,7 +1412,8 @@ def test_a_refer_flag_in_the_booking_form_is_recorded_and_the_detail_asked_again
 
 
 def test_a_red_flag_mentioned_with_the_consent_yes_is_recorded():
-    events, dispatcher = run(ValidateConsentForm(), consent_tracker("sure. btw ive had loads of nosebleeds lately",
-                                                                    "affirm"))
+    events, dispatcher = run(
+        ValidateConsentForm(), consent_tracker("sure. btw ive had loads of nosebleeds lately", "affirm")
+    )
     slots = slot_values(events)
     assert slots["consent_given"] is True and slots["rf_ent"] == "yes"

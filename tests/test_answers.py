@@ -5,6 +5,7 @@ tests also catch a lexicon or pipeline change that breaks an answer. The intent 
 by hand, as DIET would classify it (see data/nlu.yml and docs/nlu-design.md). Hand-made
 values are only used for button payloads.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -29,12 +30,14 @@ def extract():
 def answer(extract):
     def _answer(question_id, text, intent=INFORM):
         return interpret(QUESTIONNAIRE.get(question_id), intent, extract(text), text)
+
     return _answer
 
 
 # ---------------------------------------------------------------------------
 # yes / no questions
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("question_id", ["skin_infection", "heart", "rf_locked_jaw", "bleeding"])
 @pytest.mark.parametrize("text", ["nope", "not that I know of", "no"])
@@ -100,8 +103,10 @@ def test_typed_option_numbers_and_words_on_yes_no(answer, text, expected):
 # don't know -> unclear (the caller records "unsure" after one more try)
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("question_id", ["heart", "rf_emergency", "pregnancy", "medicines",
-                                         "patient_age", "last_toxin", "tmd_chewing"])
+
+@pytest.mark.parametrize(
+    "question_id", ["heart", "rf_emergency", "pregnancy", "medicines", "patient_age", "last_toxin", "tmd_chewing"]
+)
 @pytest.mark.parametrize("text", ["maybe", "I don't know", "not sure"])
 def test_dont_know_is_unclear_with_reason_dont_know(answer, question_id, text):
     result = answer(question_id, text, DONT_KNOW)
@@ -127,6 +132,7 @@ def test_not_sure_if_allergic_to_botox_is_unclear_not_no(answer):
 # choice questions
 # ---------------------------------------------------------------------------
 
+
 def test_none_of_the_above_on_emergency_question_is_none(answer):
     assert answer("rf_emergency", "none of the above", DENY).value == "none"
 
@@ -136,6 +142,7 @@ def test_bare_yes_on_emergency_question_is_unspecified_emergency(answer):
     assert result.value == "unspecified"
     # and it is an emergency, never ignored
     from clinical.rules import evaluate
+
     evaluation = evaluate({"rf_emergency": result.value})
     assert evaluation.outcome == "urgent_care"
     assert evaluation.urgent_tier == "emergency"
@@ -211,6 +218,7 @@ def test_havent_had_botox_for_2_months_is_not_never(answer):
 # numbers
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["I'm 17", "17", "aged 17", "seventeen"])
 def test_age_17_is_read_as_17(answer, text):
     result = answer("patient_age", text)
@@ -248,6 +256,7 @@ def test_number_question_without_a_number_is_not_understood(answer):
 # medicines
 # ---------------------------------------------------------------------------
 
+
 def test_warfarin_and_aspirin_are_listed_in_order(answer):
     assert answer("medicines", "I take warfarin and aspirin").value == ["warfarin", "aspirin"]
 
@@ -281,6 +290,7 @@ def test_paracetamol_is_a_recognised_medicine(answer):
 # treatments tried
 # ---------------------------------------------------------------------------
 
+
 def test_treatments_named(answer):
     assert answer("treatments_tried", "a night guard and jaw exercises").value == ["night_guard", "physiotherapy"]
 
@@ -292,6 +302,7 @@ def test_treatments_nothing_yet(answer):
 # ---------------------------------------------------------------------------
 # buttons (the only place hand-made values are used)
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "question_id, button, expected",
@@ -316,11 +327,11 @@ def test_valid_button_value(question_id, button, expected):
     "question_id, button",
     [
         ("heart", "maybe"),
-        ("heart", "chest"),                # another question's option
-        ("rf_emergency", "unspecified"),   # not a button
+        ("heart", "chest"),  # another question's option
+        ("rf_emergency", "unspecified"),  # not a button
         ("rf_emergency", "banana"),
         ("pregnancy", "yes"),
-        ("medicines", "warfarin"),         # medicines cannot be set by a payload
+        ("medicines", "warfarin"),  # medicines cannot be set by a payload
         ("patient_age", "17"),
     ],
 )
@@ -345,6 +356,7 @@ def test_button_value_wins_over_text_entities(extract):
 # corrections to earlier answers
 # ---------------------------------------------------------------------------
 
+
 def test_correction_to_breastfeeding(extract):
     answers = {"pregnancy": "not_applicable", "patient_age": 30, "medicines": ["warfarin"], "heart": "no"}
     changes = find_corrections(QUESTIONNAIRE.questions, answers, extract("actually I'm breastfeeding"))
@@ -352,26 +364,24 @@ def test_correction_to_breastfeeding(extract):
 
 
 def test_no_correction_for_unanswered_question(extract):
-    changes = find_corrections(QUESTIONNAIRE.questions, {"patient_age": 30},
-                               extract("actually I'm breastfeeding"))
+    changes = find_corrections(QUESTIONNAIRE.questions, {"patient_age": 30}, extract("actually I'm breastfeeding"))
     assert changes == {}
 
 
 def test_no_correction_for_question_not_asked(extract):
-    changes = find_corrections(QUESTIONNAIRE.questions, {"patient_age": 30, "rf_gca": "not_asked"},
-                               extract("I have a tender scalp"))
+    changes = find_corrections(
+        QUESTIONNAIRE.questions, {"patient_age": 30, "rf_gca": "not_asked"}, extract("I have a tender scalp")
+    )
     assert "rf_gca" not in changes
 
 
 def test_new_medicine_is_added_to_existing_list(extract):
-    changes = find_corrections(QUESTIONNAIRE.questions, {"medicines": ["warfarin"]},
-                               extract("I also take baclofen"))
+    changes = find_corrections(QUESTIONNAIRE.questions, {"medicines": ["warfarin"]}, extract("I also take baclofen"))
     assert changes == {"medicines": ["warfarin", "baclofen"]}
 
 
 def test_medicine_already_listed_is_no_correction(extract):
-    changes = find_corrections(QUESTIONNAIRE.questions, {"medicines": ["warfarin"]},
-                               extract("I also take warfarin"))
+    changes = find_corrections(QUESTIONNAIRE.questions, {"medicines": ["warfarin"]}, extract("I also take warfarin"))
     assert changes == {}
 
 
@@ -386,6 +396,7 @@ def test_bare_no_is_never_a_correction(extract):
 
 
 def test_blood_thinner_mention_corrects_medicines_and_bleeding(extract):
-    changes = find_corrections(QUESTIONNAIRE.questions, {"medicines": [], "bleeding": "no"},
-                               extract("oh, I take warfarin"))
+    changes = find_corrections(
+        QUESTIONNAIRE.questions, {"medicines": [], "bleeding": "no"}, extract("oh, I take warfarin")
+    )
     assert changes == {"medicines": ["warfarin"], "bleeding": "yes"}

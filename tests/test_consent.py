@@ -1,4 +1,5 @@
 """Consent wording versions (actions/consent.py) and what the consent actions record."""
+
 from __future__ import annotations
 
 from datetime import timezone
@@ -29,9 +30,15 @@ def test_every_wording_version_keeps_its_text():
     assert {v: consent.fingerprint(t) for v, t in consent.WORDINGS.items()} == FINGERPRINTS
 
 
-@pytest.mark.parametrize("version, slot", [("screening-consent-v1", "consent_given"),
-                                           ("contact-consent-v1", "contact_consent"),
-                                           ("something-else", None), (None, None)])
+@pytest.mark.parametrize(
+    "version, slot",
+    [
+        ("screening-consent-v1", "consent_given"),
+        ("contact-consent-v1", "contact_consent"),
+        ("something-else", None),
+        (None, None),
+    ],
+)
 def test_a_version_names_its_question(version, slot):
     assert consent.slot_for_version(version) == slot
 
@@ -39,9 +46,18 @@ def test_a_version_names_its_question(version, slot):
 def tracker(events, slots=None, sender_id="conv-7"):
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots.update(slots or {})
-    return Tracker.from_dict({"sender_id": sender_id, "slots": all_slots, "events": events, "paused": False,
-                              "latest_message": {"text": "yes", "intent": {"name": "affirm"}, "entities": []},
-                              "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"})
+    return Tracker.from_dict(
+        {
+            "sender_id": sender_id,
+            "slots": all_slots,
+            "events": events,
+            "paused": False,
+            "latest_message": {"text": "yes", "intent": {"name": "affirm"}, "entities": []},
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 def run(action, tracker_):
@@ -63,13 +79,24 @@ def test_the_consultation_row_records_when_and_to_which_wording_consent_was_give
     url = f"sqlite:///{tmp_path / 'c.db'}"
     monkeypatch.setenv("CONSULTATION_DB_URL", url)
     events = [
-        {"event": "bot", "timestamp": 1_700_000_000.0, "text": "May we contact you?",
-         "metadata": {consent.METADATA_KEY: "contact-consent-v0-test"}, "data": {}},
+        {
+            "event": "bot",
+            "timestamp": 1_700_000_000.0,
+            "text": "May we contact you?",
+            "metadata": {consent.METADATA_KEY: "contact-consent-v0-test"},
+            "data": {},
+        },
         {"event": "user", "timestamp": 1_700_000_005.0, "text": "yes", "parse_data": {}},
         {"event": "slot", "timestamp": 1_700_000_006.0, "name": "contact_consent", "value": True},
     ]
-    slots = {"contact_name": "Sam Example", "contact_details": "sam@example.org", "contact_times": "evenings",
-             "contact_consent": True, "screening_outcome": "eligible_for_consultation", "screening_reasons": []}
+    slots = {
+        "contact_name": "Sam Example",
+        "contact_details": "sam@example.org",
+        "contact_times": "evenings",
+        "contact_consent": True,
+        "screening_outcome": "eligible_for_consultation",
+        "screening_reasons": [],
+    }
     run(SubmitConsultation(), tracker(events, slots))
     row = consultation_store.list_requests(url)[0]
     # the version the person was actually shown (from the question's metadata), not today's
@@ -88,7 +115,8 @@ def test_a_database_error_does_not_copy_contact_details_into_the_log(tmp_path):
     with engine.begin() as conn:  # the table vanished: the insert fails
         conn.exec_driver_sql("DROP TABLE consultation_requests")
     with pytest.raises(Exception) as failure:
-        consultation_store.save_request("conv-9", "Sam Example", "sam@example.org", "email", "evenings",
-                                        None, [], url=url)
+        consultation_store.save_request(
+            "conv-9", "Sam Example", "sam@example.org", "email", "evenings", None, [], url=url
+        )
     assert "no such table" in str(failure.value)  # the error itself is still useful
     assert "sam@example.org" not in str(failure.value) and "Sam Example" not in str(failure.value)

@@ -1,6 +1,7 @@
 """Tests for clinical/contact.py: phone numbers (phonenumbers, in the clinic's region, stored
 as E.164) and e-mail addresses (email-validator, syntax only, no network) in the consultation
 request. The form's behaviour around them is in tests/test_actions.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,31 +19,37 @@ CLINIC_YML = Path(__file__).resolve().parents[1] / "clinic.yml"
 # library, so they are refused like any other number no phone can have.
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("07400 123456", "+447400123456"),                  # national format, with a space
-    ("07400123456", "+447400123456"),
-    ("(020) 7946-0000", "+442079460000"),               # brackets and a dash
-    ("020 7946 0123", "+442079460123"),
-    ("call me on +44 20 7946 0000", "+442079460000"),   # international format, in a sentence
-    ("+44 (0)20 7946 0000", "+442079460000"),           # the (0) people write after +44
-    ("0044 20 7946 0000", "+442079460000"),             # 00 instead of +
-    ("my number is 020 7946 0123.", "+442079460123"),
-    ("+353 1 234 5678", "+35312345678"),                # another country, with its code
-    ("+1 (415) 555-2671", "+14155552671"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("07400 123456", "+447400123456"),  # national format, with a space
+        ("07400123456", "+447400123456"),
+        ("(020) 7946-0000", "+442079460000"),  # brackets and a dash
+        ("020 7946 0123", "+442079460123"),
+        ("call me on +44 20 7946 0000", "+442079460000"),  # international format, in a sentence
+        ("+44 (0)20 7946 0000", "+442079460000"),  # the (0) people write after +44
+        ("0044 20 7946 0000", "+442079460000"),  # 00 instead of +
+        ("my number is 020 7946 0123.", "+442079460123"),
+        ("+353 1 234 5678", "+35312345678"),  # another country, with its code
+        ("+1 (415) 555-2671", "+14155552671"),
+    ],
+)
 def test_phone_numbers_are_stored_in_e164(text, expected):
     assert parse_phone(text, "GB") == expected
     assert parse_contact(text, "GB") == ("phone", expected)
 
 
-@pytest.mark.parametrize("text", [
-    "01632 960000",       # well shaped, but 01632 is no area code (Ofcom's fictional range)
-    "07700 900123",       # well shaped, but a drama number no phone can have
-    "+44 20 7946 000",    # a digit short
-    "12345",
-    "1234567890123456",   # too long for any number
-    "call me",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "01632 960000",  # well shaped, but 01632 is no area code (Ofcom's fictional range)
+        "07700 900123",  # well shaped, but a drama number no phone can have
+        "+44 20 7946 000",  # a digit short
+        "12345",
+        "1234567890123456",  # too long for any number
+        "call me",
+    ],
+)
 def test_invalid_phone_numbers_are_refused(text):
     assert parse_phone(text, "GB") is None
     assert parse_contact(text, "GB") is None
@@ -57,24 +64,29 @@ def test_a_number_without_country_code_is_read_in_the_clinics_region():
     assert parse_phone("+44 7400 123456", "US") == "+447400123456"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("sam@example.org", "sam@example.org"),
-    ("Sam.Smith@Example.ORG", "Sam.Smith@example.org"),      # domain lower-cased, local part as typed
-    ("email me at o'brien+jaw@mail.example.co.uk please", "o'brien+jaw@mail.example.co.uk"),
-    ("email: sam@example.org, thanks", "sam@example.org"),
-    ("sam@example.org.", "sam@example.org"),                 # the sentence's full stop
-    ("<sam@example.org>", "sam@example.org"),
-    ("anna@bücher.example", "anna@bücher.example"),         # a Unicode (IDN) domain
-    ("anna@BÜCHER.Example", "anna@bücher.example"),
-    ("josé@example.org", "josé@example.org"),                # a Unicode local part
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sam@example.org", "sam@example.org"),
+        ("Sam.Smith@Example.ORG", "Sam.Smith@example.org"),  # domain lower-cased, local part as typed
+        ("email me at o'brien+jaw@mail.example.co.uk please", "o'brien+jaw@mail.example.co.uk"),
+        ("email: sam@example.org, thanks", "sam@example.org"),
+        ("sam@example.org.", "sam@example.org"),  # the sentence's full stop
+        ("<sam@example.org>", "sam@example.org"),
+        ("anna@bücher.example", "anna@bücher.example"),  # a Unicode (IDN) domain
+        ("anna@BÜCHER.Example", "anna@bücher.example"),
+        ("josé@example.org", "josé@example.org"),  # a Unicode local part
+    ],
+)
 def test_email_addresses_are_validated_and_normalised(text, expected):
     assert parse_email(text) == expected
     assert parse_contact(text, "GB") == ("email", expected)
 
 
-@pytest.mark.parametrize("text", ["sam@example", "sam@@example.org", "sam@example..org", "sam at example dot org",
-                                  "sam@localhost", "@example.org"])
+@pytest.mark.parametrize(
+    "text",
+    ["sam@example", "sam@@example.org", "sam@example..org", "sam at example dot org", "sam@localhost", "@example.org"],
+)
 def test_invalid_email_addresses_are_refused(text):
     assert parse_email(text) is None
     assert parse_contact(text, "GB") is None
@@ -118,6 +130,6 @@ def test_region_setting_is_validated(tmp_path, monkeypatch):
                     load_clinic_settings(path)
         path.write_text(yaml.safe_dump({k: v for k, v in raw.items() if k != "region"}), encoding="utf-8")
         load_clinic_settings.cache_clear()
-        assert load_clinic_settings(path).region == "GB"   # the default
+        assert load_clinic_settings(path).region == "GB"  # the default
     finally:
         load_clinic_settings.cache_clear()

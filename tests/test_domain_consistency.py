@@ -4,12 +4,14 @@ clinical/questionnaire.yml is the source of truth for the questions; domain.yml 
 mirror it by hand (slots, the screening_form's required slots, the action_ask_* actions),
 and rasa-sdk has to serve an action for every custom action the domain lists.
 """
+
 from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Set
+from typing import Any
 
 import pytest
 import yaml
@@ -32,28 +34,28 @@ def _yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-DOMAIN: Dict[str, Any] = _yaml(PROJECT_DIR / "domain.yml")
-RULES: Dict[str, Any] = _yaml(PROJECT_DIR / "data" / "rules.yml")
-QUESTIONNAIRE_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "questionnaire.yml")
-CLINICAL_RULES_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "outcome_rules.yml")
-LEXICON_RAW: Dict[str, Any] = _yaml(CLINICAL_DIR / "lexicon.yml")
+DOMAIN: dict[str, Any] = _yaml(PROJECT_DIR / "domain.yml")
+RULES: dict[str, Any] = _yaml(PROJECT_DIR / "data" / "rules.yml")
+QUESTIONNAIRE_RAW: dict[str, Any] = _yaml(CLINICAL_DIR / "questionnaire.yml")
+CLINICAL_RULES_RAW: dict[str, Any] = _yaml(CLINICAL_DIR / "outcome_rules.yml")
+LEXICON_RAW: dict[str, Any] = _yaml(CLINICAL_DIR / "lexicon.yml")
 
-QUESTIONS: List[Dict[str, Any]] = QUESTIONNAIRE_RAW["questions"]
-QUESTION_IDS: List[str] = [q["id"] for q in QUESTIONS]
-QUESTION_BY_ID: Dict[str, Dict[str, Any]] = {q["id"]: q for q in QUESTIONS}
+QUESTIONS: list[dict[str, Any]] = QUESTIONNAIRE_RAW["questions"]
+QUESTION_IDS: list[str] = [q["id"] for q in QUESTIONS]
+QUESTION_BY_ID: dict[str, dict[str, Any]] = {q["id"]: q for q in QUESTIONS}
 LEXICON_SECTIONS = ("medicines", "conditions", "symptoms", "treatments", "pregnancy")
-LEXICON_IDS: Set[str] = {cid for section in LEXICON_SECTIONS for cid in (LEXICON_RAW.get(section) or {})}
-MEDICINE_CATEGORIES: Set[str] = {m["category"] for m in LEXICON_RAW["medicines"].values()}
+LEXICON_IDS: set[str] = {cid for section in LEXICON_SECTIONS for cid in (LEXICON_RAW.get(section) or {})}
+MEDICINE_CATEGORIES: set[str] = {m["category"] for m in LEXICON_RAW["medicines"].values()}
 
-DOMAIN_ACTIONS: List[str] = DOMAIN["actions"]
-DOMAIN_FORMS: Dict[str, Any] = DOMAIN["forms"]
-DOMAIN_RESPONSES: Dict[str, Any] = DOMAIN["responses"]
-DOMAIN_SLOTS: Dict[str, Any] = DOMAIN["slots"]
-DOMAIN_INTENTS: List[str] = [i if isinstance(i, str) else next(iter(i)) for i in DOMAIN["intents"]]
+DOMAIN_ACTIONS: list[str] = DOMAIN["actions"]
+DOMAIN_FORMS: dict[str, Any] = DOMAIN["forms"]
+DOMAIN_RESPONSES: dict[str, Any] = DOMAIN["responses"]
+DOMAIN_SLOTS: dict[str, Any] = DOMAIN["slots"]
+DOMAIN_INTENTS: list[str] = [i if isinstance(i, str) else next(iter(i)) for i in DOMAIN["intents"]]
 RASA_DEFAULT_INTENTS = {"nlu_fallback", "restart", "session_start", "back", "out_of_scope"}
 
 
-def registered_actions(collect_garbage: bool = False) -> Set[str]:
+def registered_actions(collect_garbage: bool = False) -> set[str]:
     """Names rasa-sdk's action server serves for the package "actions"."""
     from rasa_sdk.executor import ActionExecutor
 
@@ -68,6 +70,7 @@ def registered_actions(collect_garbage: bool = False) -> Set[str]:
 # questionnaire.yml <-> domain.yml <-> rasa-sdk
 # ---------------------------------------------------------------------------
 
+
 def test_question_ids_are_unique_and_loadable():
     assert len(QUESTION_IDS) == len(set(QUESTION_IDS))
     assert load_questionnaire().ids == QUESTION_IDS
@@ -78,8 +81,9 @@ def test_question_ids_are_unique_and_loadable():
 def test_every_question_is_a_slot_with_a_custom_mapping(question_id):
     assert question_id in DOMAIN_SLOTS, f"{question_id} missing from domain.yml slots"
     mappings = DOMAIN_SLOTS[question_id].get("mappings") or []
-    assert mappings and all(m.get("type") == "custom" for m in mappings), \
+    assert mappings and all(m.get("type") == "custom" for m in mappings), (
         f"slot {question_id} must only have custom mappings (validate_screening_form sets it)"
+    )
     # answers are strings, numbers or lists ("not_asked", "unsure", 45, ["warfarin"])
     assert DOMAIN_SLOTS[question_id]["type"] == "any"
 
@@ -96,8 +100,13 @@ def test_every_question_has_its_ask_action_in_the_domain():
 def test_no_ask_action_in_the_domain_without_a_question_or_slot():
     """Every action_ask_<x> in the domain asks a questionnaire question or a form slot."""
     form_slots = {s for form in DOMAIN_FORMS.values() for s in form["required_slots"]}
-    extra = [a for a in DOMAIN_ACTIONS if a.startswith("action_ask_")
-             and a[len("action_ask_"):] not in form_slots and a != "action_ask_what_to_change"]
+    extra = [
+        a
+        for a in DOMAIN_ACTIONS
+        if a.startswith("action_ask_")
+        and a[len("action_ask_") :] not in form_slots
+        and a != "action_ask_what_to_change"
+    ]
     assert extra == []
 
 
@@ -132,7 +141,8 @@ def test_every_form_slot_is_a_domain_slot_with_custom_mappings():
 # data/rules.yml <-> domain.yml
 # ---------------------------------------------------------------------------
 
-def _rule_steps() -> Iterator[Dict[str, Any]]:
+
+def _rule_steps() -> Iterator[dict[str, Any]]:
     for rule in RULES["rules"]:
         for step in rule.get("steps", []):
             if "or" in step:
@@ -141,7 +151,7 @@ def _rule_steps() -> Iterator[Dict[str, Any]]:
                 yield step
 
 
-def _rule_conditions() -> Iterator[Dict[str, Any]]:
+def _rule_conditions() -> Iterator[dict[str, Any]]:
     for rule in RULES["rules"]:
         yield from rule.get("condition", [])
 
@@ -194,14 +204,17 @@ def test_every_response_placeholder_is_a_slot():
 # Values the actions set <-> the domain's slot definitions
 # ---------------------------------------------------------------------------
 
+
 def test_screening_outcome_values_are_the_rule_outcomes():
     assert DOMAIN_SLOTS["screening_outcome"]["values"] == list(OUTCOMES)
     assert CLINICAL_RULES_RAW["outcomes"] == list(OUTCOMES)
 
 
 def test_screening_status_values_cover_what_the_actions_set():
-    source = "\n".join((PROJECT_DIR / "actions" / f).read_text(encoding="utf-8")
-                       for f in ("questionnaire.py", "outcome.py", "conversation.py", "consultation.py"))
+    source = "\n".join(
+        (PROJECT_DIR / "actions" / f).read_text(encoding="utf-8")
+        for f in ("questionnaire.py", "outcome.py", "conversation.py", "consultation.py")
+    )
     set_by_actions = set(re.findall(r'SlotSet\("screening_status",\s*"(\w+)"\)', source))
     set_by_actions |= set(re.findall(r'status = "(\w+)"', source))
     assert set_by_actions, "no screening_status values found in the actions"
@@ -209,9 +222,19 @@ def test_screening_status_values_cover_what_the_actions_set():
 
 
 def test_slots_the_actions_set_exist():
-    for slot in ("screening_outcome", "screening_reasons", "tmd_screener_score", "screening_status",
-                 "retry_question", "consent_given", "consultation_requested", "contact_name",
-                 "contact_details", "contact_times", "contact_consent"):
+    for slot in (
+        "screening_outcome",
+        "screening_reasons",
+        "tmd_screener_score",
+        "screening_status",
+        "retry_question",
+        "consent_given",
+        "consultation_requested",
+        "contact_name",
+        "contact_details",
+        "contact_times",
+        "contact_consent",
+    ):
         assert slot in DOMAIN_SLOTS, slot
 
 
@@ -242,6 +265,7 @@ def test_entities_of_the_nlu_pipeline_are_in_the_domain():
 # (the answers themselves: clinical/knowledge.yml, tests/test_knowledge.py)
 # ---------------------------------------------------------------------------
 
+
 def _intents_of(rule):
     found = set()
     for step in rule.get("steps", []):
@@ -267,9 +291,14 @@ def test_one_question_intent_and_the_person_intents_are_interruptions():
     assert set(tu.SCREENING_INTERRUPTION_INTENTS) <= set(DOMAIN_INTENTS)
 
 
-@pytest.mark.parametrize("intent, action", [("ask_question", "action_answer_question"),
-                                            ("ask_for_person", "action_offer_person"),
-                                            ("request_callback", "action_request_callback")])
+@pytest.mark.parametrize(
+    "intent, action",
+    [
+        ("ask_question", "action_answer_question"),
+        ("ask_for_person", "action_offer_person"),
+        ("request_callback", "action_request_callback"),
+    ],
+)
 def test_questions_and_person_requests_have_rules_in_and_out_of_every_form(intent, action):
     """Answered before consent, outside forms and inside each form. safety_check_form ("Are
     you safe right now?") never hands a reply to the rules: a person asked that gets an
@@ -281,7 +310,8 @@ def test_questions_and_person_requests_have_rules_in_and_out_of_every_form(inten
 # clinical/outcome_rules.yml <-> questionnaire.yml <-> lexicon.yml
 # ---------------------------------------------------------------------------
 
-def allowed_values(question: Dict[str, Any]) -> Set[Any]:
+
+def allowed_values(question: dict[str, Any]) -> set[Any]:
     """Every value an answer to this question can take (besides unsure / not asked)."""
     if question["type"] == "yes_no":
         return {"yes", "no"}
@@ -290,7 +320,7 @@ def allowed_values(question: Dict[str, Any]) -> Set[Any]:
     return values
 
 
-def _leaf_conditions(condition: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+def _leaf_conditions(condition: dict[str, Any]) -> Iterator[dict[str, Any]]:
     if "all" in condition:
         for c in condition["all"]:
             yield from _leaf_conditions(c)
@@ -301,7 +331,7 @@ def _leaf_conditions(condition: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
         yield condition
 
 
-def _check_condition(where: str, condition: Dict[str, Any]) -> List[str]:
+def _check_condition(where: str, condition: dict[str, Any]) -> list[str]:
     problems = []
     for leaf in _leaf_conditions(condition):
         qid = leaf.get("question")

@@ -3,11 +3,12 @@ portal/ never imports actions (importing it runs the action server's production 
 pulls in rasa_sdk), actions/ never imports portal, and clinical/ imports neither them nor
 Rasa, the channels or the server wiring. Read from the source (AST), so an import inside a
 function counts too."""
+
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Tuple
 
 import pytest
 
@@ -20,7 +21,7 @@ FORBIDDEN = {
 }
 
 
-def imported_modules(path: Path) -> Iterator[Tuple[int, str]]:
+def imported_modules(path: Path) -> Iterator[tuple[int, str]]:
     """(line, absolute module name) of every import in a file; relative imports are
     resolved against the file's package."""
     package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
@@ -30,7 +31,7 @@ def imported_modules(path: Path) -> Iterator[Tuple[int, str]]:
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
@@ -64,6 +65,8 @@ def test_the_scan_sees_imports(tmp_path, monkeypatch):
     (fake / "sub").mkdir()
     (fake / "sub" / "d.py").write_text("from ...actions import x\n")
     monkeypatch.setitem(globals(), "ROOT", tmp_path)
-    assert violations("portal") == ["portal/a.py:1 imports actions.consent",
-                                    "portal/b.py:2 imports actions",
-                                    "portal/sub/d.py:1 imports actions"]
+    assert violations("portal") == [
+        "portal/a.py:1 imports actions.consent",
+        "portal/b.py:2 imports actions",
+        "portal/sub/d.py:1 imports actions",
+    ]

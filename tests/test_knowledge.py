@@ -4,6 +4,7 @@ What the medical lead's file must get right, what patients are told from it, and
 matcher behaves at its edges. How well it matches real questions is measured on the held-out
 question set (tests/understanding/test_questions.py), not here.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,18 @@ import pytest
 import yaml
 
 from clinical.clinic import AFTERCARE_TOPICS, load_clinic_settings
-from clinical.knowledge import (DEFAULT_PATH, Entry, KnowledgeBase, MatchSettings, content_words, load_knowledge,
-                                normalise, replies, undeclared_placeholders, validate)
+from clinical.knowledge import (
+    DEFAULT_PATH,
+    Entry,
+    KnowledgeBase,
+    MatchSettings,
+    content_words,
+    load_knowledge,
+    normalise,
+    replies,
+    undeclared_placeholders,
+    validate,
+)
 from medical_nlu import knowledge_training
 
 KB = load_knowledge()
@@ -23,12 +34,43 @@ SETTINGS = load_clinic_settings()
 RAW = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
 # The topics the issue and clinical reference section 6 ask the knowledge base to cover.
 REQUIRED_TOPICS = (
-    "how_it_works", "evidence", "onset", "duration", "repeat_treatment", "resistance", "not_working",
-    "procedure", "injection_pain", "side_effects", "serious_risks", "bruising", "face_shape", "approval",
-    "cosmetic_same", "units", "brands", "pregnancy", "breastfeeding", "cancer", "age_limits", "aftercare",
-    "aftercare_eating", "aftercare_alcohol", "aftercare_exercise", "aftercare_lying_down", "aftercare_face_care",
-    "driving", "cost", "insurance", "consultation", "who_injects", "alternatives", "location", "opening_hours",
-    "cancellation")
+    "how_it_works",
+    "evidence",
+    "onset",
+    "duration",
+    "repeat_treatment",
+    "resistance",
+    "not_working",
+    "procedure",
+    "injection_pain",
+    "side_effects",
+    "serious_risks",
+    "bruising",
+    "face_shape",
+    "approval",
+    "cosmetic_same",
+    "units",
+    "brands",
+    "pregnancy",
+    "breastfeeding",
+    "cancer",
+    "age_limits",
+    "aftercare",
+    "aftercare_eating",
+    "aftercare_alcohol",
+    "aftercare_exercise",
+    "aftercare_lying_down",
+    "aftercare_face_care",
+    "driving",
+    "cost",
+    "insurance",
+    "consultation",
+    "who_injects",
+    "alternatives",
+    "location",
+    "opening_hours",
+    "cancellation",
+)
 # SMS: Twilio takes 1,600 characters; an answer of at most 3 SMS segments reads as one message.
 MAX_ANSWER_CHARS = 480
 
@@ -57,8 +99,9 @@ def test_every_answer_is_filled_in_and_fits_a_text_message(entry):
 
 def test_placeholders_are_clinic_settings():
     assert undeclared_placeholders(KB.entries, SETTINGS.placeholders()) == []
-    assert undeclared_placeholders([Entry("x", "t", "Call {fax_number}", "s", "pending", ("q",))],
-                                   SETTINGS.placeholders()) == ["x: {fax_number}"]
+    assert undeclared_placeholders(
+        [Entry("x", "t", "Call {fax_number}", "s", "pending", ("q",))], SETTINGS.placeholders()
+    ) == ["x: {fax_number}"]
 
 
 def test_entries_without_a_sourced_fact_say_the_practitioner_will_answer():
@@ -96,6 +139,7 @@ def test_replies_are_filled_in():
 
 # --- the file's checks -------------------------------------------------------------------
 
+
 def test_validate_finds_what_the_medical_lead_could_get_wrong():
     a = Entry("pain", "Pain", "It stings.", "label", "pending", ("does it hurt",))
     assert validate([a, a])[0] == "duplicate id pain"
@@ -108,18 +152,24 @@ def test_validate_finds_what_the_medical_lead_could_get_wrong():
 
 def test_a_bad_file_is_refused_at_load(tmp_path: Path):
     path = tmp_path / "kb.yml"
-    path.write_text("entries:\n  - id: pain\n    topic: Pain\n    answer: It stings.\n    review: pending\n"
-                    "    examples: [does it hurt]\n", encoding="utf-8")
+    path.write_text(
+        "entries:\n  - id: pain\n    topic: Pain\n    answer: It stings.\n    review: pending\n"
+        "    examples: [does it hurt]\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError, match="missing \\['source'\\]"):
         load_knowledge(path)
 
 
 # --- matching ------------------------------------------------------------------------------
 
-TINY = KnowledgeBase((
-    Entry("pain", "Pain", "A sting.", "s", "pending", ("does the injection hurt", "is it painful")),
-    Entry("cost", "Cost", "£300.", "s", "pending", ("how much does it cost", "what is the price")),
-), MatchSettings(threshold=0.4, unknown_penalty=0.5))
+TINY = KnowledgeBase(
+    (
+        Entry("pain", "Pain", "A sting.", "s", "pending", ("does the injection hurt", "is it painful")),
+        Entry("cost", "Cost", "£300.", "s", "pending", ("how much does it cost", "what is the price")),
+    ),
+    MatchSettings(threshold=0.4, unknown_penalty=0.5),
+)
 
 
 def test_normalise_reads_chat_spellings_and_apostrophes():
@@ -151,6 +201,7 @@ def test_empty_or_symbol_only_text_matches_nothing():
 
 # --- generated training data -----------------------------------------------------------------
 
+
 def test_generated_training_data_is_current():
     """data/nlu_knowledge.yml is made from the knowledge base: regenerate it with
     `.venv/bin/python -m medical_nlu.knowledge_training` after editing the knowledge base."""
@@ -160,10 +211,15 @@ def test_generated_training_data_is_current():
 
 def test_generated_training_data_leaves_out_what_another_intent_claims():
     claimed = {normalise("how much does it cost")}
-    assert knowledge_training.questions(TINY, claimed) == ["does the injection hurt", "is it painful",
-                                                            "what is the price"]
+    assert knowledge_training.questions(TINY, claimed) == [
+        "does the injection hurt",
+        "is it painful",
+        "what is the price",
+    ]
 
 
 def test_generated_training_data_takes_the_first_examples_of_each_entry():
-    assert knowledge_training.questions(TINY, set(), per_entry=1) == ["does the injection hurt",
-                                                                      "how much does it cost"]
+    assert knowledge_training.questions(TINY, set(), per_entry=1) == [
+        "does the injection hurt",
+        "how much does it cost",
+    ]

@@ -1,4 +1,5 @@
 """Tests for medical_nlu/pipeline.py: lexicon entities, negation, durations, ages, numbers."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,6 +27,7 @@ def _by_label(entities, label):
 # empty input
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["", "   ", "\n\t ", None])
 def test_empty_or_whitespace_text_gives_no_entities(extract, text):
     assert extract(text) == []
@@ -39,12 +41,13 @@ def test_text_without_any_known_term_gives_no_entities(extract):
 # entity shape
 # ---------------------------------------------------------------------------
 
+
 def test_entities_are_rasa_style_dicts_with_offsets_into_the_text(extract):
     text = "I'm 34 and take Warfarin since 2 months"
     entities = extract(text)
     assert _simple(entities) == [("age", 34, False), ("medicine", "warfarin", False), ("duration", 61, False)]
     for e in entities:
-        assert text[e["start"]:e["end"]] == e["text"]
+        assert text[e["start"] : e["end"]] == e["text"]
         assert e["extractor"] == "ClinicalEntityExtractor"
         assert e["confidence_entity"] == 1.0
 
@@ -79,6 +82,7 @@ def test_synonym_maps_to_canonical_id(extract, text, label, value):
 # ---------------------------------------------------------------------------
 # negation
 # ---------------------------------------------------------------------------
+
 
 def test_negation_no_fever_but_warfarin_negates_fever_only(extract):
     assert _simple(extract("no fever but I take warfarin")) == [
@@ -140,6 +144,7 @@ def test_negation_applies_to_each_term_in_neither_nor(extract):
 # durations (whole days)
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text, days",
     [
@@ -174,6 +179,7 @@ def test_duration_a_year_and_a_half_is_548_days(extract):
 # ages
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["I'm 17", "I am 17", "im 17", "aged 17", "age: 17", "17 yo", "17 y/o"])
 def test_age_phrase_gives_one_age_entity(extract, text):
     assert _simple(extract(text)) == [("age", 17, False)]
@@ -192,6 +198,7 @@ def test_bare_number_is_a_number_not_an_age(extract):
 # numbers and scores
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text, value",
     [("7/10", 7), ("7 / 10", 7), ("7 out of 10", 7), ("about a 7", 7), ("seven", 7), ("10", 10), ("0", 0)],
@@ -207,6 +214,7 @@ def test_number_inside_a_word_or_decimal_is_ignored(extract):
 # ---------------------------------------------------------------------------
 # longest match wins; whole tokens only
 # ---------------------------------------------------------------------------
+
 
 def test_longest_match_heart_attack_is_one_condition(extract):
     entities = extract("I had a heart attack")
@@ -227,12 +235,12 @@ def test_longest_match_allergic_to_botox_is_toxin_allergy_not_allergy_plus_botox
 @pytest.mark.parametrize(
     "text, must_not_match",
     [
-        ("somatic pain", "carisoprodol"),           # "soma"
+        ("somatic pain", "carisoprodol"),  # "soma"
         ("I also take baclofen", "motor_neurone_disease"),  # "als"
-        ("my office is nice", "heat_cold"),         # "ice"
-        ("on the campus", "abscess"),               # "pus"
-        ("a lumpy mattress", "neck_lump"),          # "lump"
-        ("I'm a clicker", "clicking"),              # "click"
+        ("my office is nice", "heat_cold"),  # "ice"
+        ("on the campus", "abscess"),  # "pus"
+        ("a lumpy mattress", "neck_lump"),  # "lump"
+        ("I'm a clicker", "clicking"),  # "click"
     ],
 )
 def test_whole_token_matching_ignores_terms_inside_words(extract, text, must_not_match):

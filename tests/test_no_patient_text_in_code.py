@@ -6,12 +6,13 @@ The scan reads the source (AST) and flags every string literal or f-string that 
 prose: three or more words, starting with a capital letter or ending like a sentence. It
 ignores docstrings, logging, warnings, exceptions and asserts, regular expressions, and
 the short allow-list below (texts that are not for patients)."""
+
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -22,8 +23,23 @@ PACKAGES = ("actions", "channels", "serving")
 # identifier, a constant name, SQL or a type ("RASA_TRUSTED_PROXIES", "TIMESTAMP", "Dict[str,").
 WORD = re.compile(r"^[\"'(]*[A-Za-z][a-z']*[.,;:!?)\"']*$")
 # Calls whose string arguments are for developers and logs, never for patients.
-IGNORED_CALLEES = {"debug", "info", "warning", "warn", "error_log", "exception", "critical", "log",
-                   "compile", "match", "search", "sub", "findall", "fullmatch", "split"}
+IGNORED_CALLEES = {
+    "debug",
+    "info",
+    "warning",
+    "warn",
+    "error_log",
+    "exception",
+    "critical",
+    "log",
+    "compile",
+    "match",
+    "search",
+    "sub",
+    "findall",
+    "fullmatch",
+    "split",
+}
 # Allow-list: (file, enclosing function, callee or assigned name) -> why its prose is not for patients.
 ALLOWED = {
     # The launcher's usage line, printed to the operator's terminal.
@@ -54,12 +70,18 @@ def callee_name(call: ast.Call) -> str:
 
 def is_developer_call(call: ast.Call) -> bool:
     name = callee_name(call)
-    return (name in IGNORED_CALLEES or name.endswith(("Error", "Exception", "Rejection", "Warning"))
-            or (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
-                and call.func.value.id in ("logger", "logging", "log", "warnings")))
+    return (
+        name in IGNORED_CALLEES
+        or name.endswith(("Error", "Exception", "Rejection", "Warning"))
+        or (
+            isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in ("logger", "logging", "log", "warnings")
+        )
+    )
 
 
-def literal_text(node: ast.AST) -> Optional[str]:
+def literal_text(node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):  # f"Thank you, {name}." -> "Thank you, {}."
@@ -67,7 +89,7 @@ def literal_text(node: ast.AST) -> Optional[str]:
     return None
 
 
-def findings(source: str, filename: str = "<source>") -> List[Tuple[int, str]]:
+def findings(source: str, filename: str = "<source>") -> list[tuple[int, str]]:
     """(line, text) of every patient-prose literal in ``source`` that is not ignored."""
     tree = ast.parse(source)
     docstrings = set()
@@ -76,7 +98,7 @@ def findings(source: str, filename: str = "<source>") -> List[Tuple[int, str]]:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 docstrings.add(id(first.value))
-    found: List[Tuple[int, str]] = []
+    found: list[tuple[int, str]] = []
 
     def visit(node: ast.AST, function: str) -> None:
         if isinstance(node, (ast.Raise, ast.Assert)):
@@ -88,8 +110,9 @@ def findings(source: str, filename: str = "<source>") -> List[Tuple[int, str]]:
                 return
         if (filename, function) in ALLOWED:
             return
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and (filename, t.id) in ALLOWED
-                                                for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and (filename, t.id) in ALLOWED for t in node.targets
+        ):
             return
         text = literal_text(node)
         if text is not None:
@@ -113,7 +136,8 @@ def test_no_patient_text_is_written_in_code(path):
     relative = str(path.relative_to(ROOT))
     assert findings(path.read_text(encoding="utf-8"), relative) == [], (
         f"{relative}: patient-facing text belongs in clinical/wording/en.yml (looked up by id, docs/wording.md); "
-        "if it is not for patients, add it to ALLOWED here with the reason")
+        "if it is not for patients, add it to ALLOWED here with the reason"
+    )
 
 
 # --- the scanner itself --------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """One reading of "which buttons were offered" for the action server and fault handling."""
+
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
 from clinical.offered_buttons import buttons_since_last_user_message, events_before_latest_user_message
@@ -13,9 +14,15 @@ def conversation(*events):
 
 
 def test_the_buttons_of_the_messages_since_the_last_user_message_in_order():
-    events = conversation(BotUttered("Pick", data={"buttons": [OLD]}), UserUttered("hi"),
-                          ActionExecuted("x"), BotUttered("Intro"), BotUttered("Q?", data={"buttons": [YES]}),
-                          SlotSet("requested_slot", "q"), BotUttered("Or", data={"buttons": [NO]}))
+    events = conversation(
+        BotUttered("Pick", data={"buttons": [OLD]}),
+        UserUttered("hi"),
+        ActionExecuted("x"),
+        BotUttered("Intro"),
+        BotUttered("Q?", data={"buttons": [YES]}),
+        SlotSet("requested_slot", "q"),
+        BotUttered("Or", data={"buttons": [NO]}),
+    )
     assert buttons_since_last_user_message(events) == [YES, NO]
 
 
@@ -26,8 +33,12 @@ def test_nothing_offered_after_the_latest_message_means_no_buttons():
 
 
 def test_what_the_person_was_answering_is_read_before_their_latest_message():
-    events = conversation(UserUttered("hi"), BotUttered("Q?", data={"buttons": [YES, NO]}), UserUttered("/inform"),
-                          BotUttered("Next", data={"buttons": [OLD]}))
+    events = conversation(
+        UserUttered("hi"),
+        BotUttered("Q?", data={"buttons": [YES, NO]}),
+        UserUttered("/inform"),
+        BotUttered("Next", data={"buttons": [OLD]}),
+    )
     before = events_before_latest_user_message(events)
     assert buttons_since_last_user_message(before) == [YES, NO]
     no_user_message = conversation(BotUttered("x"))

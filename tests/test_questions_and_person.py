@@ -1,5 +1,6 @@
 """Patients' questions (actions/questions.py) and reaching a person (actions/person.py), as
 the action server runs them: trackers made with Tracker.from_dict, a CollectingDispatcher."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,18 @@ from actions.questions import AnswerQuestion, answer_if_asked, suggestion_payloa
 from clinical import consultation_store
 from clinical.knowledge import knowledge, question_part, replies
 from clinical.typed_answers import asks_something, leading_yes_no
-from tests.test_actions import (CLEAR_ANSWERS, SETTINGS, all_buttons, all_text, answers_until, make_tracker, run,
-                                screening, slot_values, texts)
+from tests.test_actions import (
+    CLEAR_ANSWERS,
+    SETTINGS,
+    all_buttons,
+    all_text,
+    answers_until,
+    make_tracker,
+    run,
+    screening,
+    slot_values,
+    texts,
+)
 
 KB = knowledge()
 NO_ANSWER = " ".join(replies()["no_checked_answer"].split())
@@ -33,9 +44,11 @@ def test_a_question_gets_its_entry_and_nothing_is_recorded():
 
 
 def test_a_question_with_no_checked_answer_says_so_and_is_passed_to_the_clinic():
-    events, dispatcher = asked("can I play the trombone in an orchestra the week after?",
-                               slots={"unanswered_questions": [{"words": "earlier", "at": 1.0, "context": None}]},
-                               loop="screening_form", )
+    events, dispatcher = asked(
+        "can I play the trombone in an orchestra the week after?",
+        slots={"unanswered_questions": [{"words": "earlier", "at": 1.0, "context": None}]},
+        loop="screening_form",
+    )
     assert " ".join(texts(dispatcher)[0].split()) == NO_ANSWER
     unanswered = slot_values(events)["unanswered_questions"]
     assert [u["words"] for u in unanswered] == ["earlier", "can I play the trombone in an orchestra the week after?"]
@@ -47,32 +60,39 @@ def test_the_words_kept_for_staff_are_capped():
     assert len(slot_values(events)["unanswered_questions"][0]["words"]) == 500
 
 
-@pytest.mark.parametrize("loop, slots, expected", [
-    ("screening_form", {"requested_slot": "patient_age"}, "patient_age"),
-    ("consent_form", {}, "consent"),
-    ("consultation_form", {"requested_slot": "contact_name"}, "booking"),
-    (None, {"screening_status": "awaiting_confirmation"}, "summary"),
-    (None, {"screening_status": "completed"}, "outcome"),
-    (None, {}, None),
-])
+@pytest.mark.parametrize(
+    "loop, slots, expected",
+    [
+        ("screening_form", {"requested_slot": "patient_age"}, "patient_age"),
+        ("consent_form", {}, "consent"),
+        ("consultation_form", {"requested_slot": "contact_name"}, "booking"),
+        (None, {"screening_status": "awaiting_confirmation"}, "summary"),
+        (None, {"screening_status": "completed"}, "outcome"),
+        (None, {}, None),
+    ],
+)
 def test_where_a_question_was_asked_is_kept_for_staff(loop, slots, expected):
     assert where_asked(make_tracker("q", "ask_question", loop=loop, slots=slots)) == expected
 
 
 def test_yes_with_a_question_at_the_summary_answers_and_confirms():
-    events, dispatcher = asked("yes - how long does it last?",
-                               slots={**CLEAR_ANSWERS, "screening_status": "awaiting_confirmation"})
+    events, dispatcher = asked(
+        "yes - how long does it last?", slots={**CLEAR_ANSWERS, "screening_status": "awaiting_confirmation"}
+    )
     assert texts(dispatcher) == [KB.get("duration").text_for(SETTINGS)]
     assert {"event": "followup", "timestamp": None, "name": "action_give_outcome"} in events
 
 
-@pytest.mark.parametrize("text, part", [
-    ("yes - who sees my answers?", "who sees my answers?"),
-    ("no. How long does it last?", "How long does it last?"),
-    ("no, is it safe when breastfeeding?", "is it safe when breastfeeding?"),
-    ("how long does it last", "how long does it last"),
-    ("does it hurt?", "does it hurt?"),
-])
+@pytest.mark.parametrize(
+    "text, part",
+    [
+        ("yes - who sees my answers?", "who sees my answers?"),
+        ("no. How long does it last?", "How long does it last?"),
+        ("no, is it safe when breastfeeding?", "is it safe when breastfeeding?"),
+        ("how long does it last", "how long does it last"),
+        ("does it hurt?", "does it hurt?"),
+    ],
+)
 def test_the_question_part_of_an_answer(text, part):
     assert question_part(text) == part
 
@@ -90,9 +110,11 @@ def test_an_answer_that_also_asks_gets_the_question_answered():
 
 # --- reaching a person -------------------------------------------------------------------
 
+
 def test_asking_for_a_person_gives_the_clinics_details_and_a_call_back():
-    events, dispatcher = run(OfferPerson(), make_tracker("can I talk to a real person", "ask_for_person",
-                                                         loop="screening_form"))
+    events, dispatcher = run(
+        OfferPerson(), make_tracker("can I talk to a real person", "ask_for_person", loop="screening_form")
+    )
     text = all_text(dispatcher)
     for detail in (SETTINGS.phone, SETTINGS.opening_hours, SETTINGS.email):
         assert detail in text
@@ -101,13 +123,18 @@ def test_asking_for_a_person_gives_the_clinics_details_and_a_call_back():
 
 
 def test_in_the_booking_form_the_details_are_given_without_a_second_offer():
-    _, dispatcher = run(OfferPerson(), make_tracker("can I talk to someone?", "ask_for_person",
-                                                    loop="consultation_form"))
+    _, dispatcher = run(
+        OfferPerson(), make_tracker("can I talk to someone?", "ask_for_person", loop="consultation_form")
+    )
     assert SETTINGS.phone in all_text(dispatcher) and all_buttons(dispatcher) == []
 
 
-URGENT = {**CLEAR_ANSWERS, "rf_emergency": "chest", "screening_status": "urgent_stop",
-          "screening_outcome": "urgent_care"}
+URGENT = {
+    **CLEAR_ANSWERS,
+    "rf_emergency": "chest",
+    "screening_status": "urgent_stop",
+    "screening_outcome": "urgent_care",
+}
 
 
 @pytest.mark.parametrize("action", [OfferPerson(), RequestCallback()])
@@ -121,9 +148,12 @@ def test_after_an_urgent_outcome_the_urgent_advice_comes_first_and_no_call_back(
 
 
 def test_a_call_back_mid_questionnaire_takes_the_details_and_remembers_to_resume():
-    events, dispatcher = run(RequestCallback(), make_tracker("/request_callback", "request_callback",
-                                                             loop="screening_form",
-                                                             slots={"contact_name": "Old Name"}))
+    events, dispatcher = run(
+        RequestCallback(),
+        make_tracker(
+            "/request_callback", "request_callback", loop="screening_form", slots={"contact_name": "Old Name"}
+        ),
+    )
     slots = slot_values(events)
     assert slots["request_reason"] == "asked_for_person" and slots["callback_resume"] == "screening_form"
     assert slots["contact_name"] is None  # a second request asks for the details again
@@ -138,9 +168,15 @@ def test_a_call_back_in_the_booking_form_only_marks_the_request():
 def test_the_call_back_is_stored_as_asked_for_a_person_and_the_questionnaire_resumes(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'requests.db'}"
     monkeypatch.setenv("CONSULTATION_DB_URL", url)
-    slots = {"contact_name": "Dana Testperson", "contact_details": "+447700900123", "contact_times": "any time",
-             "contact_consent": True, "request_reason": "asked_for_person", "callback_resume": "screening_form",
-             "screening_status": "in_progress"}
+    slots = {
+        "contact_name": "Dana Testperson",
+        "contact_details": "+447700900123",
+        "contact_times": "any time",
+        "contact_consent": True,
+        "request_reason": "asked_for_person",
+        "callback_resume": "screening_form",
+        "screening_status": "in_progress",
+    }
     events, dispatcher = run(SubmitConsultation(), make_tracker("yes", "affirm", slots=slots))
     assert [r["request_reason"] for r in consultation_store.list_requests(url)] == ["asked_for_person"]
     assert replies()["questions_resume"] in all_text(dispatcher)
@@ -149,6 +185,7 @@ def test_the_call_back_is_stored_as_asked_for_a_person_and_the_questionnaire_res
 
 
 # --- answers that might help (suggestions below the threshold) ------------------------------
+
 
 def test_a_near_miss_offers_the_nearest_answers_to_tap_and_gives_none_unasked():
     events, dispatcher = asked("will it wear off faster if i exercise a lot?")
@@ -162,14 +199,19 @@ def test_a_near_miss_offers_the_nearest_answers_to_tap_and_gives_none_unasked():
 
 
 def suggestion_id(payload: str) -> str:
-    return json.loads(payload[len("/ask_question"):])["faq_entry"]
+    return json.loads(payload[len("/ask_question") :])["faq_entry"]
 
 
 def test_a_tapped_suggestion_gives_that_answer_and_records_nothing():
-    offer = [{"text": "These answers I do have might help:",
-              "buttons": [{"title": "Cost", "payload": suggestion_payload("cost")}]}]
-    events, dispatcher = run(AnswerQuestion(), make_tracker(suggestion_payload("cost"), bot=offer,
-                                                            loop="screening_form"))
+    offer = [
+        {
+            "text": "These answers I do have might help:",
+            "buttons": [{"title": "Cost", "payload": suggestion_payload("cost")}],
+        }
+    ]
+    events, dispatcher = run(
+        AnswerQuestion(), make_tracker(suggestion_payload("cost"), bot=offer, loop="screening_form")
+    )
     assert texts(dispatcher) == [KB.get("cost").text_for(SETTINGS)] and events == []
     # Mid-questionnaire the tap interrupts the form (the rules answer, then ask again).
     assert tu.is_interruption(make_tracker(suggestion_payload("cost"), bot=offer, loop="screening_form"))
@@ -184,10 +226,14 @@ def test_a_typed_suggestion_payload_that_was_not_offered_means_nothing():
 
 # --- a question typed where an answer was expected ---------------------------------------------
 
-@pytest.mark.parametrize("text, intent", [
-    ("I have a filling booked for 2 days after, is that ok", "affirm"),
-    ("i have invisalign, can i keep wearing my aligners after the jabs", "inform"),
-])
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("I have a filling booked for 2 days after, is that ok", "affirm"),
+        ("i have invisalign, can i keep wearing my aligners after the jabs", "inform"),
+    ],
+)
 def test_a_question_at_a_safety_question_is_never_read_as_a_yes(text, intent):
     events, dispatcher = screening(text, intent, pending="rf_emergency", answers=answers_until("rf_emergency"))
     slots = slot_values(events)
@@ -220,5 +266,6 @@ def test_words_that_ask_for_a_person_win_over_a_question_intent():
 def test_a_wish_for_a_person_interrupts_the_questionnaire_even_without_a_question_mark():
     tracker = make_tracker("the nurse can phone me, my number is on file", "ask_question", loop="screening_form")
     assert tu.is_interruption(tracker, tu.SCREENING_INTERRUPTION_INTENTS)
-    assert not tu.is_interruption(make_tracker("on and off", "ask_question", loop="screening_form"),
-                                  tu.SCREENING_INTERRUPTION_INTENTS)
+    assert not tu.is_interruption(
+        make_tracker("on and off", "ask_question", loop="screening_form"), tu.SCREENING_INTERRUPTION_INTENTS
+    )

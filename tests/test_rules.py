@@ -4,6 +4,7 @@ Expected outcomes are written out here from /work/shared/clinical-reference.md (
 clinical source of truth), not read back from outcome_rules.yml, so a rule whose outcome drifts
 from the reference fails a test.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -116,6 +117,7 @@ def extract():
 # Every rule fires on its own
 # ---------------------------------------------------------------------------
 
+
 def test_rule_cases_cover_every_rule_in_outcome_rules_yml():
     rule_ids = {r.id for r in load_rulebook().rules}
     assert set(RULE_CASES) == rule_ids, (
@@ -174,10 +176,18 @@ def test_no_recent_toxin_when_never_or_12_weeks_or_more(value):
 
 def test_symptom_answers_alone_never_block_a_consultation():
     symptoms = {
-        "tmd_pain_duration": "always", "tmd_morning_stiffness": "yes", "tmd_chewing": "yes",
-        "tmd_opening": "yes", "tmd_habits": "yes", "tmd_other_activities": "yes",
-        "pain_worst": 10, "problem_duration": "over_a_year", "bruxism": "both",
-        "temple_headaches": "yes", "clicking_locking": "both", "treatments_tried": ["nothing"],
+        "tmd_pain_duration": "always",
+        "tmd_morning_stiffness": "yes",
+        "tmd_chewing": "yes",
+        "tmd_opening": "yes",
+        "tmd_habits": "yes",
+        "tmd_other_activities": "yes",
+        "pain_worst": 10,
+        "problem_duration": "over_a_year",
+        "bruxism": "both",
+        "temple_headaches": "yes",
+        "clicking_locking": "both",
+        "treatments_tried": ["nothing"],
         "daily_impact": "a_lot",
     }
     result = evaluate({**ALL_CLEAR, **symptoms})
@@ -216,20 +226,27 @@ def test_most_serious_outcome_wins_and_every_fired_rule_is_a_reason(outcomes):
 
 def test_many_rules_across_all_outcomes_are_all_kept_as_reasons():
     answers = {
-        "rf_emergency": "chest",             # urgent (emergency)
-        "rf_systemic": "yes",                # review
-        "pregnancy": "pregnant",             # not eligible now
-        "patient_age": 17,                   # not eligible now
+        "rf_emergency": "chest",  # urgent (emergency)
+        "rf_systemic": "yes",  # review
+        "pregnancy": "pregnant",  # not eligible now
+        "patient_age": 17,  # not eligible now
         "medicines": ["warfarin", "baclofen"],  # review x2
-        "bleeding": "yes",                   # same rule as warfarin: fires once
-        "heart": UNSURE,                     # unsure -> review
+        "bleeding": "yes",  # same rule as warfarin: fires once
+        "heart": UNSURE,  # unsure -> review
     }
     result = evaluate(answers)
     assert result.outcome == URGENT_CARE
-    assert sorted(result.reasons) == sorted([
-        "rf_cardiac", "rf_systemic_signs", "pregnancy", "under_18", "bleeding",
-        "muscle_relaxant", "unsure_heart",
-    ])
+    assert sorted(result.reasons) == sorted(
+        [
+            "rf_cardiac",
+            "rf_systemic_signs",
+            "pregnancy",
+            "under_18",
+            "bleeding",
+            "muscle_relaxant",
+            "unsure_heart",
+        ]
+    )
 
 
 def test_not_eligible_beats_needs_review_and_unsure():
@@ -273,10 +290,27 @@ def test_reference_safety_questions_are_marked_safety():
     # Red flags, pregnancy and the medical-history contraindications must never
     # have an unclear answer treated as "no".
     expected = {
-        "rf_emergency", "patient_age", "rf_gca", "rf_locked_jaw", "rf_abscess", "rf_systemic",
-        "rf_nerve", "rf_ent", "rf_rheumatic", "pregnancy", "allergy_toxin", "allergy_milk",
-        "skin_infection", "neuromuscular", "swallow_breath", "last_toxin", "medicines",
-        "bleeding", "heart", "surgery", "facial_palsy",
+        "rf_emergency",
+        "patient_age",
+        "rf_gca",
+        "rf_locked_jaw",
+        "rf_abscess",
+        "rf_systemic",
+        "rf_nerve",
+        "rf_ent",
+        "rf_rheumatic",
+        "pregnancy",
+        "allergy_toxin",
+        "allergy_milk",
+        "skin_infection",
+        "neuromuscular",
+        "swallow_breath",
+        "last_toxin",
+        "medicines",
+        "bleeding",
+        "heart",
+        "surgery",
+        "facial_palsy",
     }
     assert expected <= set(SAFETY_QUESTIONS)
     assert not set(SYMPTOM_QUESTIONS) & set(SAFETY_QUESTIONS)
@@ -335,6 +369,7 @@ def test_unsure_medical_history_wording_never_carries_emergency_advice():
 # ---------------------------------------------------------------------------
 # Boundaries
 # ---------------------------------------------------------------------------
+
 
 def test_last_toxin_84_days_ago_is_12_weeks_or_more_and_not_recent(extract):
     question = load_questionnaire().get("last_toxin")
@@ -399,6 +434,7 @@ def test_gca_question_only_asked_over_50():
 # Medicines and their categories
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "medicines, expected_reasons",
     [
@@ -414,8 +450,10 @@ def test_gca_question_only_asked_over_50():
         (["paracetamol"], []),
         (["paracetamol", "ibuprofen", "vitamins"], []),
         ([], []),
-        (["warfarin", "gentamicin", "baclofen", "oxybutynin", "unknown"],
-         ["aminoglycoside", "anticholinergic", "bleeding", "medicine_unrecognised", "muscle_relaxant"]),
+        (
+            ["warfarin", "gentamicin", "baclofen", "oxybutynin", "unknown"],
+            ["aminoglycoside", "anticholinergic", "bleeding", "medicine_unrecognised", "muscle_relaxant"],
+        ),
     ],
 )
 def test_medicine_categories_fire_their_rules(medicines, expected_reasons):
@@ -432,6 +470,7 @@ def test_bleeding_rule_fires_once_for_both_question_and_medicine():
 # ---------------------------------------------------------------------------
 # Clinic overrides
 # ---------------------------------------------------------------------------
+
 
 def test_breastfeeding_can_be_overridden_to_needs_medical_review():
     overrides = {"breastfeeding": {"outcome": NEEDS_MEDICAL_REVIEW}}
@@ -509,10 +548,15 @@ def test_clinic_settings_with_breastfeeding_override_load(tmp_path):
 # TMD Pain Screener and pain scale
 # ---------------------------------------------------------------------------
 
+
 def _tmd(duration="none", morning="no", chewing="no", opening="no", habits="no", other="no"):
     return {
-        "tmd_pain_duration": duration, "tmd_morning_stiffness": morning, "tmd_chewing": chewing,
-        "tmd_opening": opening, "tmd_habits": habits, "tmd_other_activities": other,
+        "tmd_pain_duration": duration,
+        "tmd_morning_stiffness": morning,
+        "tmd_chewing": chewing,
+        "tmd_opening": opening,
+        "tmd_habits": habits,
+        "tmd_other_activities": other,
     }
 
 
@@ -527,10 +571,8 @@ def _tmd(duration="none", morning="no", chewing="no", opening="no", habits="no",
         (_tmd(duration="comes_and_goes", chewing="yes", habits="yes"), 3),
         (_tmd(duration="always", morning="yes", opening="yes"), 4),
         (_tmd(morning="yes", chewing="yes", opening="yes", habits="yes", other="yes"), 5),
-        (_tmd(duration="comes_and_goes", morning="yes", chewing="yes", opening="yes",
-              habits="yes", other="yes"), 6),
-        (_tmd(duration="always", morning="yes", chewing="yes", opening="yes",
-              habits="yes", other="yes"), 7),
+        (_tmd(duration="comes_and_goes", morning="yes", chewing="yes", opening="yes", habits="yes", other="yes"), 6),
+        (_tmd(duration="always", morning="yes", chewing="yes", opening="yes", habits="yes", other="yes"), 7),
     ],
 )
 def test_tmd_screener_score(answers, score):
@@ -539,8 +581,7 @@ def test_tmd_screener_score(answers, score):
 
 @pytest.mark.parametrize(
     "item",
-    ["tmd_pain_duration", "tmd_morning_stiffness", "tmd_chewing", "tmd_opening",
-     "tmd_habits", "tmd_other_activities"],
+    ["tmd_pain_duration", "tmd_morning_stiffness", "tmd_chewing", "tmd_opening", "tmd_habits", "tmd_other_activities"],
 )
 @pytest.mark.parametrize("missing_value", ["absent", None, UNSURE, "not_asked"])
 def test_tmd_screener_score_is_none_when_an_item_is_missing_or_unsure(item, missing_value):
@@ -565,10 +606,18 @@ def test_tmd_screener_positive_threshold_is_3(score, positive):
     "score, category",
     [
         (0, "none"),
-        (1, "mild"), (4, "mild"),
-        (5, "moderate"), (7, "moderate"),
-        (8, "severe"), (10, "severe"),
-        (11, None), (-1, None), (None, None), ("5", None), (True, None), (UNSURE, None),
+        (1, "mild"),
+        (4, "mild"),
+        (5, "moderate"),
+        (7, "moderate"),
+        (8, "severe"),
+        (10, "severe"),
+        (11, None),
+        (-1, None),
+        (None, None),
+        ("5", None),
+        (True, None),
+        (UNSURE, None),
     ],
 )
 def test_pain_category_boundaries(score, category):
@@ -579,12 +628,15 @@ def test_pain_category_boundaries(score, category):
 # "Never" rules from the reference (section 7)
 # ---------------------------------------------------------------------------
 
+
 def _patient_texts():
     rules = yaml.safe_load((CLINICAL_DIR / "outcome_rules.yml").read_text(encoding="utf-8"))
     texts = [(f"outcome_rules.yml:{r['id']}", r["patient_text"]) for r in rules["rules"]]
     unsure = rules["unsure_rule"]
-    texts += [("outcome_rules.yml:unsure_rule", unsure["patient_text"]),
-              ("outcome_rules.yml:unsure_rule.red_flag", unsure["red_flag_patient_text"])]
+    texts += [
+        ("outcome_rules.yml:unsure_rule", unsure["patient_text"]),
+        ("outcome_rules.yml:unsure_rule.red_flag", unsure["red_flag_patient_text"]),
+    ]
     knowledge = yaml.safe_load((CLINICAL_DIR / "knowledge.yml").read_text(encoding="utf-8"))
     texts += [(f"knowledge.yml:{e['id']}", e["answer"]) for e in knowledge["entries"]]
     return texts
@@ -592,8 +644,11 @@ def _patient_texts():
 
 def test_never_regex_catches_forbidden_wording():
     # Guards the guard: the regex below must actually catch what it is meant to.
-    for bad in ("Good news, you are eligible for Botox.", "Please stop taking warfarin first.",
-                "Stop your blood thinner a week before."):
+    for bad in (
+        "Good news, you are eligible for Botox.",
+        "Please stop taking warfarin first.",
+        "Stop your blood thinner a week before.",
+    ):
         assert NEVER_SAY.search(bad), bad
     assert not NEVER_SAY.search("Please keep taking your medicines as prescribed.")
 

@@ -1,13 +1,14 @@
 """The committed rule-set version matches the data, and every judged outcome carries it."""
+
 import datetime
 import shutil
 
 import pytest
 import yaml
 
+from actions import tracker_utils as tu
 from clinical import ruleset
 from clinical.rules import evaluate
-from actions import tracker_utils as tu
 
 
 def test_committed_version_matches_the_rule_set_data():
@@ -16,7 +17,8 @@ def test_committed_version_matches_the_rule_set_data():
     changed = recorded.changed_parts(current)
     assert not changed and recorded.content_sha256 == ruleset.content_hash(current), (
         f"clinical rule-set data changed ({', '.join(changed)}) without clinical/ruleset_version.yml: "
-        "run `python -m clinical.ruleset update` and have the medical lead sign it off")
+        "run `python -m clinical.ruleset update` and have the medical lead sign it off"
+    )
 
 
 def test_the_version_covers_every_file_that_judges_a_screening():

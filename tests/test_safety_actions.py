@@ -1,5 +1,6 @@
 """The safety net's actions (actions/safety.py), run like the action server runs them:
 Tracker.from_dict in, CollectingDispatcher and events out."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,7 @@ import yaml
 from actions import tracker_utils as tu
 from actions.safety import AfterSafetyCheck, AskSafetyAnswer, SafetyNet, ValidateSafetyCheckForm
 from clinical.clinic import load_clinic_settings
-from tests.test_actions import (CLEAR_ANSWERS, all_text, answers_until, make_tracker, run, screening,
-                                slot_values, texts)
+from tests.test_actions import CLEAR_ANSWERS, all_text, answers_until, make_tracker, run, screening, slot_values, texts
 
 SAFETY_INTENT = "safety_concern"
 CRISIS = load_clinic_settings().crisis_contacts
@@ -17,8 +17,9 @@ CRISIS = load_clinic_settings().crisis_contacts
 
 def test_distress_during_the_questionnaire_gives_crisis_contacts_at_once_and_pauses():
     answers = answers_until("pain_worst")
-    events, dispatcher = screening("my jaw pain is killing me, I want to die", SAFETY_INTENT,
-                                   pending="pain_worst", answers=answers)
+    events, dispatcher = screening(
+        "my jaw pain is killing me, I want to die", SAFETY_INTENT, pending="pain_worst", answers=answers
+    )
     slots = slot_values(events)
     text = all_text(dispatcher)
     assert "I can only help" not in text
@@ -33,8 +34,12 @@ def test_distress_during_the_questionnaire_gives_crisis_contacts_at_once_and_pau
 
 def test_an_emergency_at_another_question_is_recorded_and_stops_the_questionnaire():
     answers = answers_until("medicines")
-    events, dispatcher = screening("I take ibuprofen. My chest feels heavy and the ache goes into my arm",
-                                   SAFETY_INTENT, pending="medicines", answers=answers)
+    events, dispatcher = screening(
+        "I take ibuprofen. My chest feels heavy and the ache goes into my arm",
+        SAFETY_INTENT,
+        pending="medicines",
+        answers=answers,
+    )
     slots = slot_values(events)
     assert slots["rf_emergency"] == "chest"
     assert slots["screening_status"] == "urgent_stop"
@@ -44,8 +49,9 @@ def test_an_emergency_at_another_question_is_recorded_and_stops_the_questionnair
 
 def test_a_refer_flag_is_recorded_acknowledged_and_the_questionnaire_goes_on():
     answers = answers_until("pain_worst")
-    events, dispatcher = screening("8, and my lip has gone numb lately", "inform", pending="pain_worst",
-                                   answers=answers)
+    events, dispatcher = screening(
+        "8, and my lip has gone numb lately", "inform", pending="pain_worst", answers=answers
+    )
     slots = slot_values(events)
     assert slots["rf_nerve"] == "yes" and slots["pain_worst"] == 8
     assert slots["requested_slot"] == "problem_duration"
@@ -53,8 +59,7 @@ def test_a_refer_flag_is_recorded_acknowledged_and_the_questionnaire_goes_on():
 
 
 def test_an_age_dependent_flag_asks_the_age_at_once():
-    events, _ = screening("no, but I've had a new headache at my temples", "deny", pending="rf_emergency",
-                          answers={})
+    events, _ = screening("no, but I've had a new headache at my temples", "deny", pending="rf_emergency", answers={})
     slots = slot_values(events)
     assert slots["rf_emergency"] == "none" and slots["rf_gca"] == "yes"
     assert slots["requested_slot"] == "patient_age"
@@ -82,8 +87,11 @@ def test_what_the_words_already_said_is_not_asked_again():
 
 
 def test_the_safety_net_outside_a_form_acts_on_an_emergency():
-    tracker = make_tracker("my face is swelling up fast", SAFETY_INTENT,
-                           slots={**CLEAR_ANSWERS, "screening_status": "awaiting_confirmation"})
+    tracker = make_tracker(
+        "my face is swelling up fast",
+        SAFETY_INTENT,
+        slots={**CLEAR_ANSWERS, "screening_status": "awaiting_confirmation"},
+    )
     events, dispatcher = run(SafetyNet(), tracker)
     slots = slot_values(events)
     assert slots["rf_emergency"] == "swelling" and slots["screening_status"] == "urgent_stop"
@@ -92,8 +100,12 @@ def test_the_safety_net_outside_a_form_acts_on_an_emergency():
 
 
 def test_distress_in_the_booking_form_pauses_it():
-    tracker = make_tracker("honestly i want to end it all", SAFETY_INTENT, loop="consultation_form",
-                           slots={"requested_slot": "contact_name", "screening_status": "completed"})
+    tracker = make_tracker(
+        "honestly i want to end it all",
+        SAFETY_INTENT,
+        loop="consultation_form",
+        slots={"requested_slot": "contact_name", "screening_status": "completed"},
+    )
     events, dispatcher = run(SafetyNet(), tracker)
     slots = slot_values(events)
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
@@ -106,9 +118,14 @@ def check_tracker(text, intent="inform", **slots):
     return make_tracker(text, intent, slots={**base, **slots}, loop="safety_check_form")
 
 
-@pytest.mark.parametrize("text, intent, expected", [
-    ("yes I'm safe", "affirm", "yes"), ("nah not really", "deny", "no"), ("I still want to die", SAFETY_INTENT, "no"),
-])
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("yes I'm safe", "affirm", "yes"),
+        ("nah not really", "deny", "no"),
+        ("I still want to die", SAFETY_INTENT, "no"),
+    ],
+)
 def test_are_you_safe_is_read_in_words(text, intent, expected):
     events, _ = run(ValidateSafetyCheckForm(), check_tracker(text, intent))
     assert slot_values(events)["safety_answer"] == expected
@@ -121,12 +138,18 @@ def test_are_you_safe_is_asked_at_most_twice():
     assert slot_values(events)["safety_answer"] == "unsure"
 
 
-@pytest.mark.parametrize("answer, expected", [
-    ("yes", "Thank you for letting me know"), ("no", "Please call 999 now"), ("unsure", "if you are in any danger"),
-])
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        ("yes", "Thank you for letting me know"),
+        ("no", "Please call 999 now"),
+        ("unsure", "if you are in any danger"),
+    ],
+)
 def test_after_the_safety_check_a_way_on(answer, expected):
-    tracker = make_tracker("x", slots={"safety_answer": answer, "safety_check": "distress",
-                                       "safety_interrupted": "screening_form"})
+    tracker = make_tracker(
+        "x", slots={"safety_answer": answer, "safety_check": "distress", "safety_interrupted": "screening_form"}
+    )
     events, dispatcher = run(AfterSafetyCheck(), tracker)
     assert expected in all_text(dispatcher)
     assert [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []] == ["/affirm", "/stop"]
@@ -134,11 +157,27 @@ def test_after_the_safety_check_a_way_on(answer, expected):
 
 
 def test_a_denied_red_flag_is_not_asked_again_and_the_form_resumes():
-    flags = [{"kind": "red_flag", "flag": "chest", "question": "rf_emergency", "value": "chest",
-              "words": "maybe my chest is a bit tight", "certain": False}]
-    tracker = make_tracker("no", "deny", slots={"safety_answer": "no", "safety_check": "red_flag",
-                                                "safety_check_flag": "chest", "safety_flags": flags,
-                                                "safety_interrupted": "screening_form"})
+    flags = [
+        {
+            "kind": "red_flag",
+            "flag": "chest",
+            "question": "rf_emergency",
+            "value": "chest",
+            "words": "maybe my chest is a bit tight",
+            "certain": False,
+        }
+    ]
+    tracker = make_tracker(
+        "no",
+        "deny",
+        slots={
+            "safety_answer": "no",
+            "safety_check": "red_flag",
+            "safety_check_flag": "chest",
+            "safety_flags": flags,
+            "safety_interrupted": "screening_form",
+        },
+    )
     events, _ = run(AfterSafetyCheck(), tracker)
     assert slot_values(events)["dismissed_flags"] == ["chest"]
     assert {"event": "followup", "name": "screening_form", "timestamp": None} in events

@@ -1,6 +1,7 @@
 """The wording catalogue (clinical/wording/<language>.yml, clinical/wording.py): every language
 file matches the English one, a new language works by adding a file, domain.yml's responses
 mirror the catalogue, and the loader's errors are clear."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,6 +43,7 @@ EN = load_wording(REFERENCE_LANGUAGE)
 
 # --- every language file ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("language", available_languages())
 def test_every_language_has_exactly_the_english_ids_and_placeholders(language):
     assert differences(EN, load_wording(language)) == []
@@ -60,8 +62,19 @@ def test_translated_questions_and_answers_name_existing_ones_with_their_placehol
 
 def test_every_placeholder_has_a_value_from_the_clinic_or_the_code():
     # Values passed by the code (tu.say(..., name=...)) and the clinic's details.
-    from_code = {"name", "contact", "advice", "summary", "answer", "description", "contacts", "minimum", "maximum",
-                 "limit", "length"}
+    from_code = {
+        "name",
+        "contact",
+        "advice",
+        "summary",
+        "answer",
+        "description",
+        "contacts",
+        "minimum",
+        "maximum",
+        "limit",
+        "length",
+    }
     settings = clinic.load_clinic_settings()
     known = set(settings.placeholders()) | {"next_steps"} | from_code
     for text_id in EN.ids:
@@ -77,6 +90,7 @@ def test_english_is_the_clinics_language_and_every_text_fills_in():
 
 
 # --- the loader's errors --------------------------------------------------------------------
+
 
 def test_an_unknown_id_or_a_missing_value_is_a_clear_error():
     with pytest.raises(WordingError, match="no text 'outcome.nope'"):
@@ -104,13 +118,16 @@ def test_yes_and_no_keys_must_be_quoted(tmp_path):
 
 # --- a second language, end to end (written here, never committed) ------------------------
 
+
 def fake_language(directory: Path, language: str = "xx", mangle=None) -> Path:
     """A copy of en.yml with every text marked "[xx] ", placeholders kept; plus a
     translated question and knowledge answer."""
+
     def mark(node):
         if isinstance(node, dict):
             return {k: mark(v) for k, v in node.items()}
         return f"[{language}] {node}"
+
     raw = mark(yaml.safe_load((WORDING_DIR / "en.yml").read_text(encoding="utf-8")))
     raw["questionnaire_texts"] = {"patient_age": f"[{language}] How old are you?"}
     raw["knowledge_answers"] = {knowledge().entries[0].id: f"[{language}] Checked answer."}
@@ -131,6 +148,7 @@ def test_a_complete_second_language_matches_and_a_broken_one_is_reported(tmp_pat
         del raw["fault"]["apology"]
         raw["guard"]["too_long"] = "[xx] Too long ({length})."
         raw["guard"]["surprise"] = "[xx] Extra."
+
     fake_language(tmp_path / "bad", mangle=break_it)
     assert differences(EN, load_wording("xx", tmp_path / "bad")) == [
         "xx: missing fault.apology",
@@ -155,9 +173,18 @@ def clinic_in_xx(tmp_path, monkeypatch):
 def tracker(slots=None):
     all_slots = {name: None for name in yaml.safe_load(DOMAIN_YML.read_text(encoding="utf-8"))["slots"]}
     all_slots.update(slots or {})
-    return Tracker.from_dict({"sender_id": "x", "slots": all_slots, "events": [], "paused": False,
-                              "latest_message": {"text": "stop", "intent": {"name": "stop"}, "entities": []},
-                              "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"})
+    return Tracker.from_dict(
+        {
+            "sender_id": "x",
+            "slots": all_slots,
+            "events": [],
+            "paused": False,
+            "latest_message": {"text": "stop", "intent": {"name": "stop"}, "entities": []},
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 def test_a_language_is_added_by_a_file_alone(clinic_in_xx):
@@ -167,9 +194,10 @@ def test_a_language_is_added_by_a_file_alone(clinic_in_xx):
     dispatcher = CollectingDispatcher()
     StopScreening().run(dispatcher, tracker(), {})
     assert dispatcher.messages[0]["text"] == (
-        f"[xx] Okay, I've stopped. Nothing has been decided from your answers so far. You can say \"start over\" "
+        f'[xx] Okay, I\'ve stopped. Nothing has been decided from your answers so far. You can say "start over" '
         f"at any time, or contact {settings.clinic_name} on {settings.phone}. If you need urgent help, call "
-        f"{settings.emergency_number}.")
+        f"{settings.emergency_number}."
+    )
     dispatcher = CollectingDispatcher()
     GiveOutcome._non_urgent(dispatcher, "eligible_for_consultation", [])
     assert [m["text"][:5] for m in dispatcher.messages] == ["[xx] "] * 3
@@ -179,24 +207,30 @@ def test_a_language_is_added_by_a_file_alone(clinic_in_xx):
     assert knowledge().entries[0].text_for(settings) == "[xx] Checked answer."
     # ...and so do domain.yml's responses and the fault apology.
     from serving.fault_handling import apology
+
     assert apology() == "[xx] " + EN.say("fault.apology", emergency_number=settings.emergency_number)
     nlg = WordingNLG(domain=Domain.load(str(DOMAIN_YML)))
-    state = DialogueStateTracker.from_events("x", [SlotSet("clinic_name", "Example Jaw Clinic")],
-                                             slots=Domain.load(str(DOMAIN_YML)).slots)
+    state = DialogueStateTracker.from_events(
+        "x", [SlotSet("clinic_name", "Example Jaw Clinic")], slots=Domain.load(str(DOMAIN_YML)).slots
+    )
     greeting = asyncio.run(nlg.generate("utter_greet", state, "rest"))
-    assert greeting["text"] == "[xx] Hello! I'm the Example Jaw Clinic assistant for people with jaw pain, " \
-                               "clenching or grinding."
+    assert (
+        greeting["text"] == "[xx] Hello! I'm the Example Jaw Clinic assistant for people with jaw pain, "
+        "clenching or grinding."
+    )
 
 
 # --- domain.yml's responses ------------------------------------------------------------------
+
 
 def test_domain_responses_are_the_english_catalogue_word_for_word():
     """domain.yml keeps an English copy of every response for `rasa data validate` and for
     harnesses that build an Agent without serving.wording_nlg; the catalogue is the source."""
     domain = yaml.safe_load(DOMAIN_YML.read_text(encoding="utf-8"))
     in_domain = {name: [v["text"] for v in variations] for name, variations in domain["responses"].items()}
-    in_catalogue = {text_id.split(".", 1)[1]: [EN.text(text_id)] for text_id in EN.ids
-                    if text_id.startswith("responses.")}
+    in_catalogue = {
+        text_id.split(".", 1)[1]: [EN.text(text_id)] for text_id in EN.ids if text_id.startswith("responses.")
+    }
     assert in_domain == in_catalogue
 
 

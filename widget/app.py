@@ -9,6 +9,7 @@ exactly as it will from a clinic's own site. So Rasa must allow this page's orig
 
 Open the demo at that exact origin (127.0.0.1 and localhost are different origins).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,6 @@ import html
 import json
 import re
 from pathlib import Path
-from typing import Dict
 from urllib.parse import urlsplit
 
 from sanic import Sanic, response
@@ -38,41 +38,49 @@ def check_base_url(url: str, what: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
-def embed_snippet(script_src: str, config: Dict[str, object]) -> str:
+def embed_snippet(script_src: str, config: dict[str, object]) -> str:
     """The exact HTML a clinic pastes into its pages: the config object, then the script."""
     # json.dumps does not escape "<", so a value containing "</script>" could end the
     # inline script early; \u003c is the same character to JavaScript.
     config_js = json.dumps(config, indent=2, ensure_ascii=False).replace("<", "\\u003c").replace("\n", "\n  ")
-    return (f"<script>\n  window.JawScreeningWidget = {config_js};\n</script>\n"
-            f'<script src="{html.escape(script_src)}" defer></script>')
+    return (
+        f"<script>\n  window.JawScreeningWidget = {config_js};\n</script>\n"
+        f'<script src="{html.escape(script_src)}" defer></script>'
+    )
 
 
-def render_page(template: str, text: Dict[str, str], raw_html: Dict[str, str]) -> str:
+def render_page(template: str, text: dict[str, str], raw_html: dict[str, str]) -> str:
     """Fills {{name}} placeholders in one pass: `text` values escaped, `raw_html` as is.
     An unknown placeholder is a KeyError naming it, not a page with "{{...}}" left in."""
-    def fill(match: "re.Match[str]") -> str:
+
+    def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         return raw_html[name] if name in raw_html else html.escape(text[name])
+
     return PLACEHOLDER.sub(fill, template)
 
 
-def demo_config(rasa_url: str) -> Dict[str, object]:
+def demo_config(rasa_url: str) -> dict[str, object]:
     """The demo clinic's widget settings, taken from clinic.yml like the assistant's."""
     clinic = load_clinic_settings()
-    return {"serverUrl": rasa_url, "clinicName": clinic.clinic_name,
-            "emergencyNumber": clinic.emergency_number}
+    return {"serverUrl": rasa_url, "clinicName": clinic.clinic_name, "emergencyNumber": clinic.emergency_number}
 
 
 def create_app(rasa_url: str, name: str = "jaw_widget_demo") -> Sanic:
     rasa_url = check_base_url(rasa_url, "--rasa-url")
     clinic = load_clinic_settings()
     embed = embed_snippet("/widget/widget.js", demo_config(rasa_url))
-    text = {"clinic_name": clinic.clinic_name, "phone": clinic.phone,
-            "emergency_number": clinic.emergency_number, "widget_embed_source": embed}
+    text = {
+        "clinic_name": clinic.clinic_name,
+        "phone": clinic.phone,
+        "emergency_number": clinic.emergency_number,
+        "widget_embed_source": embed,
+    }
     # Rendered once at start-up: the demo pages never change while the app runs.
-    pages = {path: render_page((DEMO_DIR / file).read_text(encoding="utf-8"), text,
-                               {"widget_embed": embed})
-             for path, file in DEMO_PAGES.items()}
+    pages = {
+        path: render_page((DEMO_DIR / file).read_text(encoding="utf-8"), text, {"widget_embed": embed})
+        for path, file in DEMO_PAGES.items()
+    }
 
     app = Sanic(name)
     app.static("/widget", str(STATIC_DIR), name="widget")
@@ -80,6 +88,7 @@ def create_app(rasa_url: str, name: str = "jaw_widget_demo") -> Sanic:
     def page_handler(path: str):
         async def handler(request):
             return response.html(pages[path])
+
         return handler
 
     for path in pages:
@@ -109,16 +118,20 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Serve the chat widget and the demo clinic page.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5020)
-    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005",
-                        help="Rasa's address as the visitor's browser reaches it")
+    parser.add_argument(
+        "--rasa-url", default="http://127.0.0.1:5005", help="Rasa's address as the visitor's browser reaches it"
+    )
     args = parser.parse_args(argv)
     try:
         app = create_app(args.rasa_url)
     except ValueError as error:
         parser.error(str(error))
     origin = f"http://{args.host}:{args.port}"
-    print(f"Demo clinic page: {origin}/  (widget: {origin}/widget/widget.js)\n"
-          f"Rasa at {args.rasa_url} must be started with: --cors \"{origin}\"", flush=True)
+    print(
+        f"Demo clinic page: {origin}/  (widget: {origin}/widget/widget.js)\n"
+        f'Rasa at {args.rasa_url} must be started with: --cors "{origin}"',
+        flush=True,
+    )
     app.run(host=args.host, port=args.port, access_log=False, motd=False)
 
 

@@ -7,6 +7,7 @@ named functions of portal/storage.py through pages.db (off the event loop), neve
 - unanswered: /questions, /questions.csv, /questions/status
 - admin: /conversation/erase, /audit
 """
+
 from portal.routes.admin import bp as admin
 from portal.routes.conversations import bp as conversations
 from portal.routes.signin import bp as signin

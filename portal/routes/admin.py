@@ -1,4 +1,5 @@
 """Admin only: erasing a conversation and reading the audit log."""
+
 from __future__ import annotations
 
 from sanic import Blueprint
@@ -27,11 +28,17 @@ async def erase(request):
     if not conversation_id:
         return await error_page(request, 400, "Which conversation? The id is missing.")
     if request.form.get("confirm", "") != conversation_id:
-        return await render(request, "erase.html", status=400, conversation_id=conversation_id,
-                            error="Type the conversation id exactly to confirm the erasure.")
+        return await render(
+            request,
+            "erase.html",
+            status=400,
+            conversation_id=conversation_id,
+            error="Type the conversation id exactly to confirm the erasure.",
+        )
     erased = await db(request, storage.erase_conversation, conversation_id, actor(request), client_ip(request))
-    return await render(request, "erased.html", conversation_id=conversation_id, counts=erased.counts,
-                        reference=erased.reference)
+    return await render(
+        request, "erased.html", conversation_id=conversation_id, counts=erased.counts, reference=erased.reference
+    )
 
 
 @bp.get("/audit")
@@ -42,5 +49,6 @@ async def audit_page(request):
         return await error_page(request, 400, "page must be a whole number from 1")
     page = int(page_raw)
     entries, total = await db(request, storage.audit_page, AUDIT_PAGE, (page - 1) * AUDIT_PAGE)
-    return await render(request, "audit.html", entries=entries, page=page,
-                        pages=max(1, -(-total // AUDIT_PAGE)), total=total)
+    return await render(
+        request, "audit.html", entries=entries, page=page, pages=max(1, -(-total // AUDIT_PAGE)), total=total
+    )

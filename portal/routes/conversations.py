@@ -1,5 +1,6 @@
 """The inbox, its CSV export, and one conversation: its page, printout and the review forms
 (reviewed, notes, tags, consultation request contacted)."""
+
 from __future__ import annotations
 
 import re
@@ -28,9 +29,19 @@ async def inbox_page(request):
         return await error_page(request, 400, str(exc))
     rows, total, channels, tags = await db(request, storage.inbox_page, filters, settings.page_size)
     pages = max(1, -(-total // settings.page_size))
-    return await render(request, "inbox.html", rows=rows, total=total, filters=filters, pages=pages,
-                        outcomes=inbox.OUTCOMES, channels=channels, tags=tags,
-                        yes_no_filters=inbox.YES_NO_FILTERS, urlencode=urlencode)
+    return await render(
+        request,
+        "inbox.html",
+        rows=rows,
+        total=total,
+        filters=filters,
+        pages=pages,
+        outcomes=inbox.OUTCOMES,
+        channels=channels,
+        tags=tags,
+        yes_no_filters=inbox.YES_NO_FILTERS,
+        urlencode=urlencode,
+    )
 
 
 @bp.get("/inbox.csv")
@@ -40,28 +51,48 @@ async def export_csv(request):
         filters = inbox.parse_filters(request.args)
     except inbox.FilterError as exc:
         return await error_page(request, 400, str(exc))
-    rows = await db(request, storage.export_inbox, filters, f"filters={urlencode(filters.query_args())}",
-                    actor(request), client_ip(request))
+    rows = await db(
+        request,
+        storage.export_inbox,
+        filters,
+        f"filters={urlencode(filters.query_args())}",
+        actor(request),
+        client_ip(request),
+    )
     name = datetime.now(timezone.utc).strftime("screenings-%Y%m%d-%H%M%S.csv")
-    return response.text(inbox.to_csv(rows), content_type="text/csv; charset=utf-8",
-                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return response.text(
+        inbox.to_csv(rows),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 async def _show(request, template: str, action: str):
     conversation_id = request.args.get("id", "")
-    records = (await db(request, storage.view_conversation, conversation_id, action, actor(request),
-                        client_ip(request)) if conversation_id else None)
+    records = (
+        await db(request, storage.view_conversation, conversation_id, action, actor(request), client_ip(request))
+        if conversation_id
+        else None
+    )
     if records is None:
         return await error_page(request, 404, "No conversation with that id (it may have been erased).")
     conversation, log = records.conversation, records.conversation.question_log
     return await render(
-        request, template, conversation_id=conversation_id, printing=template == "print.html",
-        conversation=conversation, summary=screening_summary(conversation.slots),
-        safety=safety_items(conversation.safety_net), review=records.review, notes=records.notes,
-        tags=records.tags, consultations=records.consultations,
+        request,
+        template,
+        conversation_id=conversation_id,
+        printing=template == "print.html",
+        conversation=conversation,
+        summary=screening_summary(conversation.slots),
+        safety=safety_items(conversation.safety_net),
+        review=records.review,
+        notes=records.notes,
+        tags=records.tags,
+        consultations=records.consultations,
         questions=questions.conversation_items(log, records.question_statuses),
-        person_requested=log.person_requested or any(
-            c.request_reason == "asked_for_person" for c in records.consultations))
+        person_requested=log.person_requested
+        or any(c.request_reason == "asked_for_person" for c in records.consultations),
+    )
 
 
 @bp.get("/conversation")
@@ -113,8 +144,12 @@ async def change_tag(request):
         return await error_page(request, 404, "No conversation with that id.")
     tag = (request.form.get("tag") or "").strip().lower()
     if not TAG_RE.match(tag):
-        return await error_page(request, 400, "A tag is 1-40 characters: lower-case letters, digits, spaces, "
-                                              "'-' or '_', starting with a letter or digit.")
+        return await error_page(
+            request,
+            400,
+            "A tag is 1-40 characters: lower-case letters, digits, spaces, "
+            "'-' or '_', starting with a letter or digit.",
+        )
     remove = request.form.get("action") == "remove"
     await db(request, storage.change_tag, conversation_id, tag, remove, actor(request), client_ip(request))
     return back_to(conversation_id)
@@ -129,7 +164,8 @@ async def mark_contacted(request):
         return await error_page(request, 400, "request_id must be a number.")
     if not await db(request, storage.has_consultation_requests):
         return await error_page(request, 404, "No such consultation request.")
-    if not await db(request, storage.mark_contacted, conversation_id, int(request_id), actor(request),
-                    client_ip(request)):
+    if not await db(
+        request, storage.mark_contacted, conversation_id, int(request_id), actor(request), client_ip(request)
+    ):
         return await error_page(request, 404, "No such consultation request for this conversation.")
     return back_to(conversation_id)

@@ -1,11 +1,23 @@
 """Signing in and out, the health check and the home page."""
+
 from __future__ import annotations
 
 from sanic import Blueprint, response
 
 from portal import accounts, storage
-from portal.pages import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, actor, client_ip, db, error_page, new_login_token,
-                          render, safe_next, set_cookie, staff_only)
+from portal.pages import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    actor,
+    client_ip,
+    db,
+    error_page,
+    new_login_token,
+    render,
+    safe_next,
+    set_cookie,
+    staff_only,
+)
 
 bp = Blueprint("signin")
 
@@ -36,17 +48,36 @@ async def login(request):
         return await error_page(request, 403, "The sign-in form was out of date. Please open the sign-in page again.")
     username = (form.get("username") or "").strip().lower()[:80]
     password = form.get("password") or ""
-    result = await db(request, storage.sign_in, username, password, client_ip(request), settings.login_max_failures,
-                      settings.login_lockout_seconds, settings.session_idle_minutes * 60)
+    result = await db(
+        request,
+        storage.sign_in,
+        username,
+        password,
+        client_ip(request),
+        settings.login_max_failures,
+        settings.login_lockout_seconds,
+        settings.session_idle_minutes * 60,
+    )
     if result.wait > 0:
-        resp = await render(request, "login.html", status=429, login_token=form.get("csrf_token"),
-                            next=safe_next(form.get("next", "")),
-                            error=f"Too many failed sign-ins. Try again in {int(result.wait) + 1} seconds.")
+        resp = await render(
+            request,
+            "login.html",
+            status=429,
+            login_token=form.get("csrf_token"),
+            next=safe_next(form.get("next", "")),
+            error=f"Too many failed sign-ins. Try again in {int(result.wait) + 1} seconds.",
+        )
         resp.headers["Retry-After"] = str(int(result.wait) + 1)
         return resp
     if result.staff is None:
-        return await render(request, "login.html", status=401, login_token=form.get("csrf_token"),
-                            next=safe_next(form.get("next", "")), error="Wrong username or password.")
+        return await render(
+            request,
+            "login.html",
+            status=401,
+            login_token=form.get("csrf_token"),
+            next=safe_next(form.get("next", "")),
+            error="Wrong username or password.",
+        )
     resp = response.redirect(safe_next(form.get("next", "")), status=303)
     set_cookie(resp, settings, SESSION_COOKIE, result.token)
     del resp.cookies[LOGIN_CSRF_COOKIE]

@@ -1,4 +1,5 @@
 """Questions the assistant could not answer: the list, its CSV export, and staff's status."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -21,9 +22,18 @@ async def questions_page(request):
     except questions.StatusFilterError as exc:
         return await error_page(request, 400, str(exc))
     rows, total = await db(request, storage.questions_page, status, settings.page_size, page)
-    return await render(request, "questions.html", rows=rows, total=total, status_filter=status, page=page,
-                        pages=max(1, -(-total // settings.page_size)), statuses=questions.STATUS_FILTERS,
-                        note_max=questions.NOTE_MAX, urlencode=urlencode)
+    return await render(
+        request,
+        "questions.html",
+        rows=rows,
+        total=total,
+        status_filter=status,
+        page=page,
+        pages=max(1, -(-total // settings.page_size)),
+        statuses=questions.STATUS_FILTERS,
+        note_max=questions.NOTE_MAX,
+        urlencode=urlencode,
+    )
 
 
 @bp.get("/questions.csv")
@@ -35,8 +45,11 @@ async def export_questions_csv(request):
         return await error_page(request, 400, str(exc))
     rows = await db(request, storage.export_questions, status, actor(request), client_ip(request))
     name = datetime.now(timezone.utc).strftime("unanswered-questions-%Y%m%d-%H%M%S.csv")
-    return response.text(questions.to_csv(rows), content_type="text/csv; charset=utf-8",
-                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return response.text(
+        questions.to_csv(rows),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.post("/questions/status")
@@ -52,11 +65,13 @@ async def question_status(request):
         return await error_page(request, 400, f"A note is at most {questions.NOTE_MAX} characters.")
     try:  # where to go back to: the conversation, or the list with the filter it had
         back_status, back_page = questions.parse_status_filter(
-            {"status": form.get("back_status", ""), "page": form.get("back_page", "")})
+            {"status": form.get("back_status", ""), "page": form.get("back_page", "")}
+        )
     except questions.StatusFilterError as exc:
         return await error_page(request, 400, str(exc))
-    if not await db(request, storage.set_question_status, conversation_id, key, status, note, actor(request),
-                    client_ip(request)):
+    if not await db(
+        request, storage.set_question_status, conversation_id, key, status, note, actor(request), client_ip(request)
+    ):
         return await error_page(request, 404, "No such question (the conversation may have been erased).")
     if form.get("back") == "conversation":
         return back_to(conversation_id, "#questions")

@@ -1,5 +1,6 @@
 """Calls to the platforms' APIs: retries on 5xx and connection errors, none on 4xx, and a
 final-failure log line without message text or phone numbers. Plus the replay memory."""
+
 import asyncio
 import logging
 import socket
@@ -26,10 +27,16 @@ def post(url, client=None, **kwargs):
 
     async def go():
         try:
-            return await client.post(url, sender=sender_ref(PATIENT, "key"), what="reply part 1 of 1",
-                                     form={"To": PATIENT, "Body": TEXT}, **kwargs)
+            return await client.post(
+                url,
+                sender=sender_ref(PATIENT, "key"),
+                what="reply part 1 of 1",
+                form={"To": PATIENT, "Body": TEXT},
+                **kwargs,
+            )
         finally:
             await client.close()
+
     return asyncio.run(go())
 
 
@@ -47,8 +54,10 @@ def test_giving_up_logs_one_line_with_a_hashed_sender_and_no_text_or_number(stan
         assert post(standin.url + "/Messages.json") is None
     assert len(standin.calls) == 3
     [line] = [r.getMessage() for r in caplog.records]
-    assert line == (f"twilio_verified: could not send reply part 1 of 1 to sender {sender_ref(PATIENT, 'key')} "
-                    "after 3 attempt(s): HTTP 503, platform code 20500")
+    assert line == (
+        f"twilio_verified: could not send reply part 1 of 1 to sender {sender_ref(PATIENT, 'key')} "
+        "after 3 attempt(s): HTTP 503, platform code 20500"
+    )
     assert "7700" not in line and "headache" not in line and standin.url not in line
 
 

@@ -1,5 +1,6 @@
 """X-Twilio-Signature: our implementation against Twilio's documented algorithm and against
 Twilio's own helper library (installed with Rasa), with a throw-away test token."""
+
 import base64
 import hashlib
 import hmac
@@ -64,7 +65,9 @@ def test_twilio_may_sign_the_url_with_or_without_the_default_port():
     assert is_valid_signature(TOKEN, URL, PARAMS, signed_with_port)
     assert is_valid_signature(TOKEN, with_port, PARAMS, compute_signature(TOKEN, URL, PARAMS))
     # another port is another URL
-    assert not is_valid_signature(TOKEN, URL, PARAMS, compute_signature(TOKEN, URL.replace(".example", ".example:8443"), PARAMS))
+    assert not is_valid_signature(
+        TOKEN, URL, PARAMS, compute_signature(TOKEN, URL.replace(".example", ".example:8443"), PARAMS)
+    )
 
 
 def test_form_bodies_are_parsed_with_blank_values_and_rejected_when_not_form_data():

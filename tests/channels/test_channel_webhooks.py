@@ -1,5 +1,6 @@
 """The webhooks' handling, with a stand-in bot: what reaches the bot, what is refused with
 which status, and what is sent back to the platform (recorded by a local stand-in API)."""
+
 import asyncio
 import json
 
@@ -11,9 +12,16 @@ from channels.telegram import STALE_TAP_NOTE, TelegramVerifiedInput
 from channels.twilio import EMPTY_TWIML, TwilioVerifiedInput
 from channels.webhook import TEXT_ONLY_NOTE, ChannelConfigError
 from serving import extensions
-from tests.support.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
-                                      TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, TelegramPatient,
-                                      TwilioPatient, new_message_sid)
+from tests.support.platforms import (
+    TELEGRAM_BOT_TOKEN,
+    TELEGRAM_SECRET,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_WEBHOOK_URL,
+    TelegramPatient,
+    TwilioPatient,
+    new_message_sid,
+)
 from tests.support.standin import StandIn
 
 YES = {"title": "Yes", "payload": '/inform{"option": "yes"}'}
@@ -48,14 +56,20 @@ def standin():
 
 @pytest.fixture
 def twilio(standin):
-    return TwilioVerifiedInput(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, standin.url,
-                               client=ApiClient("twilio_verified", backoff_seconds=0.01))
+    return TwilioVerifiedInput(
+        TWILIO_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN,
+        TWILIO_WEBHOOK_URL,
+        standin.url,
+        client=ApiClient("twilio_verified", backoff_seconds=0.01),
+    )
 
 
 @pytest.fixture
 def telegram(standin):
-    return TelegramVerifiedInput(TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, standin.url,
-                                 client=ApiClient("telegram_verified", backoff_seconds=0.01))
+    return TelegramVerifiedInput(
+        TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, standin.url, client=ApiClient("telegram_verified", backoff_seconds=0.01)
+    )
 
 
 def deliver(channel, bot, request):
@@ -67,6 +81,7 @@ def deliver(channel, bot, request):
             return await channel._receive(FakeRequest(body, headers), bot)
         finally:
             await channel.client.close()
+
     return asyncio.run(go())
 
 
@@ -75,6 +90,7 @@ PATIENT = TwilioPatient("+447700900123")
 
 # ---- Twilio -------------------------------------------------------------------------
 
+
 def test_twilio_message_reaches_the_bot_and_the_turn_goes_back_as_one_sms(twilio, standin):
     bot = StandInBot()
     answer = deliver(twilio, bot, PATIENT.message("hi"))
@@ -82,8 +98,11 @@ def test_twilio_message_reaches_the_bot_and_the_turn_goes_back_as_one_sms(twilio
     assert bot.received == [("+447700900123", "hi")]
     [call] = standin.calls
     assert call.path == f"/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages.json"
-    assert call.form == {"To": "+447700900123", "From": "+447700900999",
-                         "Body": f"Thanks.\n\n{QUESTION}\n\n1. Yes\n2. No"}
+    assert call.form == {
+        "To": "+447700900123",
+        "From": "+447700900999",
+        "Body": f"Thanks.\n\n{QUESTION}\n\n1. Yes\n2. No",
+    }
 
 
 def test_twilio_replies_by_number_or_words_reach_the_bot_as_the_offered_payload(twilio):
@@ -93,15 +112,26 @@ def test_twilio_replies_by_number_or_words_reach_the_bot_as_the_offered_payload(
     assert [t for _, t in bot.received] == ["hi", NO["payload"], YES["payload"], "3", "maybe"]
 
 
-@pytest.mark.parametrize("change, status, reason", [
-    (lambda body, headers: (body, {**headers, "X-Twilio-Signature": ""}), 403, b"Missing X-Twilio-Signature"),
-    (lambda body, headers: (body, {**headers, "X-Twilio-Signature": "Zm9yZ2VkIHNpZ25hdHVyZQ=="}), 403, b"Invalid"),
-    (lambda body, headers: (body.replace(b"Body=hi", b"Body=yes"), headers), 403, b"Invalid"),
-    (lambda body, headers: TwilioPatient("+447700900123", token="someone-elses-token").message("hi"), 403, b"Invalid"),
-    (lambda body, headers: (b'{"Body": "hi"}', {**headers, "Content-Type": "application/json"}), 400, b"form-encoded"),
-    (lambda body, headers: (b"\xff\xfe\x00garbage", headers), 400, b"Malformed"),
-    (lambda body, headers: (b"x" * 70_000, headers), 413, b"too large"),
-])
+@pytest.mark.parametrize(
+    "change, status, reason",
+    [
+        (lambda body, headers: (body, {**headers, "X-Twilio-Signature": ""}), 403, b"Missing X-Twilio-Signature"),
+        (lambda body, headers: (body, {**headers, "X-Twilio-Signature": "Zm9yZ2VkIHNpZ25hdHVyZQ=="}), 403, b"Invalid"),
+        (lambda body, headers: (body.replace(b"Body=hi", b"Body=yes"), headers), 403, b"Invalid"),
+        (
+            lambda body, headers: TwilioPatient("+447700900123", token="someone-elses-token").message("hi"),
+            403,
+            b"Invalid",
+        ),
+        (
+            lambda body, headers: (b'{"Body": "hi"}', {**headers, "Content-Type": "application/json"}),
+            400,
+            b"form-encoded",
+        ),
+        (lambda body, headers: (b"\xff\xfe\x00garbage", headers), 400, b"Malformed"),
+        (lambda body, headers: (b"x" * 70_000, headers), 413, b"too large"),
+    ],
+)
 def test_twilio_unauthenticated_or_malformed_requests_never_reach_the_bot(twilio, standin, change, status, reason):
     bot = StandInBot()
     answer = deliver(twilio, bot, change(*PATIENT.message("hi")))
@@ -158,7 +188,9 @@ def test_whatsapp_replies_go_from_the_clinics_whatsapp_sender(twilio, standin):
     patient = TwilioPatient("+447700900125", whatsapp=True)
     deliver(twilio, StandInBot(), patient.message("hi"))
     assert (standin.calls[0].form["To"], standin.calls[0].form["From"]) == (
-        "whatsapp:+447700900125", "whatsapp:+447700900998")
+        "whatsapp:+447700900125",
+        "whatsapp:+447700900998",
+    )
 
 
 def test_a_long_turn_is_split_in_order_within_twilios_limit(twilio, standin):
@@ -166,8 +198,7 @@ def test_a_long_turn_is_split_in_order_within_twilios_limit(twilio, standin):
     deliver(twilio, StandInBot(reply="\n\n".join(paragraphs)), PATIENT.message("hi"))
     bodies = [c.form["Body"] for c in standin.calls]
     assert len(bodies) > 1 and all(len(b) <= 1600 for b in bodies)
-    assert " ".join(" ".join(bodies).split()) == " ".join(
-        f"Thanks. {' '.join(paragraphs)} 1. Yes 2. No".split())
+    assert " ".join(" ".join(bodies).split()) == " ".join(f"Thanks. {' '.join(paragraphs)} 1. Yes 2. No".split())
 
 
 def test_twilio_stops_sending_a_turn_at_a_part_that_could_not_be_sent(twilio, standin):
@@ -227,14 +258,17 @@ def test_telegram_start_command_is_a_greeting_and_stickers_get_a_note(telegram, 
     assert standin.calls[-1].json == {"chat_id": "900000001", "text": TEXT_ONLY_NOTE}
 
 
-@pytest.mark.parametrize("request_, status, reason", [
-    (TelegramPatient(900000001, secret="wrong-secret").message("hi"), 403, b"Secret-Token"),
-    ((CHAT.message("hi")[0], {"Content-Type": "application/json"}), 403, b"Secret-Token"),
-    ((b"{not json", CHAT.message("hi")[1]), 400, b"not JSON"),
-    ((json.dumps({"message": {"text": "hi"}}).encode(), CHAT.message("hi")[1]), 400, b"update_id"),
-    (CHAT.raw({"update_id": 5, "message": {"text": "hi", "chat": {"id": "x"}}}), 400, b"chat id"),
-    (CHAT.raw({"update_id": 6, "callback_query": {"id": "1", "data": "x"}}), 400, b"chat id"),
-])
+@pytest.mark.parametrize(
+    "request_, status, reason",
+    [
+        (TelegramPatient(900000001, secret="wrong-secret").message("hi"), 403, b"Secret-Token"),
+        ((CHAT.message("hi")[0], {"Content-Type": "application/json"}), 403, b"Secret-Token"),
+        ((b"{not json", CHAT.message("hi")[1]), 400, b"not JSON"),
+        ((json.dumps({"message": {"text": "hi"}}).encode(), CHAT.message("hi")[1]), 400, b"update_id"),
+        (CHAT.raw({"update_id": 5, "message": {"text": "hi", "chat": {"id": "x"}}}), 400, b"chat id"),
+        (CHAT.raw({"update_id": 6, "callback_query": {"id": "1", "data": "x"}}), 400, b"chat id"),
+    ],
+)
 def test_telegram_unauthenticated_or_malformed_updates_never_reach_the_bot(telegram, standin, request_, status, reason):
     bot = StandInBot()
     answer = deliver(telegram, bot, request_)
@@ -256,6 +290,7 @@ def test_telegram_replayed_updates_group_chats_and_other_updates_are_not_process
 
 # ---- settings -----------------------------------------------------------------------
 
+
 def test_missing_or_bad_settings_stop_start_up_naming_the_variable(monkeypatch):
     with pytest.raises(ChannelConfigError, match="TWILIO_AUTH_TOKEN"):
         TwilioVerifiedInput.from_credentials({"account_sid": "AC1", "auth_token": " ", "webhook_url": "https://x"})
@@ -269,5 +304,7 @@ def test_missing_or_bad_settings_stop_start_up_naming_the_variable(monkeypatch):
     monkeypatch.setenv("TWILIO_API_BASE_URL", "http://127.0.0.1:9/")
     # As in a server started by `python -m serving run` (else the channel refuses to start).
     monkeypatch.setattr(extensions, "_outcomes", {"fault handling": extensions.Outcome(True)})
-    channel = TwilioVerifiedInput.from_credentials({"account_sid": "AC1", "auth_token": "t", "webhook_url": "https://x"})
+    channel = TwilioVerifiedInput.from_credentials(
+        {"account_sid": "AC1", "auth_token": "t", "webhook_url": "https://x"}
+    )
     assert channel.messages_url == "http://127.0.0.1:9/2010-04-01/Accounts/AC1/Messages.json"

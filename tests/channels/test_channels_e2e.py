@@ -2,6 +2,7 @@
 action server run with credentials.channels.yml; the patient's messages arrive as the
 platforms' signed webhooks; replies go to a local stand-in of Twilio's / Telegram's API,
 and the conversation is read from there."""
+
 import itertools
 import re
 
@@ -9,10 +10,10 @@ import pytest
 
 from clinical.consultation_store import list_requests
 from tests.support.platforms import TWILIO_ACCOUNT_SID, TelegramPatient, TwilioPatient, channels_env
-from tests.support.standin import StandIn
-from tests.support.text_conversations import TelegramConversation, TwilioConversation
 from tests.support.screening import answer_questions, start
 from tests.support.servers import ROOT, start_assistant
+from tests.support.standin import StandIn
+from tests.support.text_conversations import TelegramConversation, TwilioConversation
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +27,7 @@ def standin():
 @pytest.fixture(scope="module")
 def assistant(standin, tmp_path_factory):
     env = channels_env(standin.url)
-    running = start_assistant(tmp_path_factory.mktemp("channels"), env,
-                              credentials=ROOT / "credentials.channels.yml")
+    running = start_assistant(tmp_path_factory.mktemp("channels"), env, credentials=ROOT / "credentials.channels.yml")
     yield running
     running.stop()
 
@@ -71,6 +71,7 @@ def assert_eligible(assistant, sender):
 
 # ---- complete screenings ------------------------------------------------------------
 
+
 def test_sms_screening_answering_with_option_numbers(assistant, standin):
     conversation = TwilioConversation(assistant, standin, TwilioPatient(new_number()), tap_by="number")
     standin.fail_next(1, status=500)  # Twilio hiccups on the first reply: it is sent again
@@ -79,8 +80,9 @@ def test_sms_screening_answering_with_option_numbers(assistant, standin):
     assert conversation.calls[0].form == conversation.calls[1].form
     # the whole turn (greeting, consent question, options) is one SMS, in order
     [body] = conversation.bodies
-    assert body.startswith("Hello!") and body.endswith("health, and keep your answers for the clinic's "
-                                                       "staff to review?\n\n1. Yes, that's okay\n2. No")
+    assert body.startswith("Hello!") and body.endswith(
+        "health, and keep your answers for the clinic's staff to review?\n\n1. Yes, that's okay\n2. No"
+    )
     conversation.tap("Yes, that's okay")
     asked = answer_questions(conversation)
     assert "rf_gca" not in asked and "toxin_product" not in asked
@@ -141,6 +143,7 @@ def test_telegram_a_tap_on_an_earlier_question_is_not_taken_as_an_answer(assista
 
 # ---- refused and repeated requests --------------------------------------------------
 
+
 def test_twilio_forged_foreign_and_malformed_requests_are_refused_and_reach_nothing(assistant, standin):
     patient = TwilioPatient(new_number())
     conversation = TwilioConversation(assistant, standin, patient)
@@ -196,6 +199,7 @@ def test_telegram_wrong_secret_malformed_and_replayed_updates(assistant, standin
 
 # ---- delivery failures --------------------------------------------------------------
 
+
 def test_a_reply_that_cannot_be_delivered_is_logged_without_text_or_number(assistant, standin):
     patient = TwilioPatient(new_number())
     conversation = TwilioConversation(assistant, standin, patient)
@@ -203,7 +207,7 @@ def test_a_reply_that_cannot_be_delivered_is_logged_without_text_or_number(assis
     conversation.say("hi")  # the webhook itself still succeeds: Twilio must not resend it
     assert [c.status for c in conversation.calls] == [503, 503, 503]
     log = (assistant.workdir / "rasa.log").read_text()
-    [line] = [l for l in log.splitlines() if "could not send" in l and "twilio_verified" in l]
+    [line] = [entry for entry in log.splitlines() if "could not send" in entry and "twilio_verified" in entry]
     assert re.search(r"to sender s-[0-9a-f]{12} after 3 attempt\(s\): HTTP 503, platform code 20500$", line)
     assert patient.address not in log and patient.address[1:] not in log
     assert "Is it okay if I ask about your health" not in log

@@ -1,10 +1,20 @@
 """Buttons as numbered options, replies mapped back to the offered payload, splitting."""
+
 import random
 
 import pytest
 
-from channels.text_buttons import (Button, OfferMemory, match_reply, number_turn, resolve_text,
-                                   split_message, turn_as_text, turn_buttons, utf16_len)
+from channels.text_buttons import (
+    Button,
+    OfferMemory,
+    match_reply,
+    number_turn,
+    resolve_text,
+    split_message,
+    turn_as_text,
+    turn_buttons,
+    utf16_len,
+)
 
 YES = {"title": "Yes", "payload": '/inform{"option": "yes"}'}
 NO = {"title": "No", "payload": '/inform{"option": "no"}'}
@@ -18,11 +28,17 @@ def offer_of(*buttons):
 
 # ---- rendering ----------------------------------------------------------------------
 
+
 def test_a_turn_becomes_text_with_numbered_options_after_the_question():
-    turn = number_turn([{"text": "Now some questions."},
-                        {"text": "Do you get headaches at your temples?", "buttons": [YES, NO, UNSURE]}])
-    assert turn_as_text(turn) == ("Now some questions.\n\nDo you get headaches at your temples?"
-                                  "\n\n1. Yes\n2. No\n3. Not sure")
+    turn = number_turn(
+        [
+            {"text": "Now some questions."},
+            {"text": "Do you get headaches at your temples?", "buttons": [YES, NO, UNSURE]},
+        ]
+    )
+    assert turn_as_text(turn) == (
+        "Now some questions.\n\nDo you get headaches at your temples?\n\n1. Yes\n2. No\n3. Not sure"
+    )
 
 
 def test_numbers_run_on_across_the_messages_of_one_turn():
@@ -44,11 +60,21 @@ def test_buttons_without_a_title_or_payload_are_left_out():
 
 # ---- mapping replies ----------------------------------------------------------------
 
-@pytest.mark.parametrize("reply, payload", [
-    ("1", YES["payload"]), (" 2 ", NO["payload"]), ("2.", NO["payload"]), ("#3", UNSURE["payload"]),
-    ("3)", UNSURE["payload"]), ("yes", YES["payload"]), ("NO", NO["payload"]), ("not  sure.", UNSURE["payload"]),
-    ("Not sure!", UNSURE["payload"]),
-])
+
+@pytest.mark.parametrize(
+    "reply, payload",
+    [
+        ("1", YES["payload"]),
+        (" 2 ", NO["payload"]),
+        ("2.", NO["payload"]),
+        ("#3", UNSURE["payload"]),
+        ("3)", UNSURE["payload"]),
+        ("yes", YES["payload"]),
+        ("NO", NO["payload"]),
+        ("not  sure.", UNSURE["payload"]),
+        ("Not sure!", UNSURE["payload"]),
+    ],
+)
 def test_a_number_or_an_options_words_give_exactly_the_offered_payload(reply, payload):
     assert resolve_text(offer_of(YES, NO, UNSURE), reply) == payload
 
@@ -74,6 +100,7 @@ def test_a_title_wins_over_position_only_when_it_is_not_a_number():
 
 
 # ---- remembering offers -------------------------------------------------------------
+
 
 def test_each_turn_replaces_the_senders_offer_and_a_turn_without_buttons_clears_it():
     memory = OfferMemory()
@@ -110,6 +137,7 @@ def test_keyboard_taps_map_only_for_the_current_offer():
 
 # ---- splitting ----------------------------------------------------------------------
 
+
 def test_short_messages_are_not_split():
     assert split_message("  Hello there.  ", 1600) == ["Hello there."]
     assert split_message("", 1600) == []
@@ -131,7 +159,7 @@ def test_an_unbroken_run_is_cut_hard():
 
 
 def test_emoji_count_twice_like_twilio_and_telegram_count_them():
-    text = "\U0001F600" * 20  # 20 emoji = 40 UTF-16 units
+    text = "\U0001f600" * 20  # 20 emoji = 40 UTF-16 units
     parts = split_message(text, 16)
     assert [utf16_len(p) for p in parts] == [16, 16, 8]
     assert "".join(parts) == text

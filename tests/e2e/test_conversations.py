@@ -3,6 +3,7 @@
 These run the real Rasa server (trained model, rules, forms) and the real action
 server, and check what the patient sees and what is recorded for the clinic.
 """
+
 import re
 
 import pytest
@@ -55,15 +56,22 @@ def test_eligible_screening_then_consultation_request_is_stored(conversation, as
 
     stored = [r for r in list_requests(assistant.consultation_db_url) if r["conversation_id"] == conversation.sender]
     assert len(stored) == 1
-    assert (stored[0]["name"], stored[0]["contact"], stored[0]["contact_kind"]) == ("Sam Example", "sam@example.org", "email")
+    assert (stored[0]["name"], stored[0]["contact"], stored[0]["contact_kind"]) == (
+        "Sam Example",
+        "sam@example.org",
+        "email",
+    )
     assert stored[0]["preferred_times"] == "weekday mornings"
     assert stored[0]["screening_outcome"] == "eligible_for_consultation"
     # consent recorded with the request: when, and which wording the person saw
     assert stored[0]["consent_wording"] == "contact-consent-v1" and stored[0]["consent_at"] is not None
     assert stored[0]["consent_at"] <= stored[0]["created_at"]
     assert conversation.slots()["consultation_requested"] is True
-    versions = [e["metadata"].get("consent_wording") for e in assistant.tracker(conversation.sender)["events"]
-                if e["event"] == "bot" and e.get("metadata", {}).get("consent_wording")]
+    versions = [
+        e["metadata"].get("consent_wording")
+        for e in assistant.tracker(conversation.sender)["events"]
+        if e["event"] == "bot" and e.get("metadata", {}).get("consent_wording")
+    ]
     assert versions == ["screening-consent-v1", "contact-consent-v1"]  # kept with the conversation
     assert_never_rules(conversation)
 
@@ -116,11 +124,14 @@ def test_correction_mid_questionnaire_breastfeeding_is_not_eligible_now(conversa
 
 def test_free_text_medicines_recent_botox_and_age(conversation):
     start(conversation)
-    answer_questions(conversation, {
-        "patient_age": "I'm 17",
-        "last_toxin": "had Botox for wrinkles 2 months ago",
-        "medicines": "I take warfarin and aspirin",
-    })
+    answer_questions(
+        conversation,
+        {
+            "patient_age": "I'm 17",
+            "last_toxin": "had Botox for wrinkles 2 months ago",
+            "medicines": "I take warfarin and aspirin",
+        },
+    )
     finish_summary(conversation)
     slots = conversation.slots()
     assert slots["screening_outcome"] == "not_eligible_now"
@@ -212,9 +223,12 @@ def test_stop_mid_questionnaire(conversation):
 
 # ---- Issue 10: patients' own words, over the REST channel ---------------------------------
 
+
 def test_a_red_flag_typed_mid_questionnaire_stops_it_with_the_emergency_advice(conversation):
     start(conversation)
-    answer_questions(conversation, {"medicines": "I take ibuprofen. My chest feels heavy and the ache goes into my arm"})
+    answer_questions(
+        conversation, {"medicines": "I take ibuprofen. My chest feels heavy and the ache goes into my arm"}
+    )
     assert "call 999 now" in conversation.text
     slots = conversation.slots()
     assert slots["rf_emergency"] == "chest" and slots["screening_outcome"] == "urgent_care"

@@ -6,6 +6,7 @@ with security/logging.yml like every deployment):
 - After a real conversation with a consultation request and forced errors on both servers,
   neither server's log holds the patient's name, phone number, email or answer text.
 """
+
 import re
 import sqlite3
 import uuid
@@ -25,16 +26,34 @@ from tests.support.servers import API_TOKEN
 NAME = "Testy McTestface"
 PHONE = "020 7946 0123"
 EMAIL = "test@example.org"
-ANSWER = "whenever the Zanzibar ferry docks"   # free text: preferred times
+ANSWER = "whenever the Zanzibar ferry docks"  # free text: preferred times
 ANOTHER_ANSWER = "my Quokka-shaped night guard"
-NEVER_IN_LOGS = [NAME, "Testy", "McTestface", PHONE, "02079460123", "442079460123", "7946 0123", "79460123", EMAIL,
-                 "Zanzibar", "Quokka"]
+NEVER_IN_LOGS = [
+    NAME,
+    "Testy",
+    "McTestface",
+    PHONE,
+    "02079460123",
+    "442079460123",
+    "7946 0123",
+    "79460123",
+    EMAIL,
+    "Zanzibar",
+    "Quokka",
+]
 
-API_ROUTES = [("GET", "/conversations/{id}/tracker"), ("POST", "/conversations/{id}/messages"),
-              ("POST", "/conversations/{id}/tracker/events"), ("PUT", "/conversations/{id}/tracker/events"),
-              ("POST", "/conversations/{id}/execute"), ("POST", "/conversations/{id}/trigger_intent"),
-              ("GET", "/conversations/{id}/story"), ("POST", "/model/parse"), ("GET", "/status"),
-              ("DELETE", "/model")]
+API_ROUTES = [
+    ("GET", "/conversations/{id}/tracker"),
+    ("POST", "/conversations/{id}/messages"),
+    ("POST", "/conversations/{id}/tracker/events"),
+    ("PUT", "/conversations/{id}/tracker/events"),
+    ("POST", "/conversations/{id}/execute"),
+    ("POST", "/conversations/{id}/trigger_intent"),
+    ("GET", "/conversations/{id}/story"),
+    ("POST", "/model/parse"),
+    ("GET", "/status"),
+    ("DELETE", "/model"),
+]
 
 
 def api(assistant, method, path, token=None, **kwargs):
@@ -58,7 +77,8 @@ def test_the_api_refuses_requests_without_the_right_token(assistant, talked, met
         assert response.status_code in (401, 403), (method, path, token, response.status_code)
     # The conversation is untouched by the refused writes.
     assert len(assistant.tracker(talked.sender)["events"]) == len(
-        api(assistant, "GET", f"/conversations/{talked.sender}/tracker", API_TOKEN).json()["events"])
+        api(assistant, "GET", f"/conversations/{talked.sender}/tracker", API_TOKEN).json()["events"]
+    )
 
 
 def test_the_api_works_with_the_token_and_the_webhook_needs_none(assistant, talked):
@@ -70,15 +90,17 @@ def test_the_api_works_with_the_token_and_the_webhook_needs_none(assistant, talk
 def test_nginx_does_not_pass_the_api_on_even_with_the_token(assistant, talked, tmp_path):
     from tests.support.cluster import start_balancer
 
-    stand_in = SimpleNamespace(rasa_ports=[int(assistant.url.rsplit(":", 1)[1])],
-                               action_url=assistant.action_url, processes={})
+    stand_in = SimpleNamespace(
+        rasa_ports=[int(assistant.url.rsplit(":", 1)[1])], action_url=assistant.action_url, processes={}
+    )
     try:
         balancer = start_balancer(stand_in, tmp_path)
     except RuntimeError as error:
         pytest.skip(f"nginx unavailable: {error}")
     try:
-        reply = requests.post(f"{balancer}/webhooks/rest/webhook", json={"sender": talked.sender, "message": "hi"},
-                              timeout=60)
+        reply = requests.post(
+            f"{balancer}/webhooks/rest/webhook", json={"sender": talked.sender, "message": "hi"}, timeout=60
+        )
         assert reply.status_code == 200 and reply.json()
         for path in (f"/conversations/{talked.sender}/tracker", "/status", "/model/parse", "/version"):
             response = requests.get(f"{balancer}{path}", params={"token": API_TOKEN}, timeout=30)
@@ -91,9 +113,11 @@ def test_nginx_does_not_pass_the_api_on_even_with_the_token(assistant, talked, t
 def make_consultation_store_fail_for(url: str, name: str) -> None:
     """The consultation table refuses this patient's row, as a database error would."""
     consultation_store.engine_for(url)  # creates the table if the action server has not yet
-    with sqlite3.connect(url[len("sqlite:///"):]) as db:
-        db.execute("CREATE TRIGGER IF NOT EXISTS refuse_test_patient BEFORE INSERT ON consultation_requests "
-                   f"WHEN NEW.name = '{name}' BEGIN SELECT RAISE(ABORT, 'simulated database failure'); END")
+    with sqlite3.connect(url[len("sqlite:///") :]) as db:
+        db.execute(
+            "CREATE TRIGGER IF NOT EXISTS refuse_test_patient BEFORE INSERT ON consultation_requests "
+            f"WHEN NEW.name = '{name}' BEGIN SELECT RAISE(ABORT, 'simulated database failure'); END"
+        )
 
 
 def test_logs_hold_no_message_text_names_phone_numbers_or_emails(assistant):
@@ -113,30 +137,49 @@ def test_logs_hold_no_message_text_names_phone_numbers_or_emails(assistant):
 
     # 2. Forced errors on the Rasa server, each carrying the patient's details.
     other = f"e2e-{uuid.uuid4().hex[:12]}"
-    requests.post(f"{assistant.url}/webhooks/rest/webhook", timeout=60,
-                  data=f'{{"sender": "{other}", "message": "I am {NAME}, {EMAIL}'.encode())  # broken JSON
-    requests.post(f"{assistant.url}/webhooks/rest/webhook", timeout=60,
-                  json={"sender": other, "message": f"/inform{{\"name\": \"{NAME}\", \"email\": \"{EMAIL}\""})
-    api(assistant, "POST", f"/conversations/{patient.sender}/tracker/events", API_TOKEN,
-        json=[{"event": "no_such_event", "text": f"{NAME} {PHONE} {EMAIL}"}])
+    requests.post(
+        f"{assistant.url}/webhooks/rest/webhook",
+        timeout=60,
+        data=f'{{"sender": "{other}", "message": "I am {NAME}, {EMAIL}'.encode(),
+    )  # broken JSON
+    requests.post(
+        f"{assistant.url}/webhooks/rest/webhook",
+        timeout=60,
+        json={"sender": other, "message": f'/inform{{"name": "{NAME}", "email": "{EMAIL}"'},
+    )
+    api(
+        assistant,
+        "POST",
+        f"/conversations/{patient.sender}/tracker/events",
+        API_TOKEN,
+        json=[{"event": "no_such_event", "text": f"{NAME} {PHONE} {EMAIL}"}],
+    )
     # A custom action that crashes: rasa-sdk answers 500 with the whole tracker (name, phone,
     # every message), which Rasa puts in the traceback it logs.
-    api(assistant, "POST", f"/conversations/{patient.sender}/tracker/events", API_TOKEN,
-        json=[{"event": "slot", "name": "medicines", "value": 42}])
-    api(assistant, "POST", f"/conversations/{patient.sender}/execute", API_TOKEN,
-        json={"name": "action_show_summary"})
+    api(
+        assistant,
+        "POST",
+        f"/conversations/{patient.sender}/tracker/events",
+        API_TOKEN,
+        json=[{"event": "slot", "name": "medicines", "value": 42}],
+    )
+    api(assistant, "POST", f"/conversations/{patient.sender}/execute", API_TOKEN, json={"name": "action_show_summary"})
 
     logs = {name: (assistant.workdir / f"{name}.log").read_text() for name in ("rasa", "actions")}
     for name, text in logs.items():
         leaked = [s for s in NEVER_IN_LOGS if s.lower() in text.lower()]
-        assert not leaked, f"{name}.log holds {leaked}:\n" + "\n".join(
-            line for line in text.splitlines() if any(s.lower() in line.lower() for s in leaked))[:3000]
+        assert not leaked, (
+            f"{name}.log holds {leaked}:\n"
+            + "\n".join(line for line in text.splitlines() if any(s.lower() in line.lower() for s in leaked))[:3000]
+        )
         assert not EMAIL_RE.search(text), f"an email address in {name}.log: {EMAIL_RE.search(text).group(0)}"
     # The errors were logged (at INFO and above), redacted: the test saw the risky paths.
     assert "Rasa server is up and running" in logs["rasa"]
     assert "Could not store a consultation request" in logs["actions"]
     # The consultation store's engine hides SQL parameters itself (hide_parameters=True);
     # the redaction masks them for any engine that does not.
-    assert ("[parameters: redacted]" in logs["actions"]
-            or "[SQL parameters hidden due to hide_parameters=True]" in logs["actions"]), logs["actions"][-3000:]
+    assert (
+        "[parameters: redacted]" in logs["actions"]
+        or "[SQL parameters hidden due to hide_parameters=True]" in logs["actions"]
+    ), logs["actions"][-3000:]
     assert re.search(r"ClientResponseError: 500.*\[redacted\]", logs["rasa"]), logs["rasa"][-3000:]

@@ -12,11 +12,13 @@ def test_action_response_schema_is_checked_once_at_start_up(assistant):
 def test_every_server_extension_is_named_once_in_the_start_up_log_before_the_server_is_up(assistant):
     log = (assistant.workdir / "rasa.log").read_text()
     up = log.index("Rasa server is up and running")
-    for name, source in [("production-settings check", "security/production_settings.py"),
-                         ("log redaction", "security/log_redaction.py"),
-                         ("action-response validation", "serving/action_response_validation.py"),
-                         ("fault handling", "serving/fault_handling.py"),
-                         ("resilient tracker store", "serving/tracker_store.py")]:
+    for name, source in [
+        ("production-settings check", "security/production_settings.py"),
+        ("log redaction", "security/log_redaction.py"),
+        ("action-response validation", "serving/action_response_validation.py"),
+        ("fault handling", "serving/fault_handling.py"),
+        ("resilient tracker store", "serving/tracker_store.py"),
+    ]:
         line = f"server extension installed: {name} ({source})"
         assert log.count(line) == 1 and log.index(line) < up, log[-3000:]
     # endpoints.yml (one server) has Rasa's in-memory lock store: recorded, not hidden

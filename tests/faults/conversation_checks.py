@@ -1,7 +1,6 @@
 """What the fault tests check about a conversation, in one place."""
-from __future__ import annotations
 
-from typing import List
+from __future__ import annotations
 
 APOLOGY_START = "Sorry, something went wrong on our side"
 
@@ -19,11 +18,11 @@ def payload_of(replies, title: str) -> str:
     raise AssertionError(f"No button {title!r} in {replies}")
 
 
-def user_texts(events: List[dict]) -> List[str]:
+def user_texts(events: list[dict]) -> list[str]:
     return [e["text"] for e in events if e["event"] == "user"]
 
 
-def completed_turns(conversation) -> List[str]:
+def completed_turns(conversation) -> list[str]:
     """The messages sent whose turn completed (not answered by the apology): exactly those
     the stored conversation must hold, in order."""
     lines = conversation.transcript
@@ -32,5 +31,5 @@ def completed_turns(conversation) -> List[str]:
         if line.startswith("USER: "):
             reply = lines[i + 1] if i + 1 < len(lines) else ""
             if not reply.startswith(f"BOT: {APOLOGY_START}"):
-                turns.append(line[len("USER: "):])
+                turns.append(line[len("USER: ") :])
     return turns

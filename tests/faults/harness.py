@@ -9,6 +9,7 @@ as in endpoints.yml. stock=True runs stock Rasa instead (plain `rasa run`, Rasa'
 channel, no serving/ module loaded; give it tracker store type "SQL"), to measure what Rasa
 itself does (tests/faults/measure.py --stock).
 """
+
 from __future__ import annotations
 
 import os
@@ -17,13 +18,22 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional
 
 import requests
 
-from tests.support.servers import (ACTION_SERVER, API_TOKEN, MODEL, RASA_SERVER, ROOT, VENV_BIN,
-                               credentials_for_scripted_clients, free_port, stop_processes, wait_until_up)
 from tests.faults.tcp_proxy import TcpProxy
+from tests.support.servers import (
+    ACTION_SERVER,
+    API_TOKEN,
+    MODEL,
+    RASA_SERVER,
+    ROOT,
+    VENV_BIN,
+    credentials_for_scripted_clients,
+    free_port,
+    stop_processes,
+    wait_until_up,
+)
 
 OURS = "serving.tracker_store.ResilientSQLTrackerStore"
 
@@ -32,12 +42,12 @@ OURS = "serving.tracker_store.ResilientSQLTrackerStore"
 class FaultyAssistant:
     workdir: Path
     tracker_store_yaml: str
-    action_timeout: Optional[float] = None
-    extra_env: Dict[str, str] = field(default_factory=dict)
+    action_timeout: float | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
     stock: bool = False
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
-    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not MODEL.exists():
@@ -45,10 +55,16 @@ class FaultyAssistant:
         self.action_proxy = TcpProxy("127.0.0.1", self.action_port)
         timeout = f"  timeout: {self.action_timeout}\n" if self.action_timeout else ""
         self.endpoints = self.workdir / "endpoints.yml"
-        self.endpoints.write_text(f'action_endpoint:\n  url: "http://{self.action_proxy.address}/webhook"\n{timeout}'
-                                  f"tracker_store:\n{self.tracker_store_yaml}")
-        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
-                    "CONSULTATION_DB_URL": f"sqlite:///{self.workdir / 'consultations.db'}", **self.extra_env}
+        self.endpoints.write_text(
+            f'action_endpoint:\n  url: "http://{self.action_proxy.address}/webhook"\n{timeout}'
+            f"tracker_store:\n{self.tracker_store_yaml}"
+        )
+        self.env = {
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "CONSULTATION_DB_URL": f"sqlite:///{self.workdir / 'consultations.db'}",
+            **self.extra_env,
+        }
 
     @property
     def url(self) -> str:
@@ -59,15 +75,20 @@ class FaultyAssistant:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def _spawn(self, name: str, command) -> None:
-        self.processes[name] = subprocess.Popen(list(command), cwd=ROOT, env=self.env,
-                                                stdout=(self.workdir / f"{name}.log").open("a"),
-                                                stderr=subprocess.STDOUT)
+        self.processes[name] = subprocess.Popen(
+            list(command),
+            cwd=ROOT,
+            env=self.env,
+            stdout=(self.workdir / f"{name}.log").open("a"),
+            stderr=subprocess.STDOUT,
+        )
 
     def start_actions(self, wait: bool = True) -> None:
         self._spawn("actions", [*ACTION_SERVER, "--port", str(self.action_port), "--actions", "actions"])
         if wait:
-            wait_until_up(f"http://127.0.0.1:{self.action_port}/health", self.processes["actions"],
-                          self.workdir / "actions.log")
+            wait_until_up(
+                f"http://127.0.0.1:{self.action_port}/health", self.processes["actions"], self.workdir / "actions.log"
+            )
 
     def start_rasa(self, wait: bool = True) -> None:
         if self.stock:  # Rasa's own CLI and REST channel: our channels refuse a server without serving/
@@ -77,9 +98,25 @@ class FaultyAssistant:
         else:
             credentials = credentials_for_scripted_clients(ROOT / "credentials.yml", self.workdir)
             launcher = list(RASA_SERVER)
-        self._spawn("rasa", [*launcher, "--port", str(self.rasa_port), "--model", str(MODEL),
-                             "--endpoints", str(self.endpoints), "--credentials", str(credentials),
-                             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1"])
+        self._spawn(
+            "rasa",
+            [
+                *launcher,
+                "--port",
+                str(self.rasa_port),
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                str(self.endpoints),
+                "--credentials",
+                str(credentials),
+                "--enable-api",
+                "--auth-token",
+                API_TOKEN,
+                "--interface",
+                "127.0.0.1",
+            ],
+        )
         if wait:
             self.wait_rasa()
 
@@ -114,9 +151,12 @@ def sqlite_tracker_store(workdir: Path, store_type: str = OURS) -> str:
     return f'  type: {store_type}\n  dialect: "sqlite"\n  db: "{workdir / "rasa.db"}"\n'
 
 
-def postgres_tracker_store(address: str, db_name: str, user: str, store_type: str = OURS,
-                           retry_seconds: Optional[float] = None) -> str:
+def postgres_tracker_store(
+    address: str, db_name: str, user: str, store_type: str = OURS, retry_seconds: float | None = None
+) -> str:
     host, port = address.rsplit(":", 1)
     retry = f"  retry_seconds: {retry_seconds}\n" if retry_seconds else ""
-    return (f'  type: {store_type}\n  dialect: "postgresql"\n  url: "{host}"\n  port: {port}\n'
-            f'  db: "{db_name}"\n  username: "{user}"\n  password: ""\n{retry}')
+    return (
+        f'  type: {store_type}\n  dialect: "postgresql"\n  url: "{host}"\n  port: {port}\n'
+        f'  db: "{db_name}"\n  username: "{user}"\n  password: ""\n{retry}'
+    )

@@ -2,22 +2,23 @@
 when PostgreSQL is down at start-up or restarts, for stock Rasa (`--stock`: tracker store
 type SQL, nothing of serving/ loaded) or ours. A measurement for docs/faults.md, not a test:
   .venv/bin/python -m tests.faults.measure [--stock] [--database]"""
+
 from __future__ import annotations
 
 import sys
-import threading
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import requests
 
-from tests.support.conversation import Conversation
-from tests.support.screening import answer_questions, current_question, start
 from tests.faults.conversation_checks import user_texts
 from tests.faults.harness import OURS, FaultyAssistant, postgres_tracker_store, sqlite_tracker_store
 from tests.faults.postgres import PG, fresh_database, stored_events
 from tests.faults.tcp_proxy import TcpProxy
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, current_question, start
 
 WIDGET_PATIENCE_SECONDS = 60
 
@@ -25,8 +26,10 @@ WIDGET_PATIENCE_SECONDS = 60
 def show(label, assistant, conversation):
     slots = assistant.tracker(conversation.sender)["slots"]
     texts = [r.get("text", "")[:90] for r in conversation.replies]
-    print(f"- {label}: replies={texts} next question={current_question(conversation)} "
-          f"requested_slot={slots['requested_slot']} screening_outcome={slots['screening_outcome']}")
+    print(
+        f"- {label}: replies={texts} next question={current_question(conversation)} "
+        f"requested_slot={slots['requested_slot']} screening_outcome={slots['screening_outcome']}"
+    )
     return slots
 
 
@@ -73,12 +76,17 @@ def main(stock: bool) -> None:
         assistant.action_proxy.delay_seconds = 400
         began = time.monotonic()
         try:
-            requests.post(f"{assistant.url}/webhooks/rest/webhook", json={"sender": slow.sender, "message": "I'm 34"},
-                          timeout=WIDGET_PATIENCE_SECONDS + 5)
+            requests.post(
+                f"{assistant.url}/webhooks/rest/webhook",
+                json={"sender": slow.sender, "message": "I'm 34"},
+                timeout=WIDGET_PATIENCE_SECONDS + 5,
+            )
             print(f"- slow action server: answered after {time.monotonic() - began:.1f}s")
         except requests.Timeout:
-            print(f"- slow action server: no answer within {WIDGET_PATIENCE_SECONDS + 5}s (the widget gives up at "
-                  f"{WIDGET_PATIENCE_SECONDS}s)")
+            print(
+                f"- slow action server: no answer within {WIDGET_PATIENCE_SECONDS + 5}s (the widget gives up at "
+                f"{WIDGET_PATIENCE_SECONDS}s)"
+            )
     finally:
         assistant.stop()
 
@@ -96,8 +104,9 @@ def database(stock: bool) -> None:
     with fresh_database() as db_name:
         proxy = TcpProxy(PG["host"], PG["port"], listening=False)
         workdir = Path(tempfile.mkdtemp(prefix="faults-measure-db-"))
-        assistant = FaultyAssistant(workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type),
-                                    stock=stock)
+        assistant = FaultyAssistant(
+            workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type), stock=stock
+        )
         try:
             assistant.start_actions()
             assistant.start_rasa(wait=False)
@@ -106,16 +115,20 @@ def database(stock: bool) -> None:
             assistant.wait_rasa()
             conversation = Conversation(assistant)
             start(conversation)
-            print(f"- start-up while the database refused connections: replies={[r.get('text', '')[:60] for r in conversation.replies]}; "
-                  f"stored user turns={stored_user_texts(db_name, conversation.sender)}")
+            shown = [r.get("text", "")[:60] for r in conversation.replies]
+            print(
+                f"- start-up while the database refused connections: replies={shown}; "
+                f"stored user turns={stored_user_texts(db_name, conversation.sender)}"
+            )
         finally:
             assistant.stop()
 
     with fresh_database() as db_name:
         proxy = TcpProxy(PG["host"], PG["port"])
         workdir = Path(tempfile.mkdtemp(prefix="faults-measure-db-"))
-        assistant = FaultyAssistant(workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type),
-                                    stock=stock)
+        assistant = FaultyAssistant(
+            workdir, postgres_tracker_store(proxy.address, db_name, PG["user"], store_type), stock=stock
+        )
         try:
             assistant.start_actions()
             assistant.start_rasa()
@@ -125,13 +138,17 @@ def database(stock: bool) -> None:
             conversation.say("I'm 34")
             proxy.sever()  # restarted between two messages, back at once
             conversation.say("no")
-            print(f"- database restarted between messages, patient answers 'no': replies="
-                  f"{[r.get('text', '')[:60] for r in conversation.replies]}")
+            print(
+                f"- database restarted between messages, patient answers 'no': replies="
+                f"{[r.get('text', '')[:60] for r in conversation.replies]}"
+            )
             proxy.refuse()
             threading.Timer(3, proxy.accept).start()
             conversation.say("no")
-            print(f"- database down 3 s while the next answer arrives: replies="
-                  f"{[r.get('text', '')[:60] for r in conversation.replies]}")
+            print(
+                f"- database down 3 s while the next answer arrives: replies="
+                f"{[r.get('text', '')[:60] for r in conversation.replies]}"
+            )
             print(f"  sent: {[line[6:] for line in conversation.transcript if line.startswith('USER: ')]}")
             print(f"  stored user turns: {stored_user_texts(db_name, conversation.sender)}")
         finally:

@@ -1,17 +1,21 @@
 """A throw-away database on the shared PostgreSQL server (127.0.0.1:5432) per test, so runs
 never collide; the server itself is never stopped or restarted (other work uses it)."""
+
 from __future__ import annotations
 
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, List
 
 import psycopg2
 
-PG = dict(host=os.environ.get("TEST_PG_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_PG_PORT", "5432")),
-          user=os.environ.get("TEST_PG_USER", "postgres"))
+PG = dict(
+    host=os.environ.get("TEST_PG_HOST", "127.0.0.1"),
+    port=int(os.environ.get("TEST_PG_PORT", "5432")),
+    user=os.environ.get("TEST_PG_USER", "postgres"),
+)
 
 
 def unavailable_reason() -> str:
@@ -41,7 +45,7 @@ def fresh_database() -> Iterator[str]:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def stored_events(db_name: str, sender: str) -> List[dict]:
+def stored_events(db_name: str, sender: str) -> list[dict]:
     """The conversation's events as stored, in order, read directly (not through Rasa)."""
     conn = psycopg2.connect(dbname=db_name, **PG)
     try:

@@ -2,12 +2,12 @@
 server), so they can break the link the way a restart or an outage would without touching
 the real, shared server: refuse new connections, sever open ones, or hold each new
 connection for a while before forwarding it (a slow server)."""
+
 from __future__ import annotations
 
 import asyncio
 import socket
 import threading
-from typing import Optional, Set
 
 
 def _free_port() -> int:
@@ -23,8 +23,8 @@ class TcpProxy:
         self.delay_seconds = 0.0  # how long each new connection waits before it is forwarded
         self.connections_accepted = 0
         self._loop = asyncio.new_event_loop()
-        self._server: Optional[asyncio.AbstractServer] = None
-        self._writers: Set[asyncio.StreamWriter] = set()
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         if listening:
@@ -39,26 +39,32 @@ class TcpProxy:
 
     def accept(self) -> None:
         """Listen again: new connections are forwarded."""
+
         async def start():
             if self._server is None:
                 self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+
         self._call(start())
 
     def refuse(self) -> None:
         """Stop listening (new connections are refused) and sever every open connection:
         what clients see while a server restarts."""
+
         async def stop():
             if self._server is not None:
                 self._server.close()
                 await self._server.wait_closed()
                 self._server = None
             self._sever_all()
+
         self._call(stop())
 
     def sever(self) -> None:
         """Close every open connection at once (keeps listening)."""
+
         async def sever():
             self._sever_all()
+
         self._call(sever())
 
     def close(self) -> None:

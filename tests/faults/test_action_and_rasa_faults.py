@@ -5,16 +5,17 @@ exactly the turns that completed, and the screening finishes with every answer.
 
 The action server is reached through a TcpProxy, so the test can refuse connections (as a
 dead server does) or hold them (a slow server)."""
+
 import threading
 import time
 
 import pytest
 import requests
 
-from tests.support.conversation import Conversation
-from tests.support.screening import answer_questions, current_question, start
 from tests.faults.conversation_checks import apologised, completed_turns, payload_of, user_texts
 from tests.faults.harness import FaultyAssistant, sqlite_tracker_store
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, current_question, start
 
 pytestmark = pytest.mark.e2e
 
@@ -137,8 +138,11 @@ def test_rasa_killed_mid_turn_then_restarted_continues_at_the_same_question(assi
 
     def send():
         try:
-            requests.post(f"{assistant.url}/webhooks/rest/webhook",
-                          json={"sender": conversation.sender, "message": no_abscess}, timeout=60)
+            requests.post(
+                f"{assistant.url}/webhooks/rest/webhook",
+                json={"sender": conversation.sender, "message": no_abscess},
+                timeout=60,
+            )
         except requests.RequestException as error:
             failures.append(error)
 

@@ -3,12 +3,13 @@ store: with Rasa's own SQLTrackerStore or its in-memory store configured instead
 whose turn fails because the action server is down still gets the apology, nothing of the
 turn is stored, and the same answer works once the server is back. The start-up log says
 that such a store does not ride out database outages."""
+
 import pytest
 
-from tests.support.conversation import Conversation
-from tests.support.screening import current_question, start
 from tests.faults.conversation_checks import apologised
 from tests.faults.harness import FaultyAssistant, sqlite_tracker_store
+from tests.support.conversation import Conversation
+from tests.support.screening import current_question, start
 
 pytestmark = pytest.mark.e2e
 

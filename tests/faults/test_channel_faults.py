@@ -4,18 +4,19 @@ options, a keyboard), and continues with them once the server is back. The fault
 lives in the Rasa server, not in a channel; this checks that the channels carry it.
 
 Uses the stand-in platforms of tests/support/ (standin.py, platforms.py)."""
+
 import itertools
 import os
 import subprocess
 
 import pytest
 
+from tests.faults.conversation_checks import APOLOGY_START, user_texts
 from tests.support.platforms import TelegramPatient, TwilioPatient, channels_env
-from tests.support.standin import StandIn
-from tests.support.text_conversations import TelegramConversation, TwilioConversation
 from tests.support.screening import current_question, start
 from tests.support.servers import ACTION_SERVER, ROOT, start_assistant, wait_until_up
-from tests.faults.conversation_checks import APOLOGY_START, user_texts
+from tests.support.standin import StandIn
+from tests.support.text_conversations import TelegramConversation, TwilioConversation
 
 pytestmark = pytest.mark.e2e
 
@@ -31,8 +32,9 @@ def standin():
 @pytest.fixture(scope="module")
 def assistant(standin, tmp_path_factory):
     env = channels_env(standin.url)
-    running = start_assistant(tmp_path_factory.mktemp("channel-faults"), env,
-                              credentials=ROOT / "credentials.channels.yml")
+    running = start_assistant(
+        tmp_path_factory.mktemp("channel-faults"), env, credentials=ROOT / "credentials.channels.yml"
+    )
     running.env = env
     yield running
     running.stop()
@@ -47,9 +49,12 @@ def restart_action_server(assistant):
     port = assistant.action_url.rsplit(":", 1)[1]
     log = assistant.workdir / "actions.log"
     assistant.processes["actions"] = subprocess.Popen(
-        [*ACTION_SERVER, "--port", port, "--actions", "actions"], cwd=ROOT,
+        [*ACTION_SERVER, "--port", port, "--actions", "actions"],
+        cwd=ROOT,
         env={**os.environ, "CONSULTATION_DB_URL": assistant.consultation_db_url, **assistant.env},
-        stdout=log.open("a"), stderr=subprocess.STDOUT)
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+    )
     wait_until_up(f"{assistant.action_url}/health", assistant.processes["actions"], log)
 
 
@@ -77,8 +82,9 @@ def answer_through_an_outage(assistant, conversation):
 
 
 def test_sms_patient_gets_the_apology_with_numbered_options_and_continues(assistant, standin):
-    conversation = TwilioConversation(assistant, standin, TwilioPatient(f"+447700900{next(_patients):03d}"),
-                                      tap_by="number")
+    conversation = TwilioConversation(
+        assistant, standin, TwilioPatient(f"+447700900{next(_patients):03d}"), tap_by="number"
+    )
     answer_through_an_outage(assistant, conversation)
 
 

@@ -2,18 +2,19 @@
 (which is shared and never touched): unreachable at start-up, and "restarted" (every open
 connection severed, new ones refused for a few seconds) mid-conversation. Each test has a
 database of its own, dropped afterwards."""
+
 import json
 import threading
 
 import psycopg2
 import pytest
 
-from tests.support.conversation import Conversation
-from tests.support.screening import answer_questions, current_question, start
 from tests.faults.conversation_checks import APOLOGY_START, completed_turns, user_texts
 from tests.faults.harness import FaultyAssistant, postgres_tracker_store
 from tests.faults.postgres import PG, fresh_database, stored_events, unavailable_reason
 from tests.faults.tcp_proxy import TcpProxy
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, current_question, start
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -40,6 +41,7 @@ def proxies():
     def make(listening=True):
         made.append(TcpProxy(PG["host"], PG["port"], listening=listening))
         return made[-1]
+
     yield make
     for proxy in made:
         proxy.close()
@@ -61,8 +63,9 @@ def test_database_unreachable_at_start_up_is_waited_for_with_clear_retries(tmp_p
     try:
         assistant.start_actions()
         assistant.start_rasa(wait=False)
-        assistant.wait_for_log("rasa", f"Tracker store database at {tracker_db.address} not reachable at start-up",
-                               count=2)
+        assistant.wait_for_log(
+            "rasa", f"Tracker store database at {tracker_db.address} not reachable at start-up", count=2
+        )
         tracker_db.accept()
         assistant.wait_rasa()
         assert "reachable again after" in assistant.log("rasa")
@@ -79,8 +82,10 @@ def test_database_unreachable_at_start_up_is_waited_for_with_clear_retries(tmp_p
 def test_database_restarted_mid_conversation_loses_and_duplicates_nothing(tmp_path, database, proxies):
     tracker_db, consultation_db = proxies(), proxies()
     assistant = FaultyAssistant(
-        tmp_path, postgres_tracker_store(tracker_db.address, database, PG["user"]),
-        extra_env={"CONSULTATION_DB_URL": f"postgresql://{PG['user']}@{consultation_db.address}/{database}"})
+        tmp_path,
+        postgres_tracker_store(tracker_db.address, database, PG["user"]),
+        extra_env={"CONSULTATION_DB_URL": f"postgresql://{PG['user']}@{consultation_db.address}/{database}"},
+    )
     try:
         assistant.start_actions()
         assistant.start_rasa()
@@ -118,8 +123,7 @@ def test_database_restarted_mid_conversation_loses_and_duplicates_nothing(tmp_pa
 
         conn = psycopg2.connect(dbname=database, **PG)
         with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM consultation_requests WHERE conversation_id = %s",
-                        (conversation.sender,))
+            cur.execute("SELECT count(*) FROM consultation_requests WHERE conversation_id = %s", (conversation.sender,))
             assert cur.fetchone()[0] == 1
         conn.close()
     finally:

@@ -1,5 +1,6 @@
 """The fault handling's parts, without servers: the Rasa internals it relies on are the ones
 it was written against, retries never duplicate events, logs never carry patient text."""
+
 import asyncio
 import hashlib
 import inspect
@@ -8,10 +9,10 @@ import pytest
 import rasa
 import sqlalchemy.exc
 from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -67,8 +68,10 @@ def test_failsafe_store_lets_our_unavailable_error_through_but_keeps_its_fallbac
 
 def test_a_logged_fault_never_includes_the_sql_parameters():
     error = sqlalchemy.exc.OperationalError(
-        "INSERT INTO events (data) VALUES (%(data)s)", {"data": "I take warfarin"},
-        Exception("server closed the connection unexpectedly\n\tThis probably means..."))
+        "INSERT INTO events (data) VALUES (%(data)s)",
+        {"data": "I take warfarin"},
+        Exception("server closed the connection unexpectedly\n\tThis probably means..."),
+    )
     text = describe(error)
     assert text == "Exception: server closed the connection unexpectedly"
     assert "warfarin" not in text and "INSERT" not in text
@@ -139,8 +142,9 @@ def test_a_consultation_request_is_stored_once_when_the_database_blinks(tmp_path
 
     monkeypatch.setattr(consultation_store, "engine_for", flaky_engine_for)
     monkeypatch.setattr(consultation_store, "RETRY_DELAYS_SECONDS", (0.01, 0.01))
-    consultation_store.save_request("c1", "Sam Example", "sam@example.org", "email", "mornings",
-                                    "eligible_for_consultation", [], url=url)
+    consultation_store.save_request(
+        "c1", "Sam Example", "sam@example.org", "email", "mornings", "eligible_for_consultation", [], url=url
+    )
     assert len(consultation_store.list_requests(url)) == 1
 
 
@@ -174,8 +178,9 @@ def test_the_same_request_sent_again_after_an_apology_is_stored_once(tmp_path):
     request = ("c3", "Sam Example", "sam@example.org", "email", "mornings", "eligible_for_consultation", [])
     first = consultation_store.save_request(*request, url=url)
     assert consultation_store.save_request(*request, url=url) == first
-    changed = consultation_store.save_request("c3", "Sam Example", "sam@example.org", "email", "evenings",
-                                              "eligible_for_consultation", [], url=url)
+    changed = consultation_store.save_request(
+        "c3", "Sam Example", "sam@example.org", "email", "evenings", "eligible_for_consultation", [], url=url
+    )
     other_patient = consultation_store.save_request("c4", *request[1:], url=url)
     assert len({first, changed, other_patient}) == 3
     assert len(consultation_store.list_requests(url)) == 3
@@ -250,8 +255,9 @@ def test_a_form_rejection_is_not_a_fault(action_server):
 def test_a_missing_sqlite_directory_fails_at_once_instead_of_waiting(tmp_path):
     # only a database server is waited for; a wrong local path is a set-up error
     with pytest.raises(TrackerStoreUnavailable, match="cannot be opened"):
-        ResilientSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "missing" / "rasa.db"),
-                                 startup_wait_seconds=600)
+        ResilientSQLTrackerStore(
+            Domain.empty(), dialect="sqlite", db=str(tmp_path / "missing" / "rasa.db"), startup_wait_seconds=600
+        )
 
 
 class Collector(CollectingOutputChannel):
@@ -280,9 +286,15 @@ def aborted_turn(fault, stored_events=()):
 
 def test_an_aborted_turn_replaces_its_replies_with_the_apology_and_the_pending_buttons():
     buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-    replies = aborted_turn(fault_handling.TurnAborted("action 'x' failed"), [
-        ActionExecuted("action_listen"), UserUttered("I'm 34"),
-        BotUttered("Is your jaw locked right now?", {"buttons": buttons}), ActionExecuted("action_listen")])
+    replies = aborted_turn(
+        fault_handling.TurnAborted("action 'x' failed"),
+        [
+            ActionExecuted("action_listen"),
+            UserUttered("I'm 34"),
+            BotUttered("Is your jaw locked right now?", {"buttons": buttons}),
+            ActionExecuted("action_listen"),
+        ],
+    )
     assert len(replies) == 1
     assert replies[0]["text"].startswith("Sorry, something went wrong on our side")
     assert "call 999" in replies[0]["text"]

@@ -3,15 +3,25 @@
 Helpers live in portal_helpers.py: other test folders have their own conftest.py, so test
 modules must never import from "conftest".
 """
+
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from portal_helpers import (
+    ADMIN,
+    PG,
+    REVIEWER,
+    Databases,
+    pg_admin,
+    run_cli,
+    sqlite_databases,
+    start_portal,
+    stop_portal,
+)
 
 from portal import db
-from portal_helpers import (ADMIN, PG, REVIEWER, Databases, pg_admin, run_cli, sqlite_databases, start_portal,
-                            stop_portal)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -40,8 +50,9 @@ def portal(tmp_path_factory):
     """One running portal on SQLite for the HTTP tests, with an admin and a reviewer made by the CLI."""
     databases = sqlite_databases(tmp_path_factory.mktemp("portal"))
     for (username, password), role in ((ADMIN, "admin"), (REVIEWER, "reviewer")):
-        result = run_cli(databases, "create-user", "--username", username, "--role", role,
-                         "--password-stdin", stdin=password + "\n")
+        result = run_cli(
+            databases, "create-user", "--username", username, "--role", role, "--password-stdin", stdin=password + "\n"
+        )
         assert result.returncode == 0, result.stderr
     running = start_portal(databases)
     yield running

@@ -1,12 +1,12 @@
 """The command-line tool, run as staff would run it (a subprocess with the environment)."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 import sqlalchemy as sa
-
-from portal_helpers import run_cli, sqlite_databases, start_portal, stop_portal, login, save, screening, tracker_store
+from portal_helpers import login, run_cli, save, screening, sqlite_databases, start_portal, stop_portal, tracker_store
 
 
 @pytest.fixture
@@ -15,8 +15,16 @@ def dbs(tmp_path):
 
 
 def test_create_user_hashes_the_password_with_argon2(dbs):
-    result = run_cli(dbs, "create-user", "--username", "Carol", "--role", "reviewer", "--password-stdin",
-                     stdin="a perfectly long password\n")
+    result = run_cli(
+        dbs,
+        "create-user",
+        "--username",
+        "Carol",
+        "--role",
+        "reviewer",
+        "--password-stdin",
+        stdin="a perfectly long password\n",
+    )
     assert result.returncode == 0 and "Created reviewer 'carol'" in result.stdout
     with dbs.stores().portal.connect() as conn:
         stored = conn.execute(sa.text("SELECT password_hash FROM portal_staff WHERE username = 'carol'")).scalar()
@@ -25,20 +33,35 @@ def test_create_user_hashes_the_password_with_argon2(dbs):
     assert "carol\treviewer\tactive" in run_cli(dbs, "list-users").stdout
 
 
-@pytest.mark.parametrize("args,stdin,message", [
-    (["--username", "dave", "--role", "admin"], "short\n", "at least 12 characters"),
-    (["--username", "no spaces", "--role", "admin"], "long enough password\n", "username:"),
-])
+@pytest.mark.parametrize(
+    "args,stdin,message",
+    [
+        (["--username", "dave", "--role", "admin"], "short\n", "at least 12 characters"),
+        (["--username", "no spaces", "--role", "admin"], "long enough password\n", "username:"),
+    ],
+)
 def test_create_user_rejects_bad_input_clearly(dbs, args, stdin, message):
     result = run_cli(dbs, "create-user", *args, "--password-stdin", stdin=stdin)
     assert result.returncode == 2 and message in result.stderr
 
 
 def test_create_user_refuses_a_duplicate_and_an_unknown_role(dbs):
-    assert run_cli(dbs, "create-user", "--username", "erin", "--role", "admin", "--password-stdin",
-                   stdin="long enough password\n").returncode == 0
-    again = run_cli(dbs, "create-user", "--username", "erin", "--role", "admin", "--password-stdin",
-                    stdin="long enough password\n")
+    assert (
+        run_cli(
+            dbs,
+            "create-user",
+            "--username",
+            "erin",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin="long enough password\n",
+        ).returncode
+        == 0
+    )
+    again = run_cli(
+        dbs, "create-user", "--username", "erin", "--role", "admin", "--password-stdin", stdin="long enough password\n"
+    )
     assert again.returncode == 2 and "already exists" in again.stderr
     assert run_cli(dbs, "create-user", "--username", "x1", "--role", "owner", "--password-stdin").returncode == 2
 
@@ -61,14 +84,23 @@ def test_purge_and_erase_from_the_command_line(dbs):
         left = {s for (s,) in conn.execute(sa.text("SELECT DISTINCT sender_id FROM events"))}
     assert left == {"new-one"}
     with dbs.stores().portal.connect() as conn:
-        actors = conn.execute(sa.text("SELECT action, actor FROM portal_audit WHERE action IN ('purge', 'erase') "
-                                      "ORDER BY id")).fetchall()
+        actors = conn.execute(
+            sa.text("SELECT action, actor FROM portal_audit WHERE action IN ('purge', 'erase') ORDER BY id")
+        ).fetchall()
     assert [a for a, _ in actors] == ["purge", "erase"] and all(actor.startswith("cli:") for _, actor in actors)
 
 
 def test_a_deactivated_user_is_signed_out_and_cannot_sign_in(dbs):
-    run_cli(dbs, "create-user", "--username", "fay", "--role", "reviewer", "--password-stdin",
-            stdin="long enough password\n")
+    run_cli(
+        dbs,
+        "create-user",
+        "--username",
+        "fay",
+        "--role",
+        "reviewer",
+        "--password-stdin",
+        stdin="long enough password\n",
+    )
     portal = start_portal(dbs)
     try:
         http = login(portal.base, "fay", "long enough password")

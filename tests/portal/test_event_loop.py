@@ -1,6 +1,7 @@
 """The portal app in this process: database work runs off the event loop (a slow database
 does not stall other requests), and expired staff sessions are purged at sign-in and
 periodically. Uses real SQLite databases and a real server on a free port."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,12 +16,12 @@ from dataclasses import replace
 import pytest
 import requests
 import sqlalchemy as sa
+from portal_helpers import ADMIN, csrf_from, free_port, save, screening, sqlite_databases, tracker_store
 from sanic import Sanic
 
 from portal import accounts, storage
 from portal.config import Settings
 from portal.web import create_app
-from portal_helpers import ADMIN, csrf_from, free_port, save, screening, sqlite_databases, tracker_store
 
 
 @pytest.fixture(autouse=True)
@@ -31,8 +32,10 @@ def sanic_test_mode(monkeypatch):
 
 
 def _settings(databases, **change) -> Settings:
-    return replace(Settings(databases.tracker_url, databases.portal_url, databases.consultation_url,
-                            secure_cookies=False), **change)
+    return replace(
+        Settings(databases.tracker_url, databases.portal_url, databases.consultation_url, secure_cookies=False),
+        **change,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -40,8 +43,7 @@ async def running(settings: Settings):
     """The app served on 127.0.0.1 in the running event loop; yields its base URL."""
     port = free_port()
     app = create_app(replace(settings, port=port), name=f"portal_{uuid.uuid4().hex[:8]}")
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True,
-                                     access_log=False)
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     await server.startup()
     await server.before_start()
     await server.after_start()
@@ -69,8 +71,12 @@ def _staff(databases, with_admin: bool = True):
 async def _sign_in(base: str) -> requests.Session:
     http = requests.Session()
     form = await _http(http.get, f"{base}/login")
-    resp = await _http(http.post, f"{base}/login", allow_redirects=False,
-                       data={"csrf_token": csrf_from(form.text), "username": ADMIN[0], "password": ADMIN[1]})
+    resp = await _http(
+        http.post,
+        f"{base}/login",
+        allow_redirects=False,
+        data={"csrf_token": csrf_from(form.text), "username": ADMIN[0], "password": ADMIN[1]},
+    )
     assert resp.status_code == 303, resp.text[:300]
     return http
 
@@ -84,12 +90,17 @@ def _abandoned_session(stores, minutes_ago: float) -> None:
     """A session whose staff member closed the browser minutes_ago without signing out."""
     with stores.portal.begin() as conn:
         staff_id = conn.execute(sa.text("SELECT id FROM portal_staff WHERE username = :u"), {"u": ADMIN[0]}).scalar()
-        conn.execute(sa.text("INSERT INTO portal_sessions (token_hash, staff_id, csrf_token, created_at, last_seen_at) "
-                             "VALUES (:h, :s, 'x', :t, :t)"),
-                     {"h": uuid.uuid4().hex, "s": staff_id, "t": time.time() - minutes_ago * 60})
+        conn.execute(
+            sa.text(
+                "INSERT INTO portal_sessions (token_hash, staff_id, csrf_token, created_at, last_seen_at) "
+                "VALUES (:h, :s, 'x', :t, :t)"
+            ),
+            {"h": uuid.uuid4().hex, "s": staff_id, "t": time.time() - minutes_ago * 60},
+        )
 
 
 # ---- off the event loop ------------------------------------------------------------------
+
 
 def test_every_storage_call_of_every_route_runs_off_the_event_loop(tmp_path, monkeypatch):
     databases = sqlite_databases(tmp_path)
@@ -99,9 +110,11 @@ def test_every_storage_call_of_every_route_runs_off_the_event_loop(tmp_path, mon
     calls = []  # (storage function, thread it ran on)
     for name, fn in inspect.getmembers(storage, inspect.isfunction):
         if fn.__module__ == storage.__name__:
+
             def recorder(*args, _fn=fn, _name=name, **kwargs):
                 calls.append((_name, threading.get_ident()))
                 return _fn(*args, **kwargs)
+
             monkeypatch.setattr(storage, name, recorder)
 
     async def scenario():
@@ -109,26 +122,53 @@ def test_every_storage_call_of_every_route_runs_off_the_event_loop(tmp_path, mon
         async with running(_settings(databases)) as base:
             http = await _sign_in(base)
             token = csrf_from((await _http(http.get, f"{base}/inbox")).text)
-            for path in ("/inbox", "/inbox.csv", f"/conversation?id={cid}", f"/conversation/print?id={cid}",
-                         "/questions", "/questions.csv", "/audit", "/conversation/erase?id=x", "/no-such-page"):
+            for path in (
+                "/inbox",
+                "/inbox.csv",
+                f"/conversation?id={cid}",
+                f"/conversation/print?id={cid}",
+                "/questions",
+                "/questions.csv",
+                "/audit",
+                "/conversation/erase?id=x",
+                "/no-such-page",
+            ):
                 assert (await _http(http.get, base + path)).status_code in (200, 404), path
-            for path, data in (("/conversation/review", {"id": cid, "reviewed": "yes"}),
-                               ("/conversation/note", {"id": cid, "body": "called"}),
-                               ("/conversation/tag", {"id": cid, "tag": "checked"}),
-                               ("/conversation/contacted", {"id": cid, "request_id": "1"}),
-                               ("/questions/status", {"id": cid, "key": "k", "status": "done"}),
-                               ("/conversation/erase", {"id": cid, "confirm": cid}),
-                               ("/logout", {})):
+            for path, data in (
+                ("/conversation/review", {"id": cid, "reviewed": "yes"}),
+                ("/conversation/note", {"id": cid, "body": "called"}),
+                ("/conversation/tag", {"id": cid, "tag": "checked"}),
+                ("/conversation/contacted", {"id": cid, "request_id": "1"}),
+                ("/questions/status", {"id": cid, "key": "k", "status": "done"}),
+                ("/conversation/erase", {"id": cid, "confirm": cid}),
+                ("/logout", {}),
+            ):
                 resp = await _http(http.post, base + path, data={"csrf_token": token, **data}, allow_redirects=False)
                 assert resp.status_code in (200, 303, 404), (path, resp.status_code)
         return loop_thread
 
     loop_thread = asyncio.run(scenario())
     used = {name for name, _ in calls}
-    assert {"prepare", "sign_in", "resume_session", "open_question_count", "inbox_page", "export_inbox",
-            "view_conversation", "set_reviewed", "add_note", "change_tag", "has_consultation_requests",
-            "questions_page", "export_questions", "set_question_status", "erase_conversation", "audit_page",
-            "sign_out", "conversation_exists"} <= used
+    assert {
+        "prepare",
+        "sign_in",
+        "resume_session",
+        "open_question_count",
+        "inbox_page",
+        "export_inbox",
+        "view_conversation",
+        "set_reviewed",
+        "add_note",
+        "change_tag",
+        "has_consultation_requests",
+        "questions_page",
+        "export_questions",
+        "set_question_status",
+        "erase_conversation",
+        "audit_page",
+        "sign_out",
+        "conversation_exists",
+    } <= used
     on_loop = sorted({name for name, thread in calls if thread == loop_thread})
     assert on_loop == [], f"ran on the event loop: {on_loop}"
     assert stores  # the databases stayed usable
@@ -149,8 +189,9 @@ def test_a_slow_database_call_does_not_stall_other_requests(tmp_path, monkeypatc
     async def scenario():
         async with running(_settings(databases)) as base:
             started = time.monotonic()
-            slow = asyncio.ensure_future(_http(requests.get, f"{base}/inbox", cookies={"portal_session": "slow"},
-                                               allow_redirects=False))
+            slow = asyncio.ensure_future(
+                _http(requests.get, f"{base}/inbox", cookies={"portal_session": "slow"}, allow_redirects=False)
+            )
             await asyncio.sleep(0.2)  # the slow request is now waiting on the database
             health = await _http(requests.get, f"{base}/health")
             health_done = time.monotonic() - started
@@ -164,6 +205,7 @@ def test_a_slow_database_call_does_not_stall_other_requests(tmp_path, monkeypatc
 
 
 # ---- expired sessions ------------------------------------------------------------------
+
 
 def test_signing_in_purges_expired_sessions(tmp_path):
     databases = sqlite_databases(tmp_path)
@@ -200,6 +242,7 @@ def test_expired_sessions_are_purged_periodically(tmp_path):
 
 def test_the_purge_interval_comes_from_the_environment(monkeypatch):
     from portal.config import ConfigError, load_settings
+
     monkeypatch.setenv("PORTAL_SESSION_PURGE_SECONDS", "120")
     assert load_settings().session_purge_seconds == 120
     monkeypatch.setenv("PORTAL_SESSION_PURGE_SECONDS", "0")

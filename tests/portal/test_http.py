@@ -1,5 +1,6 @@
 """Every route of a running portal over HTTP: sessions, roles, CSRF, escaping, the review
 workflow, export, erasure, audit and login throttling."""
+
 from __future__ import annotations
 
 import csv
@@ -11,14 +12,37 @@ import uuid
 import pytest
 import requests
 import sqlalchemy as sa
+from portal_helpers import (
+    ADMIN,
+    REVIEWER,
+    csrf_from,
+    login,
+    page_csrf,
+    save,
+    screening,
+    start_portal,
+    stop_portal,
+    tracker_store,
+)
 
 from clinical.consultation_store import save_request
-from portal_helpers import ADMIN, REVIEWER, start_portal, stop_portal, csrf_from, login, page_csrf, save, screening, tracker_store
 
-GET_ROUTES = ["/inbox", "/inbox.csv", "/conversation?id=x", "/conversation/print?id=x",
-              "/conversation/erase?id=x", "/audit"]
-POST_ROUTES = ["/logout", "/conversation/review", "/conversation/note", "/conversation/tag",
-               "/conversation/contacted", "/conversation/erase"]
+GET_ROUTES = [
+    "/inbox",
+    "/inbox.csv",
+    "/conversation?id=x",
+    "/conversation/print?id=x",
+    "/conversation/erase?id=x",
+    "/audit",
+]
+POST_ROUTES = [
+    "/logout",
+    "/conversation/review",
+    "/conversation/note",
+    "/conversation/tag",
+    "/conversation/contacted",
+    "/conversation/erase",
+]
 ADMIN_GETS = ["/inbox.csv", "/audit", "/conversation/erase?id={cid}"]
 
 
@@ -46,17 +70,36 @@ def reviewer(portal):
 def conversation(tracker, portal):
     """A fresh conversation with a consultation request; returns its id."""
     cid = f"t-{uuid.uuid4().hex[:10]}"
-    save(tracker, cid, screening(cid, outcome="needs_medical_review", reasons=["rf_jaw_locked", "unsure_rf_emergency"],
-                                 messages=[f"marker {cid}"], consultation=True))
-    save_request(cid, "Sam Example", "sam@example.org", "email", "weekday mornings", "needs_medical_review",
-                 ["rf_jaw_locked"], url=portal.databases.consultation_url)
+    save(
+        tracker,
+        cid,
+        screening(
+            cid,
+            outcome="needs_medical_review",
+            reasons=["rf_jaw_locked", "unsure_rf_emergency"],
+            messages=[f"marker {cid}"],
+            consultation=True,
+        ),
+    )
+    save_request(
+        cid,
+        "Sam Example",
+        "sam@example.org",
+        "email",
+        "weekday mornings",
+        "needs_medical_review",
+        ["rf_jaw_locked"],
+        url=portal.databases.consultation_url,
+    )
     return cid
 
 
 def _audit_count(stores, action, cid=None):
     with stores.portal.connect() as conn:
-        return conn.execute(sa.text("SELECT COUNT(*) FROM portal_audit WHERE action = :a "
-                                    "AND (:c IS NULL OR conversation_id = :c)"), {"a": action, "c": cid}).scalar()
+        return conn.execute(
+            sa.text("SELECT COUNT(*) FROM portal_audit WHERE action = :a AND (:c IS NULL OR conversation_id = :c)"),
+            {"a": action, "c": cid},
+        ).scalar()
 
 
 def _post(http, base, path, **data):
@@ -64,6 +107,7 @@ def _post(http, base, path, **data):
 
 
 # ---- no session, roles, CSRF -----------------------------------------------------
+
 
 def test_health_and_security_headers(portal):
     assert requests.get(f"{portal.base}/health").json() == {"status": "ok"}
@@ -123,18 +167,21 @@ def test_post_with_missing_or_wrong_csrf_is_refused_and_changes_nothing(portal, 
 def test_sign_in_form_needs_its_csrf_token(portal):
     http = requests.Session()
     http.get(f"{portal.base}/login")
-    resp = http.post(f"{portal.base}/login", data={"username": ADMIN[0], "password": ADMIN[1]},
-                     allow_redirects=False)
+    resp = http.post(f"{portal.base}/login", data={"username": ADMIN[0], "password": ADMIN[1]}, allow_redirects=False)
     assert resp.status_code == 403
 
 
 # ---- signing in and out ---------------------------------------------------------
 
+
 def test_sign_in_sets_a_strict_httponly_session_cookie(portal):
     http = requests.Session()
     form = http.get(f"{portal.base}/login")
-    resp = http.post(f"{portal.base}/login", data={"csrf_token": csrf_from(form.text), "username": ADMIN[0],
-                                                    "password": ADMIN[1], "next": "/audit"}, allow_redirects=False)
+    resp = http.post(
+        f"{portal.base}/login",
+        data={"csrf_token": csrf_from(form.text), "username": ADMIN[0], "password": ADMIN[1], "next": "/audit"},
+        allow_redirects=False,
+    )
     assert resp.status_code == 303 and resp.headers["Location"] == "/audit"
     cookie = next(c for c in resp.raw.headers.getlist("Set-Cookie") if c.startswith("portal_session="))
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
@@ -146,9 +193,12 @@ def test_cookies_are_secure_by_default(portal):
     try:
         form = requests.get(f"{secure.base}/login")
         assert "Secure" in form.headers["Set-Cookie"]
-        resp = requests.post(f"{secure.base}/login", cookies={"portal_login_csrf": form.cookies["portal_login_csrf"]},
-                             data={"csrf_token": csrf_from(form.text), "username": ADMIN[0], "password": ADMIN[1]},
-                             allow_redirects=False)
+        resp = requests.post(
+            f"{secure.base}/login",
+            cookies={"portal_login_csrf": form.cookies["portal_login_csrf"]},
+            data={"csrf_token": csrf_from(form.text), "username": ADMIN[0], "password": ADMIN[1]},
+            allow_redirects=False,
+        )
         assert resp.status_code == 303
         assert "Secure" in next(c for c in resp.raw.headers.getlist("Set-Cookie") if c.startswith("portal_session="))
     finally:
@@ -166,9 +216,11 @@ def test_wrong_password_is_refused(portal, stores):
 def test_next_is_only_followed_to_local_pages(portal):
     http = requests.Session()
     form = http.get(f"{portal.base}/login")
-    resp = http.post(f"{portal.base}/login", data={"csrf_token": csrf_from(form.text), "username": ADMIN[0],
-                                                    "password": ADMIN[1], "next": "//evil.example"},
-                     allow_redirects=False)
+    resp = http.post(
+        f"{portal.base}/login",
+        data={"csrf_token": csrf_from(form.text), "username": ADMIN[0], "password": ADMIN[1], "next": "//evil.example"},
+        allow_redirects=False,
+    )
     assert resp.headers["Location"] == "/inbox"
 
 
@@ -186,8 +238,10 @@ def test_session_expires_after_inactivity(portal, stores):
     assert http.get(f"{portal.base}/inbox", allow_redirects=False).status_code == 200
     token_hash = hashlib.sha256(http.cookies["portal_session"].encode()).hexdigest()
     with stores.portal.begin() as conn:  # 31 minutes pass without a request (the limit is 30)
-        changed = conn.execute(sa.text("UPDATE portal_sessions SET last_seen_at = last_seen_at - 31 * 60 "
-                                       "WHERE token_hash = :h"), {"h": token_hash}).rowcount
+        changed = conn.execute(
+            sa.text("UPDATE portal_sessions SET last_seen_at = last_seen_at - 31 * 60 WHERE token_hash = :h"),
+            {"h": token_hash},
+        ).rowcount
     assert changed == 1  # the database holds the token's hash, not the token
     assert http.get(f"{portal.base}/inbox", allow_redirects=False).status_code == 302
 
@@ -198,9 +252,11 @@ def test_repeated_failed_sign_ins_are_throttled(portal, stores):
             login(portal.base, REVIEWER[0], "wrong guess", expect=401)
         blocked = requests.Session()
         form = blocked.get(f"{portal.base}/login")
-        resp = blocked.post(f"{portal.base}/login", data={"csrf_token": csrf_from(form.text),
-                                                          "username": REVIEWER[0], "password": REVIEWER[1]},
-                            allow_redirects=False)
+        resp = blocked.post(
+            f"{portal.base}/login",
+            data={"csrf_token": csrf_from(form.text), "username": REVIEWER[0], "password": REVIEWER[1]},
+            allow_redirects=False,
+        )
         assert resp.status_code == 429  # even the right password waits
         assert int(resp.headers["Retry-After"]) > 0
         assert "Too many failed sign-ins" in resp.text
@@ -216,6 +272,7 @@ def test_repeated_failed_sign_ins_are_throttled(portal, stores):
 
 
 # ---- inbox, conversation, review workflow -----------------------------------------
+
 
 def test_inbox_lists_new_conversations_and_filters(portal, reviewer, conversation, tracker):
     other = f"u-{uuid.uuid4().hex[:10]}"
@@ -240,12 +297,13 @@ def test_bad_inbox_filter_gets_400_with_the_reason(portal, reviewer):
 def test_conversation_page_shows_transcript_summary_and_request(portal, reviewer, conversation, stores):
     before = _audit_count(stores, "view_conversation", conversation)
     page = reviewer.get(f"{portal.base}/conversation?id={conversation}").text
-    assert "Tapped: <strong class=\"chosen\">Yes, that&#39;s okay</strong>" in page  # the chosen button
+    assert 'Tapped: <strong class="chosen">Yes, that&#39;s okay</strong>' in page  # the chosen button
     assert "<li>Chest pain or breathlessness</li>" in page  # the buttons offered
     assert "none of these" in page and " UTC" in page  # typed answer, with its time
     assert "<code>rf_emergency</code>" in page and "None of these" in page  # answers by question id
     assert "4 / 7" in page  # TMD pain screener score
     from clinical.rules import load_rulebook
+
     assert load_rulebook().rule("rf_jaw_locked").patient_text.replace("'", "&#39;") in page
     assert "You weren&#39;t sure about: emergency warning signs right now" in page
     assert "Sam Example" in page and "sam@example.org" in page and "weekday mornings" in page
@@ -275,7 +333,9 @@ def test_review_tags_notes_and_contacted(portal, reviewer, conversation, stores)
     base = portal.base
     assert _post(reviewer, base, "/conversation/review", id=conversation, reviewed="yes").status_code == 303
     assert _post(reviewer, base, "/conversation/tag", id=conversation, tag="call back", action="add").status_code == 303
-    assert _post(reviewer, base, "/conversation/note", id=conversation, body="Left a <b>voicemail</b>").status_code == 303
+    assert (
+        _post(reviewer, base, "/conversation/note", id=conversation, body="Left a <b>voicemail</b>").status_code == 303
+    )
     page = reviewer.get(f"{base}/conversation?id={conversation}").text
     assert '<strong id="reviewed">yes</strong>' in page and "by rob.reviewer" in page
     assert "Left a &lt;b&gt;voicemail&lt;/b&gt;" in page
@@ -285,27 +345,34 @@ def test_review_tags_notes_and_contacted(portal, reviewer, conversation, stores)
     request_id = re.search(r'name="request_id" value="(\d+)"', page).group(1)
     assert _post(reviewer, base, "/conversation/contacted", id=conversation, request_id=request_id).status_code == 303
     with stores.consultations.connect() as conn:
-        assert conn.execute(sa.text("SELECT contacted FROM consultation_requests WHERE id = :i"),
-                            {"i": int(request_id)}).scalar()
+        assert conn.execute(
+            sa.text("SELECT contacted FROM consultation_requests WHERE id = :i"), {"i": int(request_id)}
+        ).scalar()
     assert _post(reviewer, base, "/conversation/contacted", id="someone-else", request_id=request_id).status_code == 404
 
-    assert _post(reviewer, base, "/conversation/tag", id=conversation, tag="call back", action="remove").status_code == 303
+    assert (
+        _post(reviewer, base, "/conversation/tag", id=conversation, tag="call back", action="remove").status_code == 303
+    )
     assert conversation not in reviewer.get(f"{base}/inbox", params={"tag": "call back"}).text
     for action in ("mark_reviewed", "add_tag", "add_note", "mark_contacted", "remove_tag"):
         assert _audit_count(stores, action, conversation) == 1, action
 
 
-@pytest.mark.parametrize("path,data,message", [
-    ("/conversation/tag", {"tag": "<b>", "action": "add"}, "A tag is 1-40 characters"),
-    ("/conversation/note", {"body": "   "}, "A note needs some text"),
-    ("/conversation/contacted", {"request_id": "abc"}, "request_id must be a number"),
-])
+@pytest.mark.parametrize(
+    "path,data,message",
+    [
+        ("/conversation/tag", {"tag": "<b>", "action": "add"}, "A tag is 1-40 characters"),
+        ("/conversation/note", {"body": "   "}, "A note needs some text"),
+        ("/conversation/contacted", {"request_id": "abc"}, "request_id must be a number"),
+    ],
+)
 def test_bad_form_input_gets_400_with_the_reason(portal, reviewer, conversation, path, data, message):
     resp = _post(reviewer, portal.base, path, id=conversation, **data)
     assert resp.status_code == 400 and message in resp.text
 
 
 # ---- admin: export, erasure, audit ---------------------------------------------
+
 
 def test_admin_exports_the_filtered_list_as_csv(portal, admin, conversation, stores):
     resp = admin.get(f"{portal.base}/inbox.csv", params={"q": f"marker {conversation}"})
@@ -318,8 +385,9 @@ def test_admin_exports_the_filtered_list_as_csv(portal, admin, conversation, sto
     assert rows[0]["outcome"] == "needs_medical_review" and rows[0]["red_flags"] == "rf_jaw_locked"
     assert rows[0]["consultation_requested"] == "yes"
     with stores.portal.connect() as conn:
-        detail = conn.execute(sa.text("SELECT detail FROM portal_audit WHERE action = 'export_csv' "
-                                      "ORDER BY id DESC")).scalar()
+        detail = conn.execute(
+            sa.text("SELECT detail FROM portal_audit WHERE action = 'export_csv' ORDER BY id DESC")
+        ).scalar()
     assert detail.startswith("rows=1 ")
 
 
@@ -334,7 +402,9 @@ def test_admin_erases_a_conversation_after_confirming(portal, admin, conversatio
     assert admin.get(f"{portal.base}/conversation?id={conversation}").status_code == 404
     assert conversation not in admin.get(f"{portal.base}/inbox").text
     with stores.tracker.connect() as conn:
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :c"), {"c": conversation}).scalar() == 0
+        assert (
+            conn.execute(sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :c"), {"c": conversation}).scalar() == 0
+        )
     reference = re.search(r'<code id="reference">(erased-[0-9a-f]+)</code>', done.text).group(1)
     assert _audit_count(stores, "erase", reference) == 1
     assert _audit_count(stores, "view_conversation", conversation) == 0  # renamed to the reference
@@ -356,5 +426,6 @@ def test_reviewer_sees_no_admin_links(portal, reviewer, conversation):
 def test_index_refresh_is_not_a_full_replay(portal, reviewer, stores):
     """After a refresh, the inbox reads nothing from the tracker store until something new arrives."""
     from portal import summaries
+
     reviewer.get(f"{portal.base}/inbox")
     assert summaries.summarise_new_events(stores.tracker, stores.portal) == 0

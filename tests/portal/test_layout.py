@@ -2,6 +2,7 @@
 modules and their helpers reach the databases only through portal/storage.py, and the app
 module (web.py), the helpers (pages.py) and the routes import each other in one direction
 only: web -> routes -> pages -> storage."""
+
 from __future__ import annotations
 
 import ast
@@ -29,8 +30,11 @@ def _imports(path: Path):
 def test_http_modules_have_no_database_code(path):
     source = ast.parse(path.read_text(encoding="utf-8"))
     assert not [m for m in _imports(path) if m.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg2")]
-    calls = [node.func.attr for node in ast.walk(source) if isinstance(node, ast.Call)
-             and isinstance(node.func, ast.Attribute) and node.func.attr in DATABASE_CALLS]
+    calls = [
+        node.func.attr
+        for node in ast.walk(source)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in DATABASE_CALLS
+    ]
     assert calls == [], f"{path.name} calls {calls}: database work belongs in portal/storage.py"
     assert "SELECT " not in path.read_text() and "INSERT " not in path.read_text()
 

@@ -5,6 +5,7 @@ starts the portal on that tracker store, then a staff member signs in with Debia
 Chromium (Playwright), filters the inbox, opens the transcript, marks it reviewed and
 exports the CSV.
 """
+
 import csv
 import io
 import os
@@ -38,16 +39,27 @@ def screened(tmp_path_factory):
 def portal(screened):
     workdir, assistant, _ = screened
     port = free_port()
-    env = {**os.environ, "TRACKER_DB_URL": f"sqlite:///{workdir / 'rasa.db'}",
-           "PORTAL_DB_URL": f"sqlite:///{workdir / 'portal.db'}",
-           "CONSULTATION_DB_URL": assistant.consultation_db_url,
-           "PORTAL_PORT": str(port), "PORTAL_INSECURE_COOKIES": "1"}
-    subprocess.run([sys.executable, "-m", "portal.cli", "create-user", "--username", "sam",
-                    "--role", "admin", "--password-stdin"], input=PASSWORD, text=True, env=env, cwd=ROOT,
-                   check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "TRACKER_DB_URL": f"sqlite:///{workdir / 'rasa.db'}",
+        "PORTAL_DB_URL": f"sqlite:///{workdir / 'portal.db'}",
+        "CONSULTATION_DB_URL": assistant.consultation_db_url,
+        "PORTAL_PORT": str(port),
+        "PORTAL_INSECURE_COOKIES": "1",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "portal.cli", "create-user", "--username", "sam", "--role", "admin", "--password-stdin"],
+        input=PASSWORD,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     log = workdir / "portal.log"
-    process = subprocess.Popen([sys.executable, "-m", "portal"], env=env, cwd=ROOT,
-                               stdout=log.open("w"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal"], env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     wait_until_up(f"{url}/login", process, log)
     yield url
@@ -65,7 +77,8 @@ def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=executable,
-            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
         yield chromium
         chromium.close()
 

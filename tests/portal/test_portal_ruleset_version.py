@@ -1,6 +1,7 @@
 """The version of the screening rules that decided the outcome (the assistant's
 ``ruleset_version`` slot): on the conversation page next to the outcome and in the inbox
 CSV's ``ruleset_version`` column; "not recorded" for conversations from before the slot."""
+
 from __future__ import annotations
 
 import csv
@@ -8,10 +9,10 @@ import io
 import time
 import uuid
 
+from portal_helpers import ADMIN, login, save, screening, tracker_store
 from rasa.shared.core.events import SlotSet
 
 from portal import inbox, summaries
-from portal_helpers import ADMIN, login, save, screening, tracker_store
 
 VERSION = "rules 3f2a9c1b… (sign-off pending)"
 
@@ -40,8 +41,11 @@ def test_the_index_and_the_export_carry_the_version(databases):
 def test_a_start_over_keeps_the_version_of_the_last_outcome_in_the_index(databases):
     stores = databases.stores()
     t = time.time() - 3600
-    save(tracker_store(databases.tracker_url), "again", _decided("again", t) + screening(
-        "again", start=t + 1000, outcome=None, restart_after=True))
+    save(
+        tracker_store(databases.tracker_url),
+        "again",
+        _decided("again", t) + screening("again", start=t + 1000, outcome=None, restart_after=True),
+    )
     summaries.summarise_new_events(stores.tracker, stores.portal)
     rows, _ = inbox.search(stores.portal, inbox.Filters(), None)
     assert {r["conversation_id"]: r["ruleset_version"] for r in rows}["again"] == VERSION

@@ -5,6 +5,7 @@ block and marker, the inbox's marker, filter, count and CSV columns, the consult
 request's reason, and erasure and retention removing the words and the statuses.
 Store tests run on SQLite and (marked postgres) on PostgreSQL; HTTP tests on the shared
 running portal."""
+
 from __future__ import annotations
 
 import csv
@@ -16,14 +17,27 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from portal_helpers import (
+    ADMIN,
+    REVIEWER,
+    asks_for_person,
+    inbox_ids,
+    login,
+    page_csrf,
+    question,
+    questions_start_over,
+    save,
+    screening,
+    sqlite_databases,
+    summary_row,
+    tracker_store,
+    unanswered,
+)
 
 from clinical import consultation_store
 from portal import db, erasure, inbox, questions, summaries
 from portal.questions import QuestionLog, parse_questions, where_asked
 from portal.transcript import load_conversation
-from portal_helpers import (ADMIN, REVIEWER, asks_for_person, inbox_ids, login, page_csrf, question,
-                            questions_start_over, save, screening, sqlite_databases, summary_row, tracker_store,
-                            unanswered)
 
 DAY = 86400
 
@@ -31,9 +45,13 @@ DAY = 86400
 def _indexed(stores, conversation_id=None):
     """(conversation id, words, context) of the indexed questions, oldest first."""
     with stores.portal.connect() as conn:
-        rows = conn.execute(sa.text("SELECT conversation_id, words, context FROM portal_questions "
-                                    "WHERE :c IS NULL OR conversation_id = :c ORDER BY asked_at"),
-                            {"c": conversation_id}).fetchall()
+        rows = conn.execute(
+            sa.text(
+                "SELECT conversation_id, words, context FROM portal_questions "
+                "WHERE :c IS NULL OR conversation_id = :c ORDER BY asked_at"
+            ),
+            {"c": conversation_id},
+        ).fetchall()
     return [tuple(r) for r in rows]
 
 
@@ -47,11 +65,13 @@ def asked_then_restarted(t, first_words="Can I go to the sauna after the injecti
     q1 = question(first_words, t + 100, "outcome")
     q2 = question("Does it hurt?", t + 110, "consent")
     q3 = question("Is parking free?", t + 300, None)
-    return (screening("x", start=t, outcome=None) + unanswered([q1, q2]) + questions_start_over(t + 200)
-            + unanswered([q3])), (q1, q2, q3)
+    return (
+        screening("x", start=t, outcome=None) + unanswered([q1, q2]) + questions_start_over(t + 200) + unanswered([q3])
+    ), (q1, q2, q3)
 
 
 # ---- reading the slots -------------------------------------------------------------------
+
 
 def test_the_list_set_again_adds_no_duplicates_and_malformed_items_are_skipped():
     log = QuestionLog()
@@ -60,14 +80,32 @@ def test_the_list_set_again_adds_no_duplicates_and_malformed_items_are_skipped()
     log.fold_slot("unanswered_questions", [a, b], 1011.0)
     log.fold_slot("unanswered_questions", [a, b], 1020.0)
     assert [(q.words, q.asked_at, q.context) for q in log.questions] == [
-        ("Can I drink alcohol afterwards?", 1000.0, "outcome"), ("How much?", 1010.0, None)]
+        ("Can I drink alcohol afterwards?", 1000.0, "outcome"),
+        ("How much?", 1010.0, None),
+    ]
     assert parse_questions("Can I?") == [] and parse_questions(None) == [] and parse_questions({"words": "x"}) == []
-    junk = [None, "a string", 42, ["words"], {}, {"words": ""}, {"words": "   "}, {"words": None},
-            {"words": ["not", "text"]}, {"words": {"x": 1}}, {"at": 5, "context": "consent"}]
+    junk = [
+        None,
+        "a string",
+        42,
+        ["words"],
+        {},
+        {"words": ""},
+        {"words": "   "},
+        {"words": None},
+        {"words": ["not", "text"]},
+        {"words": {"x": 1}},
+        {"at": 5, "context": "consent"},
+    ]
     assert parse_questions(junk) == []
-    odd = parse_questions([{"words": "  x" * 400, "at": "yesterday", "context": {"q": 1}},
-                           {"words": "ok?", "at": True, "context": 7},
-                           {"words": "inf?", "at": float("inf"), "context": "  "}], 55.0)
+    odd = parse_questions(
+        [
+            {"words": "  x" * 400, "at": "yesterday", "context": {"q": 1}},
+            {"words": "ok?", "at": True, "context": 7},
+            {"words": "inf?", "at": float("inf"), "context": "  "},
+        ],
+        55.0,
+    )
     assert [len(q.words) for q in odd] == [questions.WORDS_MAX, 3, 4]  # cut to 500 characters
     assert [(q.at, q.asked_at, q.context) for q in odd] == [(None, 55.0, None)] * 3  # the event's time instead
     assert all(q.key != odd[0].key for q in odd[1:])
@@ -95,6 +133,7 @@ def test_where_it_was_asked_reads_as_plain_words():
 
 
 # ---- the index -----------------------------------------------------------------------------
+
 
 def test_index_holds_every_question_ever_set_across_a_start_over(databases):
     stores = databases.stores()
@@ -129,10 +168,17 @@ def test_malformed_items_never_stop_the_index(databases):
     t = time.time() - 3600
     good = question("Can my husband come with me?", t + 100, "booking")
     from rasa.shared.core.events import SlotSet
-    save(store, "messy", screening("x", start=t, outcome=None) + [
-        SlotSet("unanswered_questions", "not a list", timestamp=t + 90),
-        SlotSet("unanswered_questions", [None, {"words": 3}, {"at": t}, good, ["x"]], timestamp=t + 101),
-        SlotSet("person_requested", "yes", timestamp=t + 102)])
+
+    save(
+        store,
+        "messy",
+        screening("x", start=t, outcome=None)
+        + [
+            SlotSet("unanswered_questions", "not a list", timestamp=t + 90),
+            SlotSet("unanswered_questions", [None, {"words": 3}, {"at": t}, good, ["x"]], timestamp=t + 101),
+            SlotSet("person_requested", "yes", timestamp=t + 102),
+        ],
+    )
     save(store, "after", screening("x", start=t + 10))
     summaries.summarise_new_events(stores.tracker, stores.portal)
     assert _indexed(stores) == [("messy", good["words"], "booking")]
@@ -147,8 +193,14 @@ def test_status_and_note_are_kept_when_the_index_is_rebuilt(databases):
     summaries.summarise_new_events(stores.tracker, stores.portal)
     by_words = {r["words"]: r for r in questions.listing(stores.portal)[0]}
     with stores.portal.begin() as conn:
-        questions.set_status(conn, "asker", by_words[q1["words"]]["question_key"], "done",
-                             "added as entry aftercare_sauna", "rob.reviewer")
+        questions.set_status(
+            conn,
+            "asker",
+            by_words[q1["words"]]["question_key"],
+            "done",
+            "added as entry aftercare_sauna",
+            "rob.reviewer",
+        )
         questions.set_status(conn, "asker", by_words[q2["words"]]["question_key"], "done", "", "rob.reviewer")
         questions.set_status(conn, "asker", by_words[q2["words"]]["question_key"], "open", "", "alice.admin")
         with pytest.raises(ValueError):
@@ -181,8 +233,13 @@ def test_upgrading_an_indexed_version_3_database_indexes_the_questions(databases
     with db.engine_for(databases.tracker_url).connect() as conn:
         high = conn.execute(sa.text("SELECT MAX(id) FROM events")).scalar()
     with engine.begin() as conn:  # what the old portal's index held
-        conn.execute(sa.text("INSERT INTO portal_summaries (conversation_id, started_at, last_event_at, "
-                             "user_messages) VALUES ('before-upgrade', :t, :t, 7)"), {"t": t})
+        conn.execute(
+            sa.text(
+                "INSERT INTO portal_summaries (conversation_id, started_at, last_event_at, "
+                "user_messages) VALUES ('before-upgrade', :t, :t, 7)"
+            ),
+            {"t": t},
+        )
         conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :h"), {"h": high})
 
     assert db.migrate(engine) == [4, 5]  # 5 (rule set version) rebuilds the index as 4 does
@@ -197,17 +254,31 @@ def test_person_requested_from_the_slot_or_a_request_reason_and_the_inbox_filter
     stores = databases.stores()
     store = tracker_store(databases.tracker_url)
     t = time.time() - 3600
-    save(store, "slot", screening("x", start=t, outcome=None) + asks_for_person(t + 100)
-         + questions_start_over(t + 200))
+    save(
+        store, "slot", screening("x", start=t, outcome=None) + asks_for_person(t + 100) + questions_start_over(t + 200)
+    )
     save(store, "request", screening("x", start=t + 10, consultation=True))
     save(store, "screened", screening("x", start=t + 20, consultation=True))
     save(store, "plain", screening("x", start=t + 30))
     for cid, reason in (("request", "asked_for_person"), ("screened", "screening")):
-        consultation_store.save_request(cid, "Sam Example", "sam@example.org", "email", "mornings", None, [],
-                                        url=databases.consultation_url, request_reason=reason)
+        consultation_store.save_request(
+            cid,
+            "Sam Example",
+            "sam@example.org",
+            "email",
+            "mornings",
+            None,
+            [],
+            url=databases.consultation_url,
+            request_reason=reason,
+        )
     summaries.summarise_new_events(stores.tracker, stores.portal, stores.consultations)
-    assert {cid: summary_row(stores, cid)["person_requested"] for cid in ("slot", "request", "screened", "plain")} \
-        == {"slot": 1, "request": 1, "screened": 0, "plain": 0}
+    assert {cid: summary_row(stores, cid)["person_requested"] for cid in ("slot", "request", "screened", "plain")} == {
+        "slot": 1,
+        "request": 1,
+        "screened": 0,
+        "plain": 0,
+    }
     assert inbox_ids(stores, person="yes") == ["request", "slot"]
     assert inbox_ids(stores, person="no") == ["plain", "screened"]
     with pytest.raises(inbox.FilterError, match="person must be yes or no"):
@@ -234,29 +305,64 @@ def test_inbox_rows_count_the_questions_and_open_ones(databases):
     assert (rows["asker"]["unanswered_questions"], rows["asker"]["unanswered_questions_open"]) == (3, 2)
     assert (rows["quiet"]["unanswered_questions"], rows["quiet"]["unanswered_questions_open"]) == (0, 0)
     exported = {r["conversation_id"]: r for r in csv.DictReader(io.StringIO(inbox.to_csv(list(rows.values()))))}
-    assert [exported["asker"][c] for c in ("asked_for_person", "unanswered_questions", "unanswered_questions_open")] \
-        == ["no", "3", "2"]
+    assert [
+        exported["asker"][c] for c in ("asked_for_person", "unanswered_questions", "unanswered_questions_open")
+    ] == ["no", "3", "2"]
     assert "sauna" not in inbox.to_csv(list(rows.values()))  # the inbox export never has the words
 
 
 # ---- CSV -------------------------------------------------------------------------------------
 
+
 def test_questions_csv_has_the_columns_and_defuses_formulas():
-    rows = [{"asked_at": 60.0, "conversation_id": "+447700900123", "where": "After the screening's outcome",
-             "context": "outcome", "words": '=HYPERLINK("http://x", "free botox")', "status": "done",
-             "note": "@added as entry"},
-            {"asked_at": 0.0, "conversation_id": "web-1", "where": "Outside the screening questions", "context": None,
-             "words": "Is, \"parking\"\nfree?", "status": "open", "note": None}]
+    rows = [
+        {
+            "asked_at": 60.0,
+            "conversation_id": "+447700900123",
+            "where": "After the screening's outcome",
+            "context": "outcome",
+            "words": '=HYPERLINK("http://x", "free botox")',
+            "status": "done",
+            "note": "@added as entry",
+        },
+        {
+            "asked_at": 0.0,
+            "conversation_id": "web-1",
+            "where": "Outside the screening questions",
+            "context": None,
+            "words": 'Is, "parking"\nfree?',
+            "status": "open",
+            "note": None,
+        },
+    ]
     parsed = list(csv.reader(io.StringIO(questions.to_csv(rows))))
-    assert tuple(parsed[0]) == questions.CSV_COLUMNS == (
-        "asked_at_utc", "conversation_id", "asked_where", "context", "words", "status", "note")
-    assert parsed[1] == ["1970-01-01T00:01:00Z", "'+447700900123", "After the screening's outcome", "outcome",
-                         "'=HYPERLINK(\"http://x\", \"free botox\")", "done", "'@added as entry"]
-    assert parsed[2] == ["1970-01-01T00:00:00Z", "web-1", "Outside the screening questions", "",
-                         "Is, \"parking\"\nfree?", "open", ""]
+    assert (
+        tuple(parsed[0])
+        == questions.CSV_COLUMNS
+        == ("asked_at_utc", "conversation_id", "asked_where", "context", "words", "status", "note")
+    )
+    assert parsed[1] == [
+        "1970-01-01T00:01:00Z",
+        "'+447700900123",
+        "After the screening's outcome",
+        "outcome",
+        '\'=HYPERLINK("http://x", "free botox")',
+        "done",
+        "'@added as entry",
+    ]
+    assert parsed[2] == [
+        "1970-01-01T00:00:00Z",
+        "web-1",
+        "Outside the screening questions",
+        "",
+        'Is, "parking"\nfree?',
+        "open",
+        "",
+    ]
 
 
 # ---- erasure and retention ---------------------------------------------------------------------
+
 
 def _with_statuses(stores, conversation_id):
     with stores.portal.begin() as conn:
@@ -296,8 +402,10 @@ def test_retention_removes_old_questions_and_statuses_and_keeps_recent_ones(data
     _with_statuses(stores, "recent")
     with stores.portal.begin() as conn:  # staff's note on a conversation whose events went some other way
         questions.set_status(conn, "gone", "0" * 64, "done", "called her back", "a")
-        conn.execute(sa.text("UPDATE portal_question_status SET updated_at = :t WHERE conversation_id IN "
-                             "('gone', 'recent')"), {"t": time.time() - 400 * DAY})  # recent: still active
+        conn.execute(
+            sa.text("UPDATE portal_question_status SET updated_at = :t WHERE conversation_id IN ('gone', 'recent')"),
+            {"t": time.time() - 400 * DAY},
+        )  # recent: still active
     assert erasure.purge(stores, 365, "cli:test")["conversations"] == 2
     for table in ("portal_questions", "portal_question_status"):
         assert _count(stores.portal, f"SELECT COUNT(*) FROM {table} WHERE conversation_id IN ('ancient', 'gone')") == 0
@@ -309,19 +417,23 @@ def test_erased_questions_and_notes_do_not_linger_in_the_sqlite_file(tmp_path):
     stores = databases.stores()
     words = "Can Pelican-8823 have the injections while pregnant?"  # fictional, easy to find in the bytes
     t = time.time() - 3600
-    save(tracker_store(databases.tracker_url), "erase-me",
-         screening("x", start=t, outcome=None) + unanswered([question(words, t + 100, "pregnancy")]))
+    save(
+        tracker_store(databases.tracker_url),
+        "erase-me",
+        screening("x", start=t, outcome=None) + unanswered([question(words, t + 100, "pregnancy")]),
+    )
     summaries.summarise_new_events(stores.tracker, stores.portal)
     with stores.portal.begin() as conn:
         key = questions.listing(stores.portal)[0][0]["question_key"]
         questions.set_status(conn, "erase-me", key, "done", "Told Pelican-8823 to ask the doctor", "a")
-    portal_file = Path(databases.portal_url[len("sqlite:///"):])
+    portal_file = Path(databases.portal_url[len("sqlite:///") :])
     assert b"Pelican-8823" in portal_file.read_bytes()
     erasure.erase_conversation(stores, "erase-me", "alice.admin")
     assert b"pelican-8823" not in portal_file.read_bytes().lower()
 
 
 # ---- the pages -------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def asked(portal):
@@ -333,15 +445,33 @@ def asked(portal):
     t = time.time() - 600
     ids = {"asker": f"q-asker-{tag}", "request": f"q-request-{tag}", "screened": f"q-screened-{tag}"}
     words = [f"Can I go to the <b>sauna</b> after? {tag}", f"Does it hurt? {tag}", f"Is parking free? {tag}"]
-    q1, q2, q3 = (question(words[0], t + 100, "outcome"), question(words[1], t + 110, "patient_age"),
-                  question(words[2], t + 300, None))
-    save(store, ids["asker"], screening("x", start=t, outcome=None, messages=[f"marker {tag}"])
-         + unanswered([q1, q2]) + asks_for_person(t + 150) + questions_start_over(t + 200) + unanswered([q3]))
+    q1, q2, q3 = (
+        question(words[0], t + 100, "outcome"),
+        question(words[1], t + 110, "patient_age"),
+        question(words[2], t + 300, None),
+    )
+    save(
+        store,
+        ids["asker"],
+        screening("x", start=t, outcome=None, messages=[f"marker {tag}"])
+        + unanswered([q1, q2])
+        + asks_for_person(t + 150)
+        + questions_start_over(t + 200)
+        + unanswered([q3]),
+    )
     for name, reason in (("request", "asked_for_person"), ("screened", "screening")):
         save(store, ids[name], screening("x", start=t + 10, messages=[f"marker {tag}"], consultation=True))
-        consultation_store.save_request(ids[name], "Sam Example", "sam@example.org", "email", "mornings",
-                                        "eligible_for_consultation", [], url=portal.databases.consultation_url,
-                                        request_reason=reason)
+        consultation_store.save_request(
+            ids[name],
+            "Sam Example",
+            "sam@example.org",
+            "email",
+            "mornings",
+            "eligible_for_consultation",
+            [],
+            url=portal.databases.consultation_url,
+            request_reason=reason,
+        )
     return tag, ids, words
 
 
@@ -355,14 +485,25 @@ def _question_row(page: str, words_escaped: str) -> str:
 
 
 def _open_in_nav(page: str) -> int:
-    return int(re.search(r'id="questions-link">Questions without an answer <span class="count">\((\d+) open\)',
-                         page).group(1))
+    return int(
+        re.search(r'id="questions-link">Questions without an answer <span class="count">\((\d+) open\)', page).group(1)
+    )
 
 
 def _set(http, base, cid, key, status, note="", back="questions", **extra):
-    return http.post(f"{base}/questions/status", data={"csrf_token": page_csrf(http, base), "id": cid, "key": key,
-                                                       "status": status, "note": note, "back": back, **extra},
-                     allow_redirects=False)
+    return http.post(
+        f"{base}/questions/status",
+        data={
+            "csrf_token": page_csrf(http, base),
+            "id": cid,
+            "key": key,
+            "status": status,
+            "note": note,
+            "back": back,
+            **extra,
+        },
+        allow_redirects=False,
+    )
 
 
 def _keys(page: str):
@@ -386,8 +527,7 @@ def test_questions_page_lists_them_newest_first_with_link_where_and_escaped_word
     assert _open_in_nav(page) >= 3
     assert "Export CSV" not in page  # reviewers do not export
     assert http.get(f"{portal.base}/questions", params={"status": "closed"}).status_code == 400
-    assert "status must be one of open, done, all" in http.get(f"{portal.base}/questions",
-                                                               params={"status": "x"}).text
+    assert "status must be one of open, done, all" in http.get(f"{portal.base}/questions", params={"status": "x"}).text
 
 
 def test_staff_mark_a_question_done_with_a_note_and_open_again(portal, asked):
@@ -398,8 +538,9 @@ def test_staff_mark_a_question_done_with_a_note_and_open_again(portal, asked):
     key = _keys(_question_row(page, escaped))[0]
     open_before = _open_in_nav(page)
 
-    resp = _set(http, portal.base, ids["asker"], key, "done", "added as entry <i>parking</i>",
-                back_status="open", back_page="1")
+    resp = _set(
+        http, portal.base, ids["asker"], key, "done", "added as entry <i>parking</i>", back_status="open", back_page="1"
+    )
     assert resp.status_code == 303 and resp.headers["Location"] == "/questions?status=open&page=1"
     open_page = http.get(f"{portal.base}/questions").text
     assert escaped not in open_page and _open_in_nav(open_page) == open_before - 1
@@ -422,25 +563,36 @@ def test_staff_mark_a_question_done_with_a_note_and_open_again(portal, asked):
     stores = portal.databases.stores()
     summaries.rebuild(stores.tracker, stores.portal, stores.consultations)
     assert "added as entry &lt;i&gt;parking&lt;/i&gt; v2</div>" in _question_row(
-        http.get(f"{portal.base}/questions", params={"status": "done"}).text, escaped)
+        http.get(f"{portal.base}/questions", params={"status": "done"}).text, escaped
+    )
 
     resp = _set(http, portal.base, ids["asker"], key, "open", "added as entry <i>parking</i> v2", back="conversation")
     assert resp.status_code == 303 and resp.headers["Location"] == f"/conversation?id={ids['asker']}#questions"
     again = http.get(f"{portal.base}/questions").text
     assert escaped in again and _open_in_nav(again) == open_before
     with stores.portal.connect() as conn:
-        details = [d for (d,) in conn.execute(sa.text(
-            "SELECT detail FROM portal_audit WHERE action IN ('mark_question_done', 'mark_question_open') "
-            "AND conversation_id = :c ORDER BY id"), {"c": ids["asker"]})]
+        details = [
+            d
+            for (d,) in conn.execute(
+                sa.text(
+                    "SELECT detail FROM portal_audit WHERE action IN ('mark_question_done', 'mark_question_open') "
+                    "AND conversation_id = :c ORDER BY id"
+                ),
+                {"c": ids["asker"]},
+            )
+        ]
     assert details == [f"question={key[:12]}"] * 3  # no note, no words in the audit log
 
 
-@pytest.mark.parametrize("data,status,message", [
-    ({"status": "closed"}, 400, "status must be one of open, done"),
-    ({"status": "done", "note": "x" * 201}, 400, "A note is at most 200 characters"),
-    ({"status": "done", "key": "0" * 64}, 404, "No such question"),
-    ({"status": "done", "back_status": "maybe"}, 400, "status must be one of"),
-])
+@pytest.mark.parametrize(
+    "data,status,message",
+    [
+        ({"status": "closed"}, 400, "status must be one of open, done"),
+        ({"status": "done", "note": "x" * 201}, 400, "A note is at most 200 characters"),
+        ({"status": "done", "key": "0" * 64}, 404, "No such question"),
+        ({"status": "done", "back_status": "maybe"}, 400, "status must be one of"),
+    ],
+)
 def test_bad_status_changes_are_refused(portal, asked, data, status, message):
     _, ids, words = asked
     data = dict(data)
@@ -448,8 +600,11 @@ def test_bad_status_changes_are_refused(portal, asked, data, status, message):
     key = _keys(_question_row(http.get(f"{portal.base}/questions", params={"status": "all"}).text, words[1]))[0]
     resp = _set(http, portal.base, ids["asker"], data.pop("key", key), **data)
     assert resp.status_code == status and message in resp.text
-    forged = http.post(f"{portal.base}/questions/status", data={"id": ids["asker"], "key": key, "status": "done",
-                                                                "csrf_token": "forged"}, allow_redirects=False)
+    forged = http.post(
+        f"{portal.base}/questions/status",
+        data={"id": ids["asker"], "key": key, "status": "done", "csrf_token": "forged"},
+        allow_redirects=False,
+    )
     assert forged.status_code == 403
     assert "open" in _question_row(http.get(f"{portal.base}/questions").text, words[1])
 
@@ -469,8 +624,9 @@ def test_admin_exports_the_questions_as_csv(portal, asked):
     reviewer = login(portal.base, *REVIEWER)
     assert reviewer.get(f"{portal.base}/questions.csv").status_code == 403
     with portal.databases.stores().portal.connect() as conn:
-        detail = conn.execute(sa.text("SELECT detail FROM portal_audit WHERE action = 'export_questions_csv' "
-                                      "ORDER BY id DESC")).scalar()
+        detail = conn.execute(
+            sa.text("SELECT detail FROM portal_audit WHERE action = 'export_questions_csv' ORDER BY id DESC")
+        ).scalar()
     assert detail.startswith("rows=") and detail.endswith("status=all")
 
 
@@ -535,13 +691,18 @@ def test_erasing_on_the_portal_removes_the_questions_from_the_page(portal, asked
     cid = f"q-erase-{tag}"
     t = time.time() - 300
     private_words = f"Will my employer know? {tag}"
-    save(tracker_store(portal.databases.tracker_url), cid,
-         screening("x", start=t, outcome=None) + unanswered([question(private_words, t + 100, "booking")]))
+    save(
+        tracker_store(portal.databases.tracker_url),
+        cid,
+        screening("x", start=t, outcome=None) + unanswered([question(private_words, t + 100, "booking")]),
+    )
     page = admin.get(f"{portal.base}/questions").text
     key = _keys(_question_row(page, private_words))[0]
     assert _set(admin, portal.base, cid, key, "done", "called back").status_code == 303
-    erased = admin.post(f"{portal.base}/conversation/erase", data={"csrf_token": page_csrf(admin, portal.base),
-                                                                   "id": cid, "confirm": cid})
+    erased = admin.post(
+        f"{portal.base}/conversation/erase",
+        data={"csrf_token": page_csrf(admin, portal.base), "id": cid, "confirm": cid},
+    )
     assert erased.status_code == 200
     assert private_words not in admin.get(f"{portal.base}/questions", params={"status": "all"}).text
     stores = portal.databases.stores()

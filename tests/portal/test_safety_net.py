@@ -3,6 +3,7 @@ across a start over), the inbox's marker, filter and CSV column, the conversatio
 block with the person's words, the schema upgrade, and erasure and retention removing them.
 Store tests run on SQLite and (marked postgres) on PostgreSQL; HTTP tests on the shared
 running portal."""
+
 from __future__ import annotations
 
 import csv
@@ -14,12 +15,25 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from portal_helpers import (
+    ADMIN,
+    CHEST_FLAG,
+    DISTRESS_FLAG,
+    REVIEWER,
+    inbox_ids,
+    login,
+    safety_net,
+    save,
+    screening,
+    sqlite_databases,
+    start_over,
+    summary_row,
+    tracker_store,
+)
 
 from portal import db, erasure, inbox, summaries
 from portal.safety import SafetyNet, parse_flags
 from portal.transcript import load_conversation
-from portal_helpers import (ADMIN, CHEST_FLAG, DISTRESS_FLAG, REVIEWER, inbox_ids, login, safety_net, save, screening,
-                            sqlite_databases, start_over, summary_row, tracker_store)
 
 DAY = 86400
 
@@ -27,12 +41,16 @@ DAY = 86400
 def flagged_then_restarted(t, restarted=False):
     """A screening in which the person says both things, starts over and finishes a second
     screening with no red flag: afterwards Rasa's slots hold no flag at all."""
-    return (screening("x", start=t, outcome=None) + safety_net(t + 100, [CHEST_FLAG, DISTRESS_FLAG])
-            + start_over(t + 200, restarted=restarted)
-            + screening("x", start=t + 300, outcome="eligible_for_consultation", messages=["second try"]))
+    return (
+        screening("x", start=t, outcome=None)
+        + safety_net(t + 100, [CHEST_FLAG, DISTRESS_FLAG])
+        + start_over(t + 200, restarted=restarted)
+        + screening("x", start=t + 300, outcome="eligible_for_consultation", messages=["second try"])
+    )
 
 
 # ---- the index -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("restarted", [False, True], ids=["reset_slots", "restart"])
 def test_index_keeps_distress_and_flags_after_a_start_over(databases, restarted):
@@ -123,8 +141,13 @@ def test_upgrading_an_indexed_database_reindexes_the_safety_net(databases, monke
     with tracker.connect() as conn:
         high = conn.execute(sa.text("SELECT MAX(id) FROM events")).scalar()
     with engine.begin() as conn:  # what the old portal's index held
-        conn.execute(sa.text("INSERT INTO portal_summaries (conversation_id, started_at, last_event_at, "
-                             "user_messages) VALUES ('before-upgrade', :t, :t, 5)"), {"t": t})
+        conn.execute(
+            sa.text(
+                "INSERT INTO portal_summaries (conversation_id, started_at, last_event_at, "
+                "user_messages) VALUES ('before-upgrade', :t, :t, 5)"
+            ),
+            {"t": t},
+        )
         conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :h"), {"h": high})
 
     assert db.migrate(engine) == [3, 4, 5]  # 4 (unanswered questions) and 5 (rule set) rebuild it too
@@ -138,12 +161,28 @@ def test_upgrading_an_indexed_database_reindexes_the_safety_net(databases, monke
 
 # ---- CSV -----------------------------------------------------------------------
 
+
 def test_csv_ends_with_distress_and_safety_net_columns():
-    base = {"conversation_id": "c", "started_at": 0.0, "last_event_at": 0.0, "channel": "rest", "outcome": None,
-            "reasons": [], "red_flags": [], "consultation_requested": 0, "reviewed": 0, "tags": [],
-            "person_requested": 0, "unanswered_questions": 0, "unanswered_questions_open": 0, "ruleset_version": None}
-    rows = [{**base, "distress": 1, "safety_net_flags": ["airway", "chest"]},
-            {**base, "distress": 0, "safety_net_flags": []}]
+    base = {
+        "conversation_id": "c",
+        "started_at": 0.0,
+        "last_event_at": 0.0,
+        "channel": "rest",
+        "outcome": None,
+        "reasons": [],
+        "red_flags": [],
+        "consultation_requested": 0,
+        "reviewed": 0,
+        "tags": [],
+        "person_requested": 0,
+        "unanswered_questions": 0,
+        "unanswered_questions_open": 0,
+        "ruleset_version": None,
+    }
+    rows = [
+        {**base, "distress": 1, "safety_net_flags": ["airway", "chest"]},
+        {**base, "distress": 0, "safety_net_flags": []},
+    ]
     parsed = list(csv.DictReader(io.StringIO(inbox.to_csv(rows))))
     assert inbox.CSV_COLUMNS[10:12] == ("distress", "safety_net_flags")
     assert [(r["distress"], r["safety_net_flags"]) for r in parsed] == [("yes", "airway;chest"), ("no", "")]
@@ -151,6 +190,7 @@ def test_csv_ends_with_distress_and_safety_net_columns():
 
 
 # ---- erasure and retention ---------------------------------------------------------
+
 
 def test_erasure_removes_the_flags_and_the_words(databases):
     stores = databases.stores()
@@ -166,8 +206,9 @@ def test_erasure_removes_the_flags_and_the_words(databases):
     assert summary_row(stores, "erase-me") is None
     assert load_conversation(stores.tracker, "erase-me") is None  # the words were in its slot events
     with stores.tracker.connect() as conn:
-        words = conn.execute(sa.text("SELECT COUNT(*) FROM events WHERE data LIKE :w"),
-                             {"w": f"%{CHEST_FLAG['words']}%"}).scalar()
+        words = conn.execute(
+            sa.text("SELECT COUNT(*) FROM events WHERE data LIKE :w"), {"w": f"%{CHEST_FLAG['words']}%"}
+        ).scalar()
     assert words > 0  # only keep-me's events are left
     assert inbox_ids(stores, distress="yes") == ["keep-me"]
     assert load_conversation(stores.tracker, "keep-me").safety_net.distress
@@ -192,10 +233,13 @@ def test_erased_words_do_not_linger_in_the_sqlite_files(tmp_path):
     words = "Heron-4471 cannot go on like this"  # fictional, easy to find in a file's bytes
     flag = {**DISTRESS_FLAG, "words": words}
     t = time.time() - 3600
-    save(tracker_store(databases.tracker_url), "erase-me",
-         screening("x", start=t, outcome=None) + safety_net(t + 100, [flag]))
+    save(
+        tracker_store(databases.tracker_url),
+        "erase-me",
+        screening("x", start=t, outcome=None) + safety_net(t + 100, [flag]),
+    )
     summaries.summarise_new_events(stores.tracker, stores.portal)
-    files = [Path(u[len("sqlite:///"):]) for u in (databases.tracker_url, databases.portal_url)]
+    files = [Path(u[len("sqlite:///") :]) for u in (databases.tracker_url, databases.portal_url)]
     assert words.encode() in files[0].read_bytes()
     erasure.erase_conversation(stores, "erase-me", "alice.admin")
     for path in files:
@@ -203,6 +247,7 @@ def test_erased_words_do_not_linger_in_the_sqlite_files(tmp_path):
 
 
 # ---- the pages -----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def flagged(portal):
@@ -213,11 +258,20 @@ def flagged(portal):
     t = time.time() - 600
     ids = {"both": f"sn-both-{tag}", "chest": f"sn-chest-{tag}", "plain": f"sn-plain-{tag}"}
     markup = {**CHEST_FLAG, "words": f"my chest <b>hurts</b> {tag}"}
-    save(store, ids["both"], screening("x", start=t, outcome=None, messages=[f"marker {tag}"])
-         + safety_net(t + 100, [markup, DISTRESS_FLAG]) + start_over(t + 200)
-         + screening("x", start=t + 300, outcome="eligible_for_consultation"))
-    save(store, ids["chest"], screening("x", start=t, outcome=None, messages=[f"marker {tag}"])
-         + safety_net(t + 100, [{**CHEST_FLAG, "question": None, "value": None, "certain": False}]))
+    save(
+        store,
+        ids["both"],
+        screening("x", start=t, outcome=None, messages=[f"marker {tag}"])
+        + safety_net(t + 100, [markup, DISTRESS_FLAG])
+        + start_over(t + 200)
+        + screening("x", start=t + 300, outcome="eligible_for_consultation"),
+    )
+    save(
+        store,
+        ids["chest"],
+        screening("x", start=t, outcome=None, messages=[f"marker {tag}"])
+        + safety_net(t + 100, [{**CHEST_FLAG, "question": None, "value": None, "certain": False}]),
+    )
     save(store, ids["plain"], screening("x", start=t, messages=[f"marker {tag}"]))
     return tag, ids
 
@@ -282,6 +336,5 @@ def test_csv_export_has_the_distress_column(portal, flagged):
     assert (rows[ids["chest"]]["distress"], rows[ids["chest"]]["safety_net_flags"]) == ("no", "chest")
     assert (rows[ids["plain"]]["distress"], rows[ids["plain"]]["safety_net_flags"]) == ("no", "")
     assert "hurts" not in resp.text  # the words stay out of exports
-    only = login(portal.base, *ADMIN).get(f"{portal.base}/inbox.csv", params={"q": f"marker {tag}",
-                                                                            "distress": "yes"})
+    only = login(portal.base, *ADMIN).get(f"{portal.base}/inbox.csv", params={"q": f"marker {tag}", "distress": "yes"})
     assert [r["conversation_id"] for r in csv.DictReader(io.StringIO(only.text))] == [ids["both"]]

@@ -1,6 +1,7 @@
 """The portal's data layer on real Rasa tracker-store rows: migrations, the incremental
 index, inbox filters, CSV, erasure and purge. Runs on SQLite and (marked postgres) on
 PostgreSQL."""
+
 from __future__ import annotations
 
 import csv
@@ -9,10 +10,10 @@ import json
 import time
 
 import sqlalchemy as sa
+from portal_helpers import inbox_ids, save, screening, summary_row, tracker_store
 
 from clinical.consultation_store import save_request
 from portal import audit, db, erasure, inbox, summaries
-from portal_helpers import inbox_ids, save, screening, summary_row, tracker_store
 
 DAY = 86400
 
@@ -29,18 +30,37 @@ def test_migrations_apply_once_and_record_the_version(databases):
     assert db.migrate(engine) == []
     assert db.schema_version(engine) == 5
     tables = set(sa.inspect(engine).get_table_names())
-    assert {"portal_staff", "portal_sessions", "portal_reviews", "portal_notes", "portal_tags",
-            "portal_audit", "portal_summaries", "portal_summariser_state", "portal_questions",
-            "portal_question_status"} <= tables
+    assert {
+        "portal_staff",
+        "portal_sessions",
+        "portal_reviews",
+        "portal_notes",
+        "portal_tags",
+        "portal_audit",
+        "portal_summaries",
+        "portal_summariser_state",
+        "portal_questions",
+        "portal_question_status",
+    } <= tables
 
 
 def test_summary_row_is_built_from_rasa_events(databases):
     stores = databases.stores()
     store = tracker_store(databases.tracker_url)
     start = time.time() - 3600
-    save(store, "conv-a", screening("conv-a", start=start, channel="rest", outcome="needs_medical_review",
-                                    reasons=["unsure_rf_emergency", "rf_jaw_locked"],
-                                    messages=["I take Warfarin daily"], consultation=True))
+    save(
+        store,
+        "conv-a",
+        screening(
+            "conv-a",
+            start=start,
+            channel="rest",
+            outcome="needs_medical_review",
+            reasons=["unsure_rf_emergency", "rf_jaw_locked"],
+            messages=["I take Warfarin daily"],
+            consultation=True,
+        ),
+    )
     read = summaries.summarise_new_events(stores.tracker, stores.portal)
     assert read > 10
     row = summary_row(stores, "conv-a")
@@ -65,8 +85,9 @@ def test_refresh_reads_only_events_added_since_the_last_one(databases):
     assert summaries.summarise_new_events(stores.tracker, stores.portal) == 0  # nothing new: nothing read
 
     # The person starts over and finishes a second screening with no red flag.
-    later = screening("conv-b", start=time.time() + 100, outcome="eligible_for_consultation", reasons=[],
-                      messages=["second try"])
+    later = screening(
+        "conv-b", start=time.time() + 100, outcome="eligible_for_consultation", reasons=[], messages=["second try"]
+    )
     before = _count(stores.tracker, "SELECT MAX(id) FROM events")
     save(store, "conv-b", first + later)
     added = _count(stores.tracker, "SELECT COUNT(*) FROM events WHERE id > :i", i=before)
@@ -85,9 +106,18 @@ def test_inbox_filters_pages_and_orders_newest_first(databases):
     store = tracker_store(databases.tracker_url)
     day0 = time.mktime(time.strptime("2025-03-10 12:00", "%Y-%m-%d %H:%M")) - time.timezone
     save(store, "old-urgent", screening("x", start=day0, outcome="urgent_care", reasons=["rf_airway"]))
-    save(store, "mid-review", screening("x", start=day0 + 2 * DAY, channel="socketio",
-                                        outcome="needs_medical_review", reasons=["pregnancy"],
-                                        messages=["my bruxism is worse at night"]))
+    save(
+        store,
+        "mid-review",
+        screening(
+            "x",
+            start=day0 + 2 * DAY,
+            channel="socketio",
+            outcome="needs_medical_review",
+            reasons=["pregnancy"],
+            messages=["my bruxism is worse at night"],
+        ),
+    )
     save(store, "new-eligible", screening("x", start=day0 + 4 * DAY, consultation=True))
     save(store, "newest-open", screening("x", start=day0 + 5 * DAY, outcome=None))
     summaries.summarise_new_events(stores.tracker, stores.portal)
@@ -111,8 +141,16 @@ def test_inbox_filters_pages_and_orders_newest_first(databases):
 
 
 def _consultation(databases, cid):
-    return save_request(cid, "Sam Example", "sam@example.org", "email", "mornings",
-                        "eligible_for_consultation", [], url=databases.consultation_url)
+    return save_request(
+        cid,
+        "Sam Example",
+        "sam@example.org",
+        "email",
+        "mornings",
+        "eligible_for_consultation",
+        [],
+        url=databases.consultation_url,
+    )
 
 
 def test_erasure_removes_one_conversation_everywhere_and_is_audited(databases):
@@ -124,8 +162,12 @@ def test_erasure_removes_one_conversation_everywhere_and_is_audited(databases):
     _consultation(databases, "keep-me")
     summaries.summarise_new_events(stores.tracker, stores.portal)
     with stores.portal.begin() as conn:
-        conn.execute(sa.text("INSERT INTO portal_notes (conversation_id, author, created_at, body) "
-                             "VALUES ('erase-me', 'a', 0, 'called')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO portal_notes (conversation_id, author, created_at, body) "
+                "VALUES ('erase-me', 'a', 0, 'called')"
+            )
+        )
         conn.execute(sa.text("INSERT INTO portal_tags VALUES ('erase-me', 't', 'a', 0)"))
 
     with stores.portal.begin() as conn:
@@ -134,22 +176,43 @@ def test_erasure_removes_one_conversation_everywhere_and_is_audited(databases):
     erased = erasure.erase_conversation(stores, "erase-me", "alice.admin")
     counts = erased.counts
     assert counts["events"] > 10 and counts["consultation_requests"] == 1 and counts["portal_rows"] == 3
-    for engine, sql in ((stores.tracker, "SELECT COUNT(*) FROM events WHERE sender_id = :c"),
-                        (stores.consultations, "SELECT COUNT(*) FROM consultation_requests WHERE conversation_id = :c"),
-                        (stores.portal, "SELECT COUNT(*) FROM portal_summaries WHERE conversation_id = :c"),
-                        (stores.portal, "SELECT COUNT(*) FROM portal_notes WHERE conversation_id = :c"),
-                        (stores.portal, "SELECT COUNT(*) FROM portal_tags WHERE conversation_id = :c")):
+    for engine, sql in (
+        (stores.tracker, "SELECT COUNT(*) FROM events WHERE sender_id = :c"),
+        (stores.consultations, "SELECT COUNT(*) FROM consultation_requests WHERE conversation_id = :c"),
+        (stores.portal, "SELECT COUNT(*) FROM portal_summaries WHERE conversation_id = :c"),
+        (stores.portal, "SELECT COUNT(*) FROM portal_notes WHERE conversation_id = :c"),
+        (stores.portal, "SELECT COUNT(*) FROM portal_tags WHERE conversation_id = :c"),
+    ):
         assert _count(engine, sql, c="erase-me") == 0
-        assert _count(engine, sql.replace("portal_notes", "portal_summaries").replace(
-            "portal_tags", "portal_summaries"), c="keep-me") >= 1
+        assert (
+            _count(
+                engine,
+                sql.replace("portal_notes", "portal_summaries").replace("portal_tags", "portal_summaries"),
+                c="keep-me",
+            )
+            >= 1
+        )
     # The audit log keeps what happened, under a reference instead of the id (a phone
     # number on the messaging channels); other conversations' entries keep their ids.
     assert erased.reference.startswith("erased-") and "erase-me" not in erased.reference
     assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id = 'erase-me'") == 0
-    assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE action = 'erase' "
-                                 "AND conversation_id = :r AND actor = 'alice.admin'", r=erased.reference) == 1
-    assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE action = 'view_conversation' "
-                                 "AND conversation_id = :r", r=erased.reference) == 1
+    assert (
+        _count(
+            stores.portal,
+            "SELECT COUNT(*) FROM portal_audit WHERE action = 'erase' "
+            "AND conversation_id = :r AND actor = 'alice.admin'",
+            r=erased.reference,
+        )
+        == 1
+    )
+    assert (
+        _count(
+            stores.portal,
+            "SELECT COUNT(*) FROM portal_audit WHERE action = 'view_conversation' AND conversation_id = :r",
+            r=erased.reference,
+        )
+        == 1
+    )
     assert _count(stores.portal, "SELECT COUNT(*) FROM portal_audit WHERE conversation_id = 'keep-me'") == 1
     # the index does not bring it back
     summaries.summarise_new_events(stores.tracker, stores.portal)
@@ -180,29 +243,79 @@ def test_purge_deletes_only_conversations_idle_for_longer_than_the_period(databa
 
 
 def test_csv_has_the_documented_columns_and_defuses_formulas():
-    rows = [{"conversation_id": "=HYPERLINK(\"http://x\")", "started_at": 0.0, "last_event_at": 60.0,
-             "channel": "rest", "outcome": "urgent_care", "reasons": ["rf_airway", "rf_cardiac"],
-             "red_flags": ["rf_airway", "rf_cardiac"], "consultation_requested": 1, "reviewed": 0,
-             "tags": ["a", "b"], "distress": 1, "safety_net_flags": ["airway"], "person_requested": 1,
-             "unanswered_questions": 3, "unanswered_questions_open": 2,
-             "ruleset_version": "rules 3f2a9c1b (sign-off pending)"}]
+    rows = [
+        {
+            "conversation_id": '=HYPERLINK("http://x")',
+            "started_at": 0.0,
+            "last_event_at": 60.0,
+            "channel": "rest",
+            "outcome": "urgent_care",
+            "reasons": ["rf_airway", "rf_cardiac"],
+            "red_flags": ["rf_airway", "rf_cardiac"],
+            "consultation_requested": 1,
+            "reviewed": 0,
+            "tags": ["a", "b"],
+            "distress": 1,
+            "safety_net_flags": ["airway"],
+            "person_requested": 1,
+            "unanswered_questions": 3,
+            "unanswered_questions_open": 2,
+            "ruleset_version": "rules 3f2a9c1b (sign-off pending)",
+        }
+    ]
     parsed = list(csv.reader(io.StringIO(inbox.to_csv(rows))))
-    assert tuple(parsed[0]) == inbox.CSV_COLUMNS == (
-        "conversation_id", "started_at_utc", "last_activity_utc", "channel", "outcome", "reasons",
-        "red_flags", "consultation_requested", "reviewed", "tags", "distress", "safety_net_flags",
-        "asked_for_person", "unanswered_questions", "unanswered_questions_open", "ruleset_version")
-    assert parsed[1] == ["'=HYPERLINK(\"http://x\")", "1970-01-01T00:00:00Z", "1970-01-01T00:01:00Z", "rest",
-                         "urgent_care", "rf_airway;rf_cardiac", "rf_airway;rf_cardiac", "yes", "no", "a;b",
-                         "yes", "airway", "yes", "3", "2", "rules 3f2a9c1b (sign-off pending)"]
+    assert (
+        tuple(parsed[0])
+        == inbox.CSV_COLUMNS
+        == (
+            "conversation_id",
+            "started_at_utc",
+            "last_activity_utc",
+            "channel",
+            "outcome",
+            "reasons",
+            "red_flags",
+            "consultation_requested",
+            "reviewed",
+            "tags",
+            "distress",
+            "safety_net_flags",
+            "asked_for_person",
+            "unanswered_questions",
+            "unanswered_questions_open",
+            "ruleset_version",
+        )
+    )
+    assert parsed[1] == [
+        '\'=HYPERLINK("http://x")',
+        "1970-01-01T00:00:00Z",
+        "1970-01-01T00:01:00Z",
+        "rest",
+        "urgent_care",
+        "rf_airway;rf_cardiac",
+        "rf_airway;rf_cardiac",
+        "yes",
+        "no",
+        "a;b",
+        "yes",
+        "airway",
+        "yes",
+        "3",
+        "2",
+        "rules 3f2a9c1b (sign-off pending)",
+    ]
 
 
 def test_bad_filter_values_get_a_clear_message():
     import pytest
-    for args, message in (({"outcome": "great"}, "outcome must be one of"),
-                          ({"date_from": "10/03/2025"}, "date_from must be a date written YYYY-MM-DD"),
-                          ({"date_from": "2025-03-10", "date_to": "2025-03-01"}, "date_to is before date_from"),
-                          ({"reviewed": "maybe"}, "reviewed must be yes or no"),
-                          ({"page": "0"}, "page must be a whole number")):
+
+    for args, message in (
+        ({"outcome": "great"}, "outcome must be one of"),
+        ({"date_from": "10/03/2025"}, "date_from must be a date written YYYY-MM-DD"),
+        ({"date_from": "2025-03-10", "date_to": "2025-03-01"}, "date_to is before date_from"),
+        ({"reviewed": "maybe"}, "reviewed must be yes or no"),
+        ({"page": "0"}, "page must be a whole number"),
+    ):
         with pytest.raises(inbox.FilterError, match=message):
             inbox.parse_filters(args)
 
@@ -218,8 +331,11 @@ def test_erasing_the_newest_conversation_does_not_hide_the_next_one_from_the_ind
     summaries.summarise_new_events(stores.tracker, stores.portal)
     erasure.erase_conversation(stores, "newest", "alice.admin")
     start = time.time() - 1000
-    save(store, "next", screening("x", start=start, outcome="urgent_care", reasons=["rf_airway"],
-                                  messages=["my jaw is locked"]))
+    save(
+        store,
+        "next",
+        screening("x", start=start, outcome="urgent_care", reasons=["rf_airway"], messages=["my jaw is locked"]),
+    )
     summaries.summarise_new_events(stores.tracker, stores.portal)
     row = summary_row(stores, "next")
     assert row is not None and row["started_at"] == start

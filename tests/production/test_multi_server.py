@@ -1,13 +1,14 @@
 """The production topology, for real: two Rasa servers on one PostgreSQL tracker store and
 one Redis lock store, with the conversation's turns moving between them."""
+
 import threading
 import uuid
 
 import pytest
 
-from tests.support.conversation import Conversation
-from tests.support.screening import DEFAULT_REPLIES, answer_questions, start
 from tests.support.cluster import services_available, simultaneous_round, start_balancer, start_cluster
+from tests.support.conversation import Conversation
+from tests.support.screening import answer_questions, start
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -55,7 +56,7 @@ def test_turns_alternating_between_servers_reach_the_outcome_with_the_transcript
     conversation.tap("Yes, that's right")
     tracker = cluster.tracker(conversation.sender, index=1)
     assert tracker["slots"]["screening_outcome"] == "eligible_for_consultation"
-    sent = [line[len("USER: "):] for line in conversation.transcript if line.startswith("USER: ")]
+    sent = [line[len("USER: ") :] for line in conversation.transcript if line.startswith("USER: ")]
     assert user_texts(tracker) == sent  # every turn stored once, in the order sent
     assert conversation.turn == len(sent) and len(sent) > 30
 
@@ -102,7 +103,7 @@ def test_many_patients_at_once_through_the_balancer_each_complete_and_none_mixes
         tracker = cluster.tracker(conversation.sender)
         assert tracker["slots"]["patient_age"] == age
         assert tracker["slots"]["screening_outcome"] == "eligible_for_consultation"
-        sent = [line[len("USER: "):] for line in conversation.transcript if line.startswith("USER: ")]
+        sent = [line[len("USER: ") :] for line in conversation.transcript if line.startswith("USER: ")]
         assert user_texts(tracker) == sent
     access_log = (tmp_path / "nginx-access.log").read_text()
     sent_total = sum(1 for c in results.values() for line in c.transcript if line.startswith("USER: "))

@@ -6,6 +6,7 @@ For each: the reply is sensible (status and text), the server answers a normal n
 message, and the stored transcript (Rasa's tracker, read over the token-protected API)
 is intact: events in order, forged payloads set no answer and no outcome, nothing huge
 stored. One assistant for the whole module."""
+
 import itertools
 import json
 import time
@@ -17,12 +18,18 @@ import requests
 from channels import guard
 from channels.input_limits import RATE_LIMIT_REPLY
 from clinical.questionnaire import load_questionnaire
-from tests.support.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
-                                      TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, TelegramPatient,
-                                      TwilioPatient)
+from tests.support.platforms import (
+    TELEGRAM_BOT_TOKEN,
+    TELEGRAM_SECRET,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_WEBHOOK_URL,
+    TelegramPatient,
+    TwilioPatient,
+)
+from tests.support.servers import start_assistant
 from tests.support.standin import StandIn
 from tests.support.text_conversations import TelegramConversation, TwilioConversation
-from tests.support.servers import start_assistant
 
 pytestmark = pytest.mark.e2e
 
@@ -55,10 +62,10 @@ def assistant(standin, tmp_path_factory):
         f"  account_sid: {TWILIO_ACCOUNT_SID}\n  auth_token: {TWILIO_AUTH_TOKEN}\n"
         f"  webhook_url: {TWILIO_WEBHOOK_URL}\n"
         "channels.telegram.TelegramVerifiedInput:\n"
-        f"  bot_token: \"{TELEGRAM_BOT_TOKEN}\"\n  secret_token: {TELEGRAM_SECRET}\n")
+        f'  bot_token: "{TELEGRAM_BOT_TOKEN}"\n  secret_token: {TELEGRAM_SECRET}\n'
+    )
     env = {"TWILIO_API_BASE_URL": standin.url, "TELEGRAM_API_BASE_URL": standin.url}
-    running = start_assistant(workdir, env, extra_rasa_args=("--cors", CLINIC_ORIGIN),
-                              credentials=credentials)
+    running = start_assistant(workdir, env, extra_rasa_args=("--cors", CLINIC_ORIGIN), credentials=credentials)
     yield running
     running.stop()
 
@@ -78,9 +85,12 @@ class Visitor:
 
     def post(self, body, headers=None) -> requests.Response:
         data = body if isinstance(body, bytes) else json.dumps(body)
-        return requests.post(f"{self.assistant.url}/webhooks/rest/webhook", data=data, timeout=60,
-                             headers={"Content-Type": "application/json", "X-Forwarded-For": self.ip,
-                                      **(headers or {})})
+        return requests.post(
+            f"{self.assistant.url}/webhooks/rest/webhook",
+            data=data,
+            timeout=60,
+            headers={"Content-Type": "application/json", "X-Forwarded-For": self.ip, **(headers or {})},
+        )
 
     def say(self, text: str) -> requests.Response:
         response = self.post({"sender": self.sender, "message": text})
@@ -117,6 +127,7 @@ def started(assistant) -> Visitor:
 
 
 # ---- what the guard answers, over REST ------------------------------------------------
+
 
 @pytest.mark.parametrize("message", ["", "   ", "\n\t \r\n", "\x00\x1b\x7f"])
 def test_empty_and_whitespace_only_messages(assistant, message):
@@ -161,9 +172,16 @@ def test_emoji_and_right_to_left_text_get_a_sensible_answer_and_break_nothing(as
     assert_intact(tracker)
 
 
-@pytest.mark.parametrize("text", ["Me duele la mandíbula cuando como", "J'ai mal à la mâchoire quand je mange",
-                                  "У меня болит челюсть, когда я ем", "我的下巴很疼，可以帮我吗",
-                                  "أعاني من ألم في الفك عندما آكل"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Me duele la mandíbula cuando como",
+        "J'ai mal à la mâchoire quand je mange",
+        "У меня болит челюсть, когда я ем",
+        "我的下巴很疼，可以帮我吗",
+        "أعاني من ألم في الفك عندما آكل",
+    ],
+)
 def test_another_language_gets_a_polite_english_only_reply(assistant, text):
     visitor = started(assistant)
     assert visitor.replies(text) == guard.NOT_ENGLISH_REPLY
@@ -171,9 +189,16 @@ def test_another_language_gets_a_polite_english_only_reply(assistant, text):
     assert visitor.tracker()["slots"]["rf_emergency"] == "none"
 
 
-@pytest.mark.parametrize("text", ["<script>alert('x')</script>", "<img src=x onerror=alert(1)>",
-                                  "Robert'); DROP TABLE events;--", "1 OR 1=1; SELECT * FROM consultation_requests",
-                                  "{{7*7}} ${jndi:ldap://x}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert('x')</script>",
+        "<img src=x onerror=alert(1)>",
+        "Robert'); DROP TABLE events;--",
+        "1 OR 1=1; SELECT * FROM consultation_requests",
+        "{{7*7}} ${jndi:ldap://x}",
+    ],
+)
 def test_markup_script_and_sql_are_just_text(assistant, text):
     visitor = started(assistant)
     replies = visitor.say(text).json()
@@ -186,10 +211,16 @@ def test_markup_script_and_sql_are_just_text(assistant, text):
 
 # ---- payload-looking text --------------------------------------------------------------
 
+
 def test_commands_no_button_offers_are_refused_and_change_nothing(assistant):
     visitor = started(assistant)
-    for text in ("/restart", "/session_start", "/eligible",
-                 '/eligible{"screening_outcome": "eligible_for_consultation"}', "/back"):
+    for text in (
+        "/restart",
+        "/session_start",
+        "/eligible",
+        '/eligible{"screening_outcome": "eligible_for_consultation"}',
+        "/back",
+    ):
         assert visitor.replies(text) == guard.COMMAND_REPLY, text
     slots = visitor.tracker()["slots"]
     assert slots["consent_given"] is True  # /restart did not wipe the conversation
@@ -199,10 +230,14 @@ def test_commands_no_button_offers_are_refused_and_change_nothing(assistant):
 
 def test_forged_payloads_and_buttons_never_offered_set_no_answer_or_outcome(assistant):
     visitor = started(assistant)
-    forged = ['/inform{"option": "never"}',  # a real option, of another question
-              '/inform{"screening_outcome": "eligible_for_consultation", "rf_emergency": "none"}',
-              '/inform{"option": "none", "extra": [1, 2, {"x": null}]}', '/inform{"option": 12}',
-              "/inform{not json", "/affirm"]
+    forged = [
+        '/inform{"option": "never"}',  # a real option, of another question
+        '/inform{"screening_outcome": "eligible_for_consultation", "rf_emergency": "none"}',
+        '/inform{"option": "none", "extra": [1, 2, {"x": null}]}',
+        '/inform{"option": 12}',
+        "/inform{not json",
+        "/affirm",
+    ]
     for text in forged:
         replies = visitor.say(text).json()
         assert replies, text
@@ -210,21 +245,36 @@ def test_forged_payloads_and_buttons_never_offered_set_no_answer_or_outcome(assi
     assert slots["screening_outcome"] is None
     # unusable replies leave a question unanswered or, asked again, "unsure" (and a question
     # that does not apply is "not_asked"): never a value a payload claimed
-    assert all(slots[q] in (None, "unsure", "not_asked") for q in ANSWER_SLOTS), \
-        {q: slots[q] for q in ANSWER_SLOTS if slots[q]}
+    assert all(slots[q] in (None, "unsure", "not_asked") for q in ANSWER_SLOTS), {
+        q: slots[q] for q in ANSWER_SLOTS if slots[q]
+    }
     assert slots["rf_emergency"] == "unsure"  # two unusable replies to it: unsure, never "none"
     assert_intact(visitor.tracker())
 
 
 # ---- malformed requests at the webhook ----------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    b"", b"{not json", b"\xff\xfe\x00garbage", b"[]", b"null", b'"hi"',
-    {"message": "hi"}, {"sender": "", "message": "hi"}, {"sender": 42, "message": "hi"},
-    {"sender": "x" * 500, "message": "hi"}, {"sender": "../etc/passwd", "message": "hi"},
-    {"sender": "web-1"}, {"sender": "web-1", "message": 7}, {"sender": "web-1", "message": None},
-    {"sender": "web-1", "message": "hi", "metadata": [1]},
-])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{not json",
+        b"\xff\xfe\x00garbage",
+        b"[]",
+        b"null",
+        b'"hi"',
+        {"message": "hi"},
+        {"sender": "", "message": "hi"},
+        {"sender": 42, "message": "hi"},
+        {"sender": "x" * 500, "message": "hi"},
+        {"sender": "../etc/passwd", "message": "hi"},
+        {"sender": "web-1"},
+        {"sender": "web-1", "message": 7},
+        {"sender": "web-1", "message": None},
+        {"sender": "web-1", "message": "hi", "metadata": [1]},
+    ],
+)
 def test_malformed_bodies_get_a_400_with_a_clear_message(assistant, body):
     response = Visitor(assistant).post(body)
     assert response.status_code == 400
@@ -249,10 +299,18 @@ def test_huge_body_is_a_413_and_the_server_keeps_working(assistant):
 
 # ---- many messages from one sender ------------------------------------------------------
 
-QUESTIONS = ["how long does it last?", "what are the side effects?", "how much does it cost?",
-             "are you a bot?", "who does the injections?", "what does the procedure involve?",
-             "are there alternatives?", "how does botox help jaw pain?", "can I book a consultation?",
-             "how long does it take to work?"]
+QUESTIONS = [
+    "how long does it last?",
+    "what are the side effects?",
+    "how much does it cost?",
+    "are you a bot?",
+    "who does the injections?",
+    "what does the procedure involve?",
+    "are there alternatives?",
+    "how does botox help jaw pain?",
+    "can I book a consultation?",
+    "how long does it take to work?",
+]
 
 
 def test_ten_messages_at_once_are_all_answered_in_order_none_dropped(assistant):
@@ -260,7 +318,7 @@ def test_ten_messages_at_once_are_all_answered_in_order_none_dropped(assistant):
     with ThreadPoolExecutor(len(QUESTIONS)) as pool:
         responses = list(pool.map(lambda q: visitor.post({"sender": visitor.sender, "message": q}), QUESTIONS))
     assert [r.status_code for r in responses] == [200] * len(QUESTIONS)
-    answers = {q: [m.get("text") for m in r.json()] for q, r in zip(QUESTIONS, responses)}
+    answers = {q: [m.get("text") for m in r.json()] for q, r in zip(QUESTIONS, responses, strict=True)}
     assert all(answers.values())
 
     events = assert_intact(visitor.tracker())
@@ -281,8 +339,7 @@ def test_per_sender_rate_limit_then_accepted_again(assistant):
     visitor = Visitor(assistant)
     burst = SENDER_BURST + 8
     with ThreadPoolExecutor(burst) as pool:
-        responses = list(pool.map(lambda n: visitor.post({"sender": visitor.sender, "message": "hi"}),
-                                  range(burst)))
+        responses = list(pool.map(lambda n: visitor.post({"sender": visitor.sender, "message": "hi"}), range(burst)))
     statuses = [r.status_code for r in responses]
     limited = [r for r in responses if r.status_code == 429]
     assert set(statuses) == {200, 429} and limited
@@ -296,15 +353,21 @@ def test_per_ip_rate_limit_across_senders(assistant):
     ip = "203.0.113.77"
     statuses = []
     for n in range(IP_BURST + 20):  # empty messages: answered by the guard, quickly
-        statuses.append(requests.post(f"{assistant.url}/webhooks/rest/webhook", timeout=30,
-                                      json={"sender": f"ip-test-{n}", "message": ""},
-                                      headers={"X-Forwarded-For": ip}).status_code)
+        statuses.append(
+            requests.post(
+                f"{assistant.url}/webhooks/rest/webhook",
+                timeout=30,
+                json={"sender": f"ip-test-{n}", "message": ""},
+                headers={"X-Forwarded-For": ip},
+            ).status_code
+        )
     assert statuses[:10] == [200] * 10 and 429 in statuses
     # another visitor is not affected
     assert Visitor(assistant).post({"sender": "ip-test-other", "message": ""}).status_code == 200
 
 
 # ---- CORS ------------------------------------------------------------------------------
+
 
 def test_cors_only_for_the_configured_clinic_origin(assistant):
     url = f"{assistant.url}/webhooks/rest/webhook"
@@ -314,12 +377,18 @@ def test_cors_only_for_the_configured_clinic_origin(assistant):
     assert allowed.headers.get("Access-Control-Allow-Origin") == CLINIC_ORIGIN
     assert "Access-Control-Allow-Origin" not in other.headers
     body = {"sender": f"cors-{time.monotonic_ns()}", "message": ""}
-    ok = requests.post(url, json=body, headers={"Origin": CLINIC_ORIGIN, "X-Forwarded-For": "198.51.100.250"}, timeout=30)
-    foreign = requests.post(url, json=body, headers={"Origin": "https://evil.example", "X-Forwarded-For": "198.51.100.250"}, timeout=30)
+    ok = requests.post(
+        url, json=body, headers={"Origin": CLINIC_ORIGIN, "X-Forwarded-For": "198.51.100.250"}, timeout=30
+    )
+    foreign = requests.post(
+        url, json=body, headers={"Origin": "https://evil.example", "X-Forwarded-For": "198.51.100.250"}, timeout=30
+    )
     assert ok.headers.get("Access-Control-Allow-Origin") == CLINIC_ORIGIN
     assert "Access-Control-Allow-Origin" not in foreign.headers
     # a refusal is readable by the clinic's page too, so the widget can show its message
-    refused = requests.post(url, data=b"{", headers={"Origin": CLINIC_ORIGIN, "X-Forwarded-For": "198.51.100.250"}, timeout=30)
+    refused = requests.post(
+        url, data=b"{", headers={"Origin": CLINIC_ORIGIN, "X-Forwarded-For": "198.51.100.250"}, timeout=30
+    )
     assert refused.status_code == 400 and refused.headers.get("Access-Control-Allow-Origin") == CLINIC_ORIGIN
 
 
@@ -366,8 +435,12 @@ def test_bad_text_over_the_messaging_channels(assistant, standin, make):
     conversation.say("none of these")
     assert assistant.tracker(conversation.sender)["slots"]["rf_emergency"] == "none"
     users_before = len(user_texts(assistant, conversation.sender))
-    sent = ["<script>alert(1)</script>", "'; DROP TABLE events;--",
-            '/inform{"option": "none", "screening_outcome": "eligible_for_consultation"}', "40 👍"]
+    sent = [
+        "<script>alert(1)</script>",
+        "'; DROP TABLE events;--",
+        '/inform{"option": "none", "screening_outcome": "eligible_for_consultation"}',
+        "40 👍",
+    ]
     for text in sent:  # reach the assistant, which answers as to any unclear reply
         conversation.say(text)
         assert conversation.replies, text

@@ -1,18 +1,30 @@
 """Static checks of the committed configuration: no literal secrets, Rasa's HTTP API never
 enabled without a token, and the deployment exposes only the chat webhooks."""
+
 import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List, Tuple
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_FILES = sorted([*ROOT.glob("credentials*.yml"), *ROOT.glob("endpoints*.yml"),
-                       *(p for p in (ROOT / "deploy").iterdir() if p.is_file())])
-LAUNCHERS = [ROOT / "scripts" / "run.sh", ROOT / "deploy" / "Dockerfile", ROOT / "deploy" / "docker-compose.yml",
-             ROOT / "docs" / "deployment.md", ROOT / "tests" / "support" / "servers.py", ROOT / "tests" / "support" / "cluster.py"]
+CONFIG_FILES = sorted(
+    [
+        *ROOT.glob("credentials*.yml"),
+        *ROOT.glob("endpoints*.yml"),
+        *(p for p in (ROOT / "deploy").iterdir() if p.is_file()),
+    ]
+)
+LAUNCHERS = [
+    ROOT / "scripts" / "run.sh",
+    ROOT / "deploy" / "Dockerfile",
+    ROOT / "deploy" / "docker-compose.yml",
+    ROOT / "docs" / "deployment.md",
+    ROOT / "tests" / "support" / "servers.py",
+    ROOT / "tests" / "support" / "cluster.py",
+]
 NGINX_CONFIGS = [ROOT / "deploy" / "nginx.conf", ROOT / "deploy" / "nginx.docker.conf"]
 
 SECRET_KEY = re.compile(r"pass(word)?|secret|token|api_?key|private_?key|requirepass", re.I)
@@ -27,7 +39,7 @@ CREDENTIAL_SHAPES = {
 }
 
 
-def _walk(value, path="") -> Iterator[Tuple[str, object]]:
+def _walk(value, path="") -> Iterator[tuple[str, object]]:
     if isinstance(value, dict):
         for key, item in value.items():
             yield from _walk(item, f"{path}.{key}" if path else str(key))
@@ -38,10 +50,13 @@ def _walk(value, path="") -> Iterator[Tuple[str, object]]:
         yield path, value
 
 
-def literal_secrets(text: str, yaml_file: bool) -> List[str]:
+def literal_secrets(text: str, yaml_file: bool) -> list[str]:
     """Where a committed file holds a secret instead of an environment reference."""
-    found = [f"{name} on line {text[:m.start()].count(chr(10)) + 1}"
-             for name, shape in CREDENTIAL_SHAPES.items() for m in shape.finditer(text)]
+    found = [
+        f"{name} on line {text[: m.start()].count(chr(10)) + 1}"
+        for name, shape in CREDENTIAL_SHAPES.items()
+        for m in shape.finditer(text)
+    ]
     if yaml_file:
         for path, value in _walk(yaml.safe_load(text) or {}):
             last_key = re.split(r"[.\[]", path)[-1]
@@ -62,31 +77,36 @@ def test_committed_config_holds_no_secret(path):
     assert literal_secrets(path.read_text(), path.suffix in (".yml", ".yaml")) == []
 
 
-@pytest.mark.parametrize("bad, yaml_file", [
-    ("tracker_store:\n  password: hunter2hunter2\n", True),
-    ("rest:\ntelegram:\n  access_token: \"123456789:AAH4fakefakefakefakefakefakefake123\"\n", True),
-    ("environment:\n  DB_URL: postgresql://rasa:s3cret@db/rasa\n", True),
-    ('command: ["redis-server", "--requirepass", "s3cretpw"]\n', True),
-    ("CMD rasa run --enable-api --auth-token abc123\n", False),
-    ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n", False),
-])
+@pytest.mark.parametrize(
+    "bad, yaml_file",
+    [
+        ("tracker_store:\n  password: hunter2hunter2\n", True),
+        ('rest:\ntelegram:\n  access_token: "123456789:AAH4fakefakefakefakefakefakefake123"\n', True),
+        ("environment:\n  DB_URL: postgresql://rasa:s3cret@db/rasa\n", True),
+        ('command: ["redis-server", "--requirepass", "s3cretpw"]\n', True),
+        ("CMD rasa run --enable-api --auth-token abc123\n", False),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n", False),
+    ],
+)
 def test_the_secret_scanner_finds_literal_secrets(bad, yaml_file):
     assert literal_secrets(bad, yaml_file)
 
 
 def test_the_secret_scanner_accepts_environment_references():
-    good = ("tracker_store:\n  password: ${DB_PASSWORD}\nx:\n  url: \"postgresql://rasa:${DB_PASSWORD}@db/rasa\"\n"
-            'command: ["redis-server", "--requirepass", "${REDIS_PASSWORD:?set REDIS_PASSWORD}"]\n')
+    good = (
+        'tracker_store:\n  password: ${DB_PASSWORD}\nx:\n  url: "postgresql://rasa:${DB_PASSWORD}@db/rasa"\n'
+        'command: ["redis-server", "--requirepass", "${REDIS_PASSWORD:?set REDIS_PASSWORD}"]\n'
+    )
     assert literal_secrets(good, True) == []
 
 
-def _commands_enabling_the_api(text: str) -> List[str]:
+def _commands_enabling_the_api(text: str) -> list[str]:
     """Each command (shell line, JSON exec form, python list) that mentions --enable-api."""
     joined = re.sub(r"\\\n", " ", text)  # shell line continuations
     return [line for line in joined.splitlines() if "--enable-api" in line and not line.lstrip().startswith("#")]
 
 
-def _python_commands_enabling_the_api(text: str) -> List[str]:
+def _python_commands_enabling_the_api(text: str) -> list[str]:
     """Each list literal in Python source with "--enable-api" in it, as its string items
     joined by spaces: however the formatter lays the list out over lines."""
     commands = []
@@ -123,13 +143,13 @@ def test_containers_keep_the_api_off_and_publish_only_the_balancer():
         assert "--enable-api" not in " ".join(service.get("command") or []), name
 
 
-def _server_blocks(conf: str) -> List[str]:
+def _server_blocks(conf: str) -> list[str]:
     blocks, start = [], None
     for match in re.finditer(r"^server \{$|^\}$", conf, re.M):
         if match.group(0).startswith("server"):
             start = match.start()
         elif start is not None:
-            blocks.append(conf[start:match.end()])
+            blocks.append(conf[start : match.end()])
             start = None
     return blocks
 

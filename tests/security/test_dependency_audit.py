@@ -1,5 +1,6 @@
 """scripts/audit_dependencies.py: the comparison with the accepted list, the sources' parsing,
 and a run of the real script on the offline snapshot (no network needed)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -40,8 +41,9 @@ def test_an_accepted_finding_passes():
 
 
 def test_an_acceptance_by_alias_covers_the_same_advisory_from_another_source():
-    result = audit.compare([finding(id_="PYSEC-2024-9", aliases=("CVE-2024-1",))],
-                           [acceptance(id_="CVE-2024-1")], today=TODAY)
+    result = audit.compare(
+        [finding(id_="PYSEC-2024-9", aliases=("CVE-2024-1",))], [acceptance(id_="CVE-2024-1")], today=TODAY
+    )
     assert result.passed
 
 
@@ -71,17 +73,22 @@ def write(tmp_path, text, name="accepted.yml"):
 
 
 def test_accepted_file_is_read(tmp_path):
-    path = write(tmp_path, f"- id: GHSA-aaaa\n  package: aiohttp\n  version: 3.9.5\n"
-                           f"  reason: {SPECIFIC_REASON}\n  reviewed: 2026-11-21\n")
+    path = write(
+        tmp_path,
+        f"- id: GHSA-aaaa\n  package: aiohttp\n  version: 3.9.5\n  reason: {SPECIFIC_REASON}\n  reviewed: 2026-11-21\n",
+    )
     assert audit.load_accepted(path) == [acceptance()]
 
 
-@pytest.mark.parametrize("entry, problem", [
-    ("- id: X\n  package: p\n  version: '1'\n  reviewed: 2026-11-21\n", "missing reason"),
-    ("- id: X\n  package: p\n  version: '1'\n  reason: not reachable\n  reviewed: 2026-11-21\n", "must say why"),
-    (f"- id: X\n  package: p\n  version: '1'\n  reason: {SPECIFIC_REASON}\n  reviewed: last week\n", "YYYY-MM-DD"),
-    (f"- id: X\n  package: p\n  reason: {SPECIFIC_REASON}\n  reviewed: 2026-11-21\n", "missing version"),
-])
+@pytest.mark.parametrize(
+    "entry, problem",
+    [
+        ("- id: X\n  package: p\n  version: '1'\n  reviewed: 2026-11-21\n", "missing reason"),
+        ("- id: X\n  package: p\n  version: '1'\n  reason: not reachable\n  reviewed: 2026-11-21\n", "must say why"),
+        (f"- id: X\n  package: p\n  version: '1'\n  reason: {SPECIFIC_REASON}\n  reviewed: last week\n", "YYYY-MM-DD"),
+        (f"- id: X\n  package: p\n  reason: {SPECIFIC_REASON}\n  reviewed: 2026-11-21\n", "missing version"),
+    ],
+)
 def test_a_bad_acceptance_is_refused_with_the_reason(tmp_path, entry, problem):
     with pytest.raises(audit.AuditInputError, match=problem):
         audit.load_accepted(write(tmp_path, entry))
@@ -103,11 +110,16 @@ def test_advisories_match_by_version_range():
 
 def test_pip_audit_skips_are_not_clean():
     # pip-audit prints "No known vulnerabilities found" when every package was skipped.
-    report = {"dependencies": [
-        {"name": "requests", "skip_reason": "Dependency not found on PyPI and could not be audited"},
-        {"name": "Jinja2", "version": "2.10", "vulns": [
-            {"id": "PYSEC-2019-217", "aliases": ["CVE-2019-10906"], "description": "sandbox escape"}]},
-    ]}
+    report = {
+        "dependencies": [
+            {"name": "requests", "skip_reason": "Dependency not found on PyPI and could not be audited"},
+            {
+                "name": "Jinja2",
+                "version": "2.10",
+                "vulns": [{"id": "PYSEC-2019-217", "aliases": ["CVE-2019-10906"], "description": "sandbox escape"}],
+            },
+        ]
+    }
     findings, skipped = audit.parse_pip_audit(report)
     assert [(f.id, f.package, f.aliases) for f in findings] == [("PYSEC-2019-217", "jinja2", ("CVE-2019-10906",))]
     assert skipped and skipped[0].startswith("requests")
@@ -131,9 +143,21 @@ def test_the_offline_snapshot_finds_a_known_old_vulnerability():
 def run_script(tmp_path, accepted_text):
     accepted = write(tmp_path, accepted_text)
     constraints = write(tmp_path, "jinja2==2.10\n", "c.txt")
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "audit_dependencies.py"), "--offline",
-                           "--no-installed", "--constraints", str(constraints), "--accepted", str(accepted)],
-                          capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "audit_dependencies.py"),
+            "--offline",
+            "--no-installed",
+            "--constraints",
+            str(constraints),
+            "--accepted",
+            str(accepted),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 @pytest.mark.skipif(SAFETY_DB_MISSING, reason="safety-db is not installed (requirements-dev.txt)")
@@ -148,7 +172,8 @@ def test_the_script_fails_on_an_unaccepted_finding_and_names_its_source(tmp_path
 def test_the_script_passes_when_every_finding_is_accepted_and_warns_on_stale(tmp_path):
     entries = "".join(
         f"- id: {id_}\n  package: jinja2\n  version: '{version}'\n  reason: {SPECIFIC_REASON}\n  reviewed: 2026-11-21\n"
-        for id_, version in (("CVE-2020-28493", "2.10"), ("GHSA-gone", "2.10")))
+        for id_, version in (("CVE-2020-28493", "2.10"), ("GHSA-gone", "2.10"))
+    )
     completed = run_script(tmp_path, entries)
     assert completed.returncode == 0, completed.stdout
     assert "accepted GHSA-gone jinja2==2.10 matches no finding now" in completed.stdout
@@ -170,8 +195,10 @@ def fake_pip_audit(tmp_path, stdout: str, exit_code: int = 0) -> Path:
 
 
 def test_pip_audit_runs_on_exact_pins_without_resolving_or_downloading(tmp_path, monkeypatch):
-    report = ('{"dependencies": [{"name": "jinja2", "version": "2.10", "vulns": [{"id": "PYSEC-2021-66", '
-              '"aliases": ["CVE-2020-28493"], "description": "ReDoS in urlize"}]}], "fixes": []}')
+    report = (
+        '{"dependencies": [{"name": "jinja2", "version": "2.10", "vulns": [{"id": "PYSEC-2021-66", '
+        '"aliases": ["CVE-2020-28493"], "description": "ReDoS in urlize"}]}], "fixes": []}'
+    )
     monkeypatch.setattr(audit, "ensure_pip_audit", lambda: fake_pip_audit(tmp_path, report))
     findings, skipped = audit.run_pip_audit([audit.Package("jinja2", "2.10")])
     assert [(f.id, f.version) for f in findings] == [("PYSEC-2021-66", "2.10")] and skipped == []

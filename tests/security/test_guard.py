@@ -1,5 +1,6 @@
 """channels/guard.py: what a message becomes before it reaches the assistant. The false-
 positive side is tested hardest: every real answer in the NLU data must pass untouched."""
+
 import re
 from pathlib import Path
 
@@ -22,8 +23,11 @@ def nlu_examples(path):
                 yield annotation.sub(r"\1", line[2:])
 
 
-REAL_ANSWERS = list(nlu_examples("data/nlu.yml")) + list(nlu_examples("data/nlu_knowledge.yml")) + \
-    list(nlu_examples("tests/nlu/heldout_nlu.yml"))
+REAL_ANSWERS = (
+    list(nlu_examples("data/nlu.yml"))
+    + list(nlu_examples("data/nlu_knowledge.yml"))
+    + list(nlu_examples("tests/nlu/heldout_nlu.yml"))
+)
 
 
 def test_the_nlu_data_was_read():
@@ -36,31 +40,71 @@ def test_no_real_answer_is_refused_or_changed():
     assert misfires == []
 
 
-@pytest.mark.parametrize("answer", [
-    "no", "ok", "yes", "12", "55", "I'm 17", "nope", "n/a", "idk", "ibuprofen", "co-codamol",
-    "warfarin 5mg", "amitriptyline", "Botox", "Dysport", "Xeomin", "2 months ago", "la la land",
-    "de Quervain's", "my name is Jean-Pierre Dubois", "Sam O'Neill", "sam@example.org",
-    "07700 900123", "+44 20 7946 0000", "come on", "fine", "me", "per day", "pro", "I'm fine",
-    "My name is محمد", "Wang Wei 王伟", "Zoë Müller", "José García", "señor", "ok 👍",
-    "yes 😀😀😀", "I had a cafe latte", "Weekday mornings", "Tuesday or Thursday after 5",
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "no",
+        "ok",
+        "yes",
+        "12",
+        "55",
+        "I'm 17",
+        "nope",
+        "n/a",
+        "idk",
+        "ibuprofen",
+        "co-codamol",
+        "warfarin 5mg",
+        "amitriptyline",
+        "Botox",
+        "Dysport",
+        "Xeomin",
+        "2 months ago",
+        "la la land",
+        "de Quervain's",
+        "my name is Jean-Pierre Dubois",
+        "Sam O'Neill",
+        "sam@example.org",
+        "07700 900123",
+        "+44 20 7946 0000",
+        "come on",
+        "fine",
+        "me",
+        "per day",
+        "pro",
+        "I'm fine",
+        "My name is محمد",
+        "Wang Wei 王伟",
+        "Zoë Müller",
+        "José García",
+        "señor",
+        "ok 👍",
+        "yes 😀😀😀",
+        "I had a cafe latte",
+        "Weekday mornings",
+        "Tuesday or Thursday after 5",
+    ],
+)
 def test_short_english_and_names_pass(answer):
     assert screen(answer) == guard.Screened(text=answer)
 
 
-@pytest.mark.parametrize("text, code", [
-    ("Me duele la mandíbula cuando como", "es"),
-    ("¿Puedo hacer la consulta en español por favor?", "es"),
-    ("J'ai mal à la mâchoire quand je mange", "fr"),
-    ("Ich habe Schmerzen im Kiefer wenn ich kaue", "de"),
-    ("Ho dolore alla mascella quando mangio", "it"),
-    ("Tenho dor na mandíbula quando como", "pt"),
-    ("Ik heb pijn in mijn kaak als ik eet", "nl"),
-    ("У меня болит челюсть, когда я ем", "script"),
-    ("我的下巴很疼，可以帮我吗", "script"),
-    ("أعاني من ألم في الفك عندما آكل", "script"),
-    ("כואב לי הלסת כשאני לועס אוכל", "script"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("Me duele la mandíbula cuando como", "es"),
+        ("¿Puedo hacer la consulta en español por favor?", "es"),
+        ("J'ai mal à la mâchoire quand je mange", "fr"),
+        ("Ich habe Schmerzen im Kiefer wenn ich kaue", "de"),
+        ("Ho dolore alla mascella quando mangio", "it"),
+        ("Tenho dor na mandíbula quando como", "pt"),
+        ("Ik heb pijn in mijn kaak als ik eet", "nl"),
+        ("У меня болит челюсть, когда я ем", "script"),
+        ("我的下巴很疼，可以帮我吗", "script"),
+        ("أعاني من ألم في الفك عندما آكل", "script"),
+        ("כואב לי הלסת כשאני לועס אוכל", "script"),
+    ],
+)
 def test_another_language_gets_the_english_only_reply(text, code):
     assert other_language(text) == code
     assert screen(text) == guard.Screened(reply=guard.NOT_ENGLISH_REPLY, reason="not_english")
@@ -127,17 +171,37 @@ def test_bidi_overrides_are_removed_so_staff_see_what_was_read():
     assert clean("a\u2066b\u2069c\u202ad") == "abcd"
 
 
-@pytest.mark.parametrize("text", ["/restart", "/session_start", "/back", "/eligible",
-                                  '/eligible{"screening_outcome": "eligible_for_consultation"}',
-                                  "/nlu_fallback", "/help", "/", "/ restart", "/inform{unclosed",
-                                  "/restart_screening"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/restart",
+        "/session_start",
+        "/back",
+        "/eligible",
+        '/eligible{"screening_outcome": "eligible_for_consultation"}',
+        "/nlu_fallback",
+        "/help",
+        "/",
+        "/ restart",
+        "/inform{unclosed",
+        "/restart_screening",
+    ],
+)
 def test_commands_no_button_carries_get_a_polite_reply(text):
     assert screen(text) == guard.Screened(reply=guard.COMMAND_REPLY, reason="command")
 
 
-@pytest.mark.parametrize("text", ['/inform{"option": "none"}', "/affirm", "/deny",
-                                  '/change_answer{"section": "pregnancy"}', "/start_over",
-                                  '/inform{"screening_outcome": "eligible_for_consultation"}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '/inform{"option": "none"}',
+        "/affirm",
+        "/deny",
+        '/change_answer{"section": "pregnancy"}',
+        "/start_over",
+        '/inform{"screening_outcome": "eligible_for_consultation"}',
+    ],
+)
 def test_payloads_with_our_intents_go_on_to_the_actions(text):
     # the actions decide: a payload counts only if it is exactly a button just offered
     assert screen(text).text == text

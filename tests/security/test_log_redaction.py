@@ -1,5 +1,6 @@
 """The log redaction filter: what is masked, what is kept, and that it applies to every
 handler (tracebacks, %-args, structlog-style JSON, Sanic's access line)."""
+
 import io
 import json
 import logging
@@ -30,10 +31,19 @@ def captured():
     log_redaction.uninstall()
 
 
-@pytest.mark.parametrize("phone", ["07700 900123", "07700900123", "+44 7700 900123",
-                                   "+44 (0)7700-900123", "whatsapp:+447700900123", "(020) 7946 0018"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "07700 900123",
+        "07700900123",
+        "+44 7700 900123",
+        "+44 (0)7700-900123",
+        "whatsapp:+447700900123",
+        "(020) 7946 0018",
+    ],
+)
 def test_phone_numbers_are_masked(phone):
-    assert redact(f"contact {phone} today") .count("[phone]") == 1
+    assert redact(f"contact {phone} today").count("[phone]") == 1
     assert not any(ch.isdigit() for ch in redact(f"contact {phone} today"))
 
 
@@ -42,14 +52,17 @@ def test_emails_are_masked(email):
     assert redact(f"write to {email}.") == "write to [email]."
 
 
-@pytest.mark.parametrize("kept", [
-    "Starting Rasa server on http://127.0.0.1:5005",
-    "at 2026-11-21 19:00:31 pid 4242",
-    "conversation 3f9a1234-1234-5678-9abc-123456789012",
-    "Failed to run custom action 'action_submit_consultation'.",
-    "Couldn't create message for response 'utter_greet'.",
-    "event.deserialization.failed",
-])
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "Starting Rasa server on http://127.0.0.1:5005",
+        "at 2026-11-21 19:00:31 pid 4242",
+        "conversation 3f9a1234-1234-5678-9abc-123456789012",
+        "Failed to run custom action 'action_submit_consultation'.",
+        "Couldn't create message for response 'utter_greet'.",
+        "event.deserialization.failed",
+    ],
+)
 def test_operational_details_are_kept(kept):
     assert redact(kept) == kept
 
@@ -62,12 +75,19 @@ def test_quoted_message_text_and_names_are_masked():
 
 
 def test_values_of_user_data_keys_are_masked_even_when_they_look_harmless():
-    event = {"event": "user", "text": "yes", "parse_data": {"intent": {"name": "affirm"}},
-             "slots": {"contact_name": "testy", "contact_details": EMAIL, "patient_age": 34}}
+    event = {
+        "event": "user",
+        "text": "yes",
+        "parse_data": {"intent": {"name": "affirm"}},
+        "slots": {"contact_name": "testy", "contact_details": EMAIL, "patient_age": 34},
+    }
     redacted = redact(json.dumps(event))
     assert json.loads(redacted)["text"] == "[redacted]"
-    assert json.loads(redacted)["slots"] == {"contact_name": "[redacted]", "contact_details": "[email]",
-                                             "patient_age": 34}
+    assert json.loads(redacted)["slots"] == {
+        "contact_name": "[redacted]",
+        "contact_details": "[email]",
+        "patient_age": 34,
+    }
     assert json.loads(redacted)["event"] == "user"  # identifiers are kept for diagnosis ...
     # ... but not under "name", which may be a person's (an intent's name is masked too).
     assert json.loads(redacted)["parse_data"] == {"intent": {"name": "[redacted]"}}
@@ -75,10 +95,12 @@ def test_values_of_user_data_keys_are_masked_even_when_they_look_harmless():
 
 
 def test_sqlalchemy_parameters_are_masked_and_the_statement_kept():
-    error = ("(sqlite3.IntegrityError) NOT NULL constraint failed: consultation_requests.x\n"
-             "[SQL: INSERT INTO consultation_requests (name, contact) VALUES (?, ?)]\n"
-             f"[parameters: ('{NAME}', 'testy [at] home', '07700900123')]\n"
-             "(Background on this error at: https://sqlalche.me/e/14/gkpj)")
+    error = (
+        "(sqlite3.IntegrityError) NOT NULL constraint failed: consultation_requests.x\n"
+        "[SQL: INSERT INTO consultation_requests (name, contact) VALUES (?, ?)]\n"
+        f"[parameters: ('{NAME}', 'testy [at] home', '07700900123')]\n"
+        "(Background on this error at: https://sqlalche.me/e/14/gkpj)"
+    )
     redacted = redact(error)
     assert "[parameters: redacted]" in redacted and "INSERT INTO consultation_requests" in redacted
     assert "Testy" not in redacted and "home" not in redacted and "07700" not in redacted
@@ -86,8 +108,14 @@ def test_sqlalchemy_parameters_are_masked_and_the_statement_kept():
 
 def test_rasa_sdk_error_body_in_a_client_response_error_is_masked():
     # What Rasa logs when a custom action fails: rasa-sdk's 500 body holds the whole tracker.
-    body = json.dumps({"error": "boom", "request_body": {"tracker": {
-        "slots": {"contact_name": NAME}, "events": [{"event": "user", "text": ANSWER}]}}})
+    body = json.dumps(
+        {
+            "error": "boom",
+            "request_body": {
+                "tracker": {"slots": {"contact_name": NAME}, "events": [{"event": "user", "text": ANSWER}]}
+            },
+        }
+    )
     line = f"rasa.utils.endpoints.ClientResponseError: 500, Internal Server Error, body='b'{body}''"
     redacted = redact(line)
     assert NAME not in redacted and "Zanzibar" not in redacted
@@ -165,7 +193,7 @@ def test_python_warnings_go_through_redaction(captured):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            warnings.warn(f"Failed to parse arguments in line '/inform{{\"name\": \"{NAME}\"'")
+            warnings.warn(f'Failed to parse arguments in line \'/inform{{"name": "{NAME}"\'', stacklevel=1)
     finally:
         logging.getLogger("py.warnings").removeHandler(handler)
     assert "Failed to parse arguments" in root_stream.getvalue() and NAME not in root_stream.getvalue()
@@ -210,6 +238,10 @@ def test_quotes_escaped_twice_do_not_end_the_masked_text_early():
 
 
 def test_an_http_error_body_is_masked_whole():
-    body = repr(json.dumps({"error": "x", "request_body": {"tracker": {"events": [{"text": 'he said "Testy"'}]}}}).encode())
-    assert redact(f"ClientResponseError: 500, Internal Server Error, body='{body}'") == \
-        "ClientResponseError: 500, Internal Server Error, body='[redacted]'"
+    body = repr(
+        json.dumps({"error": "x", "request_body": {"tracker": {"events": [{"text": 'he said "Testy"'}]}}}).encode()
+    )
+    assert (
+        redact(f"ClientResponseError: 500, Internal Server Error, body='{body}'")
+        == "ClientResponseError: 500, Internal Server Error, body='[redacted]'"
+    )

@@ -1,5 +1,6 @@
 """Production mode (SCREENING_ENV=production) refuses missing, default or weak secrets and
 unsafe exposure, for each process; outside production mode nothing is checked."""
+
 import os
 import subprocess
 import sys
@@ -11,19 +12,39 @@ import yaml
 from security.production_settings import production_problems, weak_secret_reason
 
 ROOT = Path(__file__).resolve().parents[2]
-STRONG = "f3Kq9-Zr7LmW2xVb8NcT"   # fake, but long and varied enough to pass
+STRONG = "f3Kq9-Zr7LmW2xVb8NcT"  # fake, but long and varied enough to pass
 STRONG_2 = "Hy6pQ2rT9wLk3sVz7Bn4"
 PRODUCTION_DB = f"postgresql://rasa:{STRONG}@postgres:5432/rasa"
 
 SAFE_ENV = {
-    "SCREENING_ENV": "production", "RASA_TELEMETRY_ENABLED": "false", "DB_PASSWORD": STRONG, "REDIS_PASSWORD": STRONG_2,
-    "CONSULTATION_DB_URL": PRODUCTION_DB, "TRACKER_DB_URL": PRODUCTION_DB, "PORTAL_DB_URL": PRODUCTION_DB,
-    "SANIC_HOST": "10.0.0.5", "TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
-    "TELEGRAM_BOT_TOKEN": "123456789:AAH4fake-telegram-token-for-tests", "TELEGRAM_WEBHOOK_SECRET": STRONG_2,
+    "SCREENING_ENV": "production",
+    "RASA_TELEMETRY_ENABLED": "false",
+    "DB_PASSWORD": STRONG,
+    "REDIS_PASSWORD": STRONG_2,
+    "CONSULTATION_DB_URL": PRODUCTION_DB,
+    "TRACKER_DB_URL": PRODUCTION_DB,
+    "PORTAL_DB_URL": PRODUCTION_DB,
+    "SANIC_HOST": "10.0.0.5",
+    "TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
+    "TELEGRAM_BOT_TOKEN": "123456789:AAH4fake-telegram-token-for-tests",
+    "TELEGRAM_WEBHOOK_SECRET": STRONG_2,
 }
-RASA_ARGV = ["rasa", "run", "--model", "models/screening.tar.gz", "--endpoints", "endpoints.production.yml",
-             "--credentials", "credentials.channels.yml", "--port", "5005",
-             "--cors", "https://www.clinic.example", "--logging-config-file", "security/logging.yml"]
+RASA_ARGV = [
+    "rasa",
+    "run",
+    "--model",
+    "models/screening.tar.gz",
+    "--endpoints",
+    "endpoints.production.yml",
+    "--credentials",
+    "credentials.channels.yml",
+    "--port",
+    "5005",
+    "--cors",
+    "https://www.clinic.example",
+    "--logging-config-file",
+    "security/logging.yml",
+]
 
 
 def read_repo_yaml(path):
@@ -44,15 +65,26 @@ def test_the_documented_production_settings_pass_for_every_process():
 def test_nothing_is_checked_outside_production_mode():
     local = {"PORTAL_INSECURE_COOKIES": "1", "DB_PASSWORD": ""}
     assert production_problems("portal", local) == []
-    assert production_problems("rasa", {"SCREENING_ENV": "development"}, ["rasa", "run", "--enable-api"],
-                               read_yaml=read_repo_yaml) == []
+    assert (
+        production_problems(
+            "rasa", {"SCREENING_ENV": "development"}, ["rasa", "run", "--enable-api"], read_yaml=read_repo_yaml
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("", "is empty"), ("changeme", "default or placeholder"), ("Password", "default or placeholder"),
-    ("e2e-test-token", "default or placeholder"), ("your-token-here-please", "default or placeholder"),
-    ("a1b2c3d4", "too short"), ("aaaaaaaaaaaaaaaaaaaaaaa", "too few different characters"),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("", "is empty"),
+        ("changeme", "default or placeholder"),
+        ("Password", "default or placeholder"),
+        ("e2e-test-token", "default or placeholder"),
+        ("your-token-here-please", "default or placeholder"),
+        ("a1b2c3d4", "too short"),
+        ("aaaaaaaaaaaaaaaaaaaaaaa", "too few different characters"),
+    ],
+)
 def test_weak_secrets_are_named(value, reason):
     assert reason in weak_secret_reason(value)
 
@@ -69,13 +101,18 @@ def test_a_weak_api_token_is_refused_without_printing_it():
     assert problems == ["the API token (--auth-token, RASA_API_TOKEN) is a default or placeholder value."]
 
 
-@pytest.mark.parametrize("interface, private_network, refused", [
-    (None, "", True),             # Rasa's default: 0.0.0.0, every interface
-    ("0.0.0.0", "", True),
-    ("203.0.113.10", "", True),    # a public address
-    ("0.0.0.0", "1", False),       # declared: a container network without published ports
-    ("127.0.0.1", "", False), ("10.1.2.3", "", False), ("192.168.1.20", "", False),
-])
+@pytest.mark.parametrize(
+    "interface, private_network, refused",
+    [
+        (None, "", True),  # Rasa's default: 0.0.0.0, every interface
+        ("0.0.0.0", "", True),
+        ("203.0.113.10", "", True),  # a public address
+        ("0.0.0.0", "1", False),  # declared: a container network without published ports
+        ("127.0.0.1", "", False),
+        ("10.1.2.3", "", False),
+        ("192.168.1.20", "", False),
+    ],
+)
 def test_the_api_listens_only_on_localhost_or_a_private_network(interface, private_network, refused):
     argv = RASA_ARGV + ["--enable-api", "--auth-token", STRONG] + (["--interface", interface] if interface else [])
     problems = rasa(env={"SCREENING_PRIVATE_NETWORK": private_network}, argv=argv)
@@ -88,8 +125,10 @@ def test_the_webhooks_alone_may_listen_on_every_interface():
     assert rasa(argv=RASA_ARGV + ["--interface", "0.0.0.0"]) == []
 
 
-@pytest.mark.parametrize("variable, value", [("DB_PASSWORD", ""), ("DB_PASSWORD", "postgres"),
-                                             ("REDIS_PASSWORD", ""), ("REDIS_PASSWORD", "short")])
+@pytest.mark.parametrize(
+    "variable, value",
+    [("DB_PASSWORD", ""), ("DB_PASSWORD", "postgres"), ("REDIS_PASSWORD", ""), ("REDIS_PASSWORD", "short")],
+)
 def test_store_passwords_come_from_the_environment_and_are_strong(variable, value):
     problems = rasa(env={variable: value})
     assert len(problems) == 1 and f"({variable})" in problems[0]
@@ -106,12 +145,16 @@ def test_channel_secrets_are_checked_when_the_channel_is_configured(variable):
 
 
 def test_a_secret_written_in_a_config_file_is_refused():
-    files = {"endpoints.yml": {"tracker_store": {"type": "SQL", "dialect": "postgresql", "password": STRONG}},
-             "credentials.yml": {"rest": None, "telegram": {"access_token": STRONG_2}}}
+    files = {
+        "endpoints.yml": {"tracker_store": {"type": "SQL", "dialect": "postgresql", "password": STRONG}},
+        "credentials.yml": {"rest": None, "telegram": {"access_token": STRONG_2}},
+    }
     argv = ["rasa", "run", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
     problems = production_problems("rasa", SAFE_ENV, argv, read_yaml=files.__getitem__)
-    assert problems == ["endpoints.yml: tracker_store.password is written in the file; use an environment variable (${NAME}).",
-                        "credentials.yml: telegram.access_token is written in the file; use an environment variable (${NAME})."]
+    assert problems == [
+        "endpoints.yml: tracker_store.password is written in the file; use an environment variable (${NAME}).",
+        "credentials.yml: telegram.access_token is written in the file; use an environment variable (${NAME}).",
+    ]
     assert all(STRONG not in p and STRONG_2 not in p for p in problems)
 
 
@@ -141,7 +184,8 @@ def test_rasa_telemetry_must_be_switched_off(process, value):
 def test_without_log_redaction_no_process_starts():
     for process in ("actions", "portal"):
         assert production_problems(process, SAFE_ENV, redaction_installed=False) == [
-            "log redaction is not installed: start with the logging config security/logging.yml (docs/deployment.md)."]
+            "log redaction is not installed: start with the logging config security/logging.yml (docs/deployment.md)."
+        ]
 
 
 def test_action_server_needs_a_database_url_with_a_real_password_and_a_private_interface():
@@ -149,7 +193,9 @@ def test_action_server_needs_a_database_url_with_a_real_password_and_a_private_i
     del env["CONSULTATION_DB_URL"]
     assert "CONSULTATION_DB_URL is not set" in production_problems("actions", env)[0]
     weak = {**SAFE_ENV, "CONSULTATION_DB_URL": "postgresql://rasa:rasa@postgres/rasa"}
-    assert production_problems("actions", weak) == ["the database password in CONSULTATION_DB_URL is a default or placeholder value."]
+    assert production_problems("actions", weak) == [
+        "the database password in CONSULTATION_DB_URL is a default or placeholder value."
+    ]
     local_socket = {**SAFE_ENV, "CONSULTATION_DB_URL": "postgresql:///rasa"}  # peer authentication
     assert production_problems("actions", local_socket) == []
     public = {**SAFE_ENV, "SANIC_HOST": "0.0.0.0"}
@@ -161,18 +207,22 @@ def test_portal_needs_secure_cookies_and_real_databases():
     env = {**SAFE_ENV}
     del env["PORTAL_DB_URL"]
     assert "PORTAL_DB_URL is not set" in production_problems("portal", env)[0]
-    assert "The staff portal listens on 0.0.0.0" in production_problems("portal", {**SAFE_ENV, "PORTAL_HOST": "0.0.0.0"})[0]
+    assert (
+        "The staff portal listens on 0.0.0.0"
+        in production_problems("portal", {**SAFE_ENV, "PORTAL_HOST": "0.0.0.0"})[0]
+    )
 
 
 def run_command(command, env):
     clean = {k: v for k, v in os.environ.items() if k not in SAFE_ENV and not k.startswith("PORTAL_")}
-    return subprocess.run(command, cwd=ROOT, env={**clean, **env}, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(command, cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120)
 
 
 def test_the_portal_refuses_to_start_in_production_with_insecure_settings():
-    result = run_command([sys.executable, "-m", "portal"], {**SAFE_ENV, "PORTAL_INSECURE_COOKIES": "1",
-                                           "PORTAL_DB_URL": "postgresql://rasa:changeme@127.0.0.1:1/rasa"})
+    result = run_command(
+        [sys.executable, "-m", "portal"],
+        {**SAFE_ENV, "PORTAL_INSECURE_COOKIES": "1", "PORTAL_DB_URL": "postgresql://rasa:changeme@127.0.0.1:1/rasa"},
+    )
     assert result.returncode == 2, result.stderr
     assert "portal refuses to start in production mode: PORTAL_INSECURE_COOKIES=1" in result.stderr
     assert "the database password in PORTAL_DB_URL is a default or placeholder value" in result.stderr
@@ -192,8 +242,15 @@ def test_the_rasa_server_hook_stops_the_process_with_status_2(capsys):
     # What the server extensions' production-settings check calls at start-up (serving/extensions.py).
     from security.production_settings import refuse_unsafe_production_settings
 
-    argv = ["rasa", "run", "--endpoints", str(ROOT / "endpoints.production.yml"),
-            "--credentials", str(ROOT / "credentials.yml"), "--enable-api"]
+    argv = [
+        "rasa",
+        "run",
+        "--endpoints",
+        str(ROOT / "endpoints.production.yml"),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+        "--enable-api",
+    ]
     with pytest.raises(SystemExit) as stopped:
         refuse_unsafe_production_settings("rasa", {**SAFE_ENV, "DB_PASSWORD": "changeme"}, argv)
     assert stopped.value.code == 2
@@ -202,9 +259,18 @@ def test_the_rasa_server_hook_stops_the_process_with_status_2(capsys):
     assert "tracker_store.password (DB_PASSWORD) is a default or placeholder value" in err
     assert "changeme" not in err
     # With safe settings it returns and the server starts.
-    safe = ["rasa", "run", "--endpoints", str(ROOT / "endpoints.production.yml"),
-            "--credentials", str(ROOT / "credentials.yml"), "--logging-config-file", "security/logging.yml"]
+    safe = [
+        "rasa",
+        "run",
+        "--endpoints",
+        str(ROOT / "endpoints.production.yml"),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+        "--logging-config-file",
+        "security/logging.yml",
+    ]
     from security import log_redaction
+
     log_redaction.install()
     try:
         assert refuse_unsafe_production_settings("rasa", SAFE_ENV, safe) is None

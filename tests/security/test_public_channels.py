@@ -1,5 +1,6 @@
 """The guarded REST channel's handler and the messaging channels' use of the same limits,
 with a stand-in bot: what is refused with which status and message, what reaches the bot."""
+
 import asyncio
 import json
 
@@ -12,9 +13,15 @@ from channels.outbound import ApiClient
 from channels.rest_guarded import GuardedRestInput
 from channels.telegram import TelegramVerifiedInput
 from channels.twilio import EMPTY_TWIML, TwilioVerifiedInput
-from tests.support.platforms import (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, TWILIO_ACCOUNT_SID,
-                                      TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, TelegramPatient,
-                                      TwilioPatient)
+from tests.support.platforms import (
+    TELEGRAM_BOT_TOKEN,
+    TELEGRAM_SECRET,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_WEBHOOK_URL,
+    TelegramPatient,
+    TwilioPatient,
+)
 from tests.support.standin import StandIn
 
 
@@ -22,7 +29,7 @@ class FakeStream:
     """The request body as Sanic's streaming handlers see it, in small chunks."""
 
     def __init__(self, body, chunk=4096):
-        self.chunks = [body[i:i + chunk] for i in range(0, len(body), chunk)]
+        self.chunks = [body[i : i + chunk] for i in range(0, len(body), chunk)]
         self.read_chunks = 0
 
     def __aiter__(self):
@@ -52,7 +59,8 @@ class StandInBot:
         if self.fail:
             raise RuntimeError("the bot broke")
         await message.output_channel.send_text_with_buttons(
-            message.sender_id, "Are you okay?", [{"title": "Yes", "payload": "/affirm"}])
+            message.sender_id, "Are you okay?", [{"title": "Yes", "payload": "/affirm"}]
+        )
 
 
 def post(channel, bot, body, **request):
@@ -68,13 +76,18 @@ def rest(**settings):
 
 # ---- REST: good requests are answered exactly like the stock channel ------------------
 
+
 def test_a_good_message_reaches_the_bot_and_the_reply_has_the_stock_shape():
     bot = StandInBot()
-    status, body, _ = post(rest(), bot, {"sender": "web-abc123", "message": "  hi  ",
-                                         "metadata": {"page": "/treatment"}, "input_channel": "twilio"})
+    status, body, _ = post(
+        rest(),
+        bot,
+        {"sender": "web-abc123", "message": "  hi  ", "metadata": {"page": "/treatment"}, "input_channel": "twilio"},
+    )
     assert status == 200
-    assert body == [{"recipient_id": "web-abc123", "text": "Are you okay?",
-                     "buttons": [{"title": "Yes", "payload": "/affirm"}]}]
+    assert body == [
+        {"recipient_id": "web-abc123", "text": "Are you okay?", "buttons": [{"title": "Yes", "payload": "/affirm"}]}
+    ]
     # cleaned text; the channel is always "rest" whatever the body claims
     assert bot.received == [("web-abc123", "hi", "rest", {"page": "/treatment"})]
 
@@ -86,25 +99,29 @@ def test_a_bot_failure_answers_with_what_was_collected_like_the_stock_channel():
 
 # ---- REST: malformed bodies ------------------------------------------------------------
 
-@pytest.mark.parametrize("body, words", [
-    (b"", "must be JSON"),
-    (b"{not json", "must be JSON"),
-    (b"\xff\xfe{}", "UTF-8"),
-    (b"[]", "JSON object"),
-    (b'"hi"', "JSON object"),
-    (b"null", "JSON object"),
-    ({"message": "hi"}, '"sender"'),
-    ({"sender": "", "message": "hi"}, '"sender"'),
-    ({"sender": 12, "message": "hi"}, '"sender"'),
-    ({"sender": "a" * 129, "message": "hi"}, '"sender"'),
-    ({"sender": "../../conversations/x", "message": "hi"}, '"sender"'),
-    ({"sender": "web 1", "message": "hi"}, '"sender"'),
-    ({"sender": "web-1"}, '"message"'),
-    ({"sender": "web-1", "message": None}, '"message"'),
-    ({"sender": "web-1", "message": ["hi"]}, '"message"'),
-    ({"sender": "web-1", "message": {"text": "hi"}}, '"message"'),
-    ({"sender": "web-1", "message": "hi", "metadata": "x"}, '"metadata"'),
-])
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        (b"", "must be JSON"),
+        (b"{not json", "must be JSON"),
+        (b"\xff\xfe{}", "UTF-8"),
+        (b"[]", "JSON object"),
+        (b'"hi"', "JSON object"),
+        (b"null", "JSON object"),
+        ({"message": "hi"}, '"sender"'),
+        ({"sender": "", "message": "hi"}, '"sender"'),
+        ({"sender": 12, "message": "hi"}, '"sender"'),
+        ({"sender": "a" * 129, "message": "hi"}, '"sender"'),
+        ({"sender": "../../conversations/x", "message": "hi"}, '"sender"'),
+        ({"sender": "web 1", "message": "hi"}, '"sender"'),
+        ({"sender": "web-1"}, '"message"'),
+        ({"sender": "web-1", "message": None}, '"message"'),
+        ({"sender": "web-1", "message": ["hi"]}, '"message"'),
+        ({"sender": "web-1", "message": {"text": "hi"}}, '"message"'),
+        ({"sender": "web-1", "message": "hi", "metadata": "x"}, '"metadata"'),
+    ],
+)
 def test_malformed_bodies_get_a_400_naming_the_problem(body, words):
     bot = StandInBot()
     status, answer, _ = post(rest(), bot, body)
@@ -133,11 +150,18 @@ def test_huge_body_is_refused_with_413_before_it_is_read():
 
 # ---- REST: the guard ------------------------------------------------------------------
 
-@pytest.mark.parametrize("message, reply", [
-    ("", guard.EMPTY_REPLY), ("   \n ", guard.EMPTY_REPLY), ("x" * 10_000, None),
-    ("/restart", guard.COMMAND_REPLY), ("/eligible", guard.COMMAND_REPLY),
-    ("Me duele la mandíbula cuando como", guard.NOT_ENGLISH_REPLY),
-])
+
+@pytest.mark.parametrize(
+    "message, reply",
+    [
+        ("", guard.EMPTY_REPLY),
+        ("   \n ", guard.EMPTY_REPLY),
+        ("x" * 10_000, None),
+        ("/restart", guard.COMMAND_REPLY),
+        ("/eligible", guard.COMMAND_REPLY),
+        ("Me duele la mandíbula cuando como", guard.NOT_ENGLISH_REPLY),
+    ],
+)
 def test_guarded_messages_get_a_polite_reply_and_never_reach_the_bot(message, reply):
     bot = StandInBot()
     status, body, _ = post(rest(), bot, {"sender": "web-1", "message": message})
@@ -153,6 +177,7 @@ def test_button_payloads_with_our_intents_reach_the_bot():
 
 
 # ---- REST: rate limits ------------------------------------------------------------------
+
 
 def test_per_sender_limit_gives_429_with_a_friendly_message_and_retry_after():
     channel, bot = rest(sender_burst=3, sender_per_minute=6), StandInBot()
@@ -181,17 +206,26 @@ def test_loopback_is_not_ip_limited_but_senders_still_are():
 
 def test_per_ip_limit_uses_forwarded_for_only_behind_a_trusted_proxy():
     channel, bot = rest(ip_burst=1, ip_per_minute=1, trusted_proxies=frozenset({"127.0.0.1"})), StandInBot()
-    via_proxy = lambda client: post(channel, bot, {"sender": "web-1", "message": "hi"}, ip="127.0.0.1",  # noqa: E731
-                                    headers={"X-Forwarded-For": client})[0]
+
+    def via_proxy(client):
+        return post(
+            channel, bot, {"sender": "web-1", "message": "hi"}, ip="127.0.0.1", headers={"X-Forwarded-For": client}
+        )[0]
+
     assert via_proxy("203.0.113.1") == 200 and via_proxy("203.0.113.2") == 200
     assert via_proxy("203.0.113.1") == 429
+
     # a client cannot escape its limit by sending its own X-Forwarded-For
-    direct = lambda fake: post(channel, bot, {"sender": "web-2", "message": "hi"}, ip="198.51.100.5",  # noqa: E731
-                               headers={"X-Forwarded-For": fake})[0]
+    def direct(fake):
+        return post(
+            channel, bot, {"sender": "web-2", "message": "hi"}, ip="198.51.100.5", headers={"X-Forwarded-For": fake}
+        )[0]
+
     assert direct("203.0.113.50") == 200 and direct("203.0.113.51") == 429
 
 
 # ---- Twilio and Telegram: the same guard and sender limit ------------------------------
+
 
 @pytest.fixture
 def standin():
@@ -207,24 +241,40 @@ def deliver(channel, bot, request):
             return await channel._receive(FakeRequest(body, headers), bot)
         finally:
             await channel.client.close()
+
     return asyncio.run(go())
 
 
 def twilio(standin, **settings):
-    return TwilioVerifiedInput(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL, standin.url,
-                               client=ApiClient("twilio_verified", backoff_seconds=0.01),
-                               gate=InputGate(LimitSettings(**settings)))
+    return TwilioVerifiedInput(
+        TWILIO_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN,
+        TWILIO_WEBHOOK_URL,
+        standin.url,
+        client=ApiClient("twilio_verified", backoff_seconds=0.01),
+        gate=InputGate(LimitSettings(**settings)),
+    )
 
 
 def telegram(standin, **settings):
-    return TelegramVerifiedInput(TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET, standin.url,
-                                 client=ApiClient("telegram_verified", backoff_seconds=0.01),
-                                 gate=InputGate(LimitSettings(**settings)))
+    return TelegramVerifiedInput(
+        TELEGRAM_BOT_TOKEN,
+        TELEGRAM_SECRET,
+        standin.url,
+        client=ApiClient("telegram_verified", backoff_seconds=0.01),
+        gate=InputGate(LimitSettings(**settings)),
+    )
 
 
-@pytest.mark.parametrize("text, reply", [("/restart", guard.COMMAND_REPLY), ("x" * 10_000, "keep it short"),
-                                         ("Ich habe Schmerzen im Kiefer wenn ich kaue", guard.NOT_ENGLISH_REPLY),
-                                         ("\x00\x07", guard.EMPTY_REPLY)])
+@pytest.mark.parametrize(
+    "text, reply",
+    [
+        ("/restart", guard.COMMAND_REPLY),
+        ("x" * 10_000, "keep it short"),
+        ("Ich habe Schmerzen im Kiefer wenn ich kaue", guard.NOT_ENGLISH_REPLY),
+        ("\x00\x07", guard.EMPTY_REPLY),
+    ],
+)
 def test_twilio_guarded_messages_are_answered_by_sms_and_never_reach_the_bot(standin, text, reply):
     bot, patient = StandInBot(), TwilioPatient("+447700900123")
     answer = deliver(twilio(standin), bot, patient.message(text))
@@ -235,7 +285,11 @@ def test_twilio_guarded_messages_are_answered_by_sms_and_never_reach_the_bot(sta
 
 
 def test_twilio_flood_is_told_once_then_dropped_quietly(standin):
-    channel, bot, patient = twilio(standin, sender_burst=2, sender_per_minute=0.5), StandInBot(), TwilioPatient("+447700900124")
+    channel, bot, patient = (
+        twilio(standin, sender_burst=2, sender_per_minute=0.5),
+        StandInBot(),
+        TwilioPatient("+447700900124"),
+    )
     answers = [deliver(channel, bot, patient.message(f"message {n}")) for n in range(5)]
     assert all(a.status == 200 for a in answers)  # Twilio must not retry them
     assert [t for _, t, *_ in bot.received] == ["message 0", "message 1"]

@@ -3,6 +3,7 @@ production-settings check in the server extensions that the launcher installs
 (`python -m serving run`, serving/extensions.py; docs/deployment.md), and refuses to start
 at all when started the undocumented way (`rasa run`), without them.
 Starts real Rasa server processes, so it is in the e2e group."""
+
 import os
 import subprocess
 import sys
@@ -21,8 +22,18 @@ TOKEN = "Zq8-fake-token-Lw3Rt7Yp"  # fake, strong enough to pass
 def start_rasa(tmp_path, extra_args, env):
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("channels.rest_guarded.GuardedRestInput:\n")
-    command = [*LAUNCHER, "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
-               "--port", "1", "--model", str(tmp_path / "no-model"), *extra_args]
+    command = [
+        *LAUNCHER,
+        "--credentials",
+        str(credentials),
+        "--endpoints",
+        str(ROOT / "endpoints.yml"),
+        "--port",
+        "1",
+        "--model",
+        str(tmp_path / "no-model"),
+        *extra_args,
+    ]
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production", **env}
     return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
 
@@ -54,22 +65,41 @@ def test_rasa_starts_in_production_mode_with_safe_settings(tmp_path):
     port = free_port()
     log = tmp_path / "rasa.log"
     process = subprocess.Popen(
-        [*LAUNCHER, "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
-         "--port", str(port), "--model", str(tmp_path / "no-model"), "-i", "127.0.0.1",
-         "--enable-api", "--auth-token", TOKEN, "--logging-config-file", "security/logging.yml"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production",
-                       "RASA_TELEMETRY_ENABLED": "false"},
-        stdout=log.open("w"), stderr=subprocess.STDOUT)
+        [
+            *LAUNCHER,
+            "--credentials",
+            str(credentials),
+            "--endpoints",
+            str(ROOT / "endpoints.yml"),
+            "--port",
+            str(port),
+            "--model",
+            str(tmp_path / "no-model"),
+            "-i",
+            "127.0.0.1",
+            "--enable-api",
+            "--auth-token",
+            TOKEN,
+            "--logging-config-file",
+            "security/logging.yml",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production", "RASA_TELEMETRY_ENABLED": "false"},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/", process, log)
         assert requests.get(f"http://127.0.0.1:{port}/status", timeout=10).status_code == 401
         text = log.read_text()
         assert "rasa: production settings checked, none unsafe." in text
-        for name, source in [("production-settings check", "security/production_settings.py"),
-                             ("log redaction", "security/log_redaction.py"),
-                             ("action-response validation", "serving/action_response_validation.py"),
-                             ("fault handling", "serving/fault_handling.py"),
-                             ("resilient tracker store", "serving/tracker_store.py")]:
+        for name, source in [
+            ("production-settings check", "security/production_settings.py"),
+            ("log redaction", "security/log_redaction.py"),
+            ("action-response validation", "serving/action_response_validation.py"),
+            ("fault handling", "serving/fault_handling.py"),
+            ("resilient tracker store", "serving/tracker_store.py"),
+        ]:
             assert text.count(f"server extension installed: {name} ({source})") == 1, text[-3000:]
         assert "server extension not in use: atomic lock store (serving/lock_store.py)" in text
     finally:
@@ -81,13 +111,34 @@ def test_rasa_started_without_the_launcher_refuses_to_serve_and_says_how_to_star
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("channels.rest_guarded.GuardedRestInput:\n")
     result = subprocess.run(
-        [RASA, "run", "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml"),
-         "--port", "1", "--model", str(tmp_path / "no-model"), "-i", "127.0.0.1",
-         "--enable-api", "--auth-token", TOKEN],  # the API lets Rasa start without a model
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+        [
+            RASA,
+            "run",
+            "--credentials",
+            str(credentials),
+            "--endpoints",
+            str(ROOT / "endpoints.yml"),
+            "--port",
+            "1",
+            "--model",
+            str(tmp_path / "no-model"),
+            "-i",
+            "127.0.0.1",
+            "--enable-api",
+            "--auth-token",
+            TOKEN,
+        ],  # the API lets Rasa start without a model
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
-    assert ("channels.rest_guarded.GuardedRestInput refuses to start: this Rasa server was started without "
-            "the project's server extensions") in output, output[-3000:]
+    assert (
+        "channels.rest_guarded.GuardedRestInput refuses to start: this Rasa server was started without "
+        "the project's server extensions"
+    ) in output, output[-3000:]
     assert "Start it with `python -m serving run ...`" in output
     assert "Rasa server is up and running" not in output

@@ -1,8 +1,15 @@
 """channels/rate_limit.py and channels/input_limits.py: token buckets, settings, client IPs."""
+
 import pytest
 
-from channels.input_limits import (RATE_LIMIT_REPLY, InputGate, LimitSettings, LimitsConfigError,
-                                   client_ip, parse_proxies)
+from channels.input_limits import (
+    RATE_LIMIT_REPLY,
+    InputGate,
+    LimitsConfigError,
+    LimitSettings,
+    client_ip,
+    parse_proxies,
+)
 from channels.rate_limit import RateLimiter
 
 
@@ -69,16 +76,19 @@ def test_nonsense_limits_are_refused(burst, rate):
 def test_settings_defaults_and_overrides(monkeypatch):
     monkeypatch.delenv("RASA_TRUSTED_PROXIES", raising=False)
     assert LimitSettings.from_credentials(None) == LimitSettings()
-    settings = LimitSettings.from_credentials({"sender_burst": "5", "ip_per_minute": 12.5,
-                                               "max_message_chars": 200, "trusted_proxies": "127.0.0.1, ::1"})
+    settings = LimitSettings.from_credentials(
+        {"sender_burst": "5", "ip_per_minute": 12.5, "max_message_chars": 200, "trusted_proxies": "127.0.0.1, ::1"}
+    )
     assert (settings.sender_burst, settings.ip_per_minute, settings.max_message_chars) == (5, 12.5, 200)
     assert settings.trusted_proxies == {"127.0.0.1", "::1"}
     monkeypatch.setenv("RASA_TRUSTED_PROXIES", "10.0.0.2")
     assert LimitSettings.from_credentials({"trusted_proxies": "127.0.0.1"}).trusted_proxies == {"10.0.0.2"}
 
 
-@pytest.mark.parametrize("settings", [{"sender_burst": "lots"}, {"ip_burst": 0}, {"sender_per_minute": -1},
-                                      {"trusted_proxies": "nginx.local"}])
+@pytest.mark.parametrize(
+    "settings",
+    [{"sender_burst": "lots"}, {"ip_burst": 0}, {"sender_per_minute": -1}, {"trusted_proxies": "nginx.local"}],
+)
 def test_bad_settings_fail_at_start_up(settings, monkeypatch):
     monkeypatch.delenv("RASA_TRUSTED_PROXIES", raising=False)
     with pytest.raises(LimitsConfigError):

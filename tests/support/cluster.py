@@ -1,5 +1,6 @@
 """The production topology on one machine: one action server and several Rasa servers
 sharing a PostgreSQL tracker store and a Redis lock store (endpoints.production.yml)."""
+
 from __future__ import annotations
 
 import os
@@ -7,22 +8,35 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
 
 import psycopg2
 import redis
 import requests
 
-from tests.support.servers import (ACTION_SERVER, API_TOKEN, LOGGING_ARGS, MODEL, PYTHONPATH, RASA_SERVER, ROOT,
-                               credentials_for_scripted_clients, free_port, wait_until_up)
+from tests.support.servers import (
+    ACTION_SERVER,
+    API_TOKEN,
+    LOGGING_ARGS,
+    MODEL,
+    PYTHONPATH,
+    RASA_SERVER,
+    ROOT,
+    credentials_for_scripted_clients,
+    free_port,
+    wait_until_up,
+)
 
-PG = dict(host=os.environ.get("TEST_PG_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_PG_PORT", "5432")),
-          user=os.environ.get("TEST_PG_USER", "postgres"), dbname="postgres")
+PG = dict(
+    host=os.environ.get("TEST_PG_HOST", "127.0.0.1"),
+    port=int(os.environ.get("TEST_PG_PORT", "5432")),
+    user=os.environ.get("TEST_PG_USER", "postgres"),
+    dbname="postgres",
+)
 REDIS = dict(host=os.environ.get("TEST_REDIS_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_REDIS_PORT", "6379")))
 REDIS_DB = "7"  # a database number of its own; the tests flush only their key prefix
 
@@ -53,24 +67,41 @@ class Cluster:
     workdir: Path
     db_name: str
     action_url: str
-    env: Dict[str, str]
-    rasa_ports: List[int]
+    env: dict[str, str]
+    rasa_ports: list[int]
     endpoints: Path = ROOT / "endpoints.production.yml"
-    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
-    def urls(self) -> List[str]:
+    def urls(self) -> list[str]:
         return [f"http://127.0.0.1:{p}" for p in self.rasa_ports]
 
     def start_rasa(self, index: int) -> None:
         port = self.rasa_ports[index]
         log = self.workdir / f"rasa-{index}.log"
         self.processes[f"rasa-{index}"] = subprocess.Popen(
-            [*RASA_SERVER, "--port", str(port), "--model", str(MODEL),
-             "--endpoints", str(self.endpoints),
-             "--credentials", str(credentials_for_scripted_clients(ROOT / "credentials.yml", self.workdir)),
-             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *LOGGING_ARGS],
-            cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
+            [
+                *RASA_SERVER,
+                "--port",
+                str(port),
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                str(self.endpoints),
+                "--credentials",
+                str(credentials_for_scripted_clients(ROOT / "credentials.yml", self.workdir)),
+                "--enable-api",
+                "--auth-token",
+                API_TOKEN,
+                "--interface",
+                "127.0.0.1",
+                *LOGGING_ARGS,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_rasa(self, index: int) -> None:
         wait_until_up(f"{self.urls[index]}/", self.processes[f"rasa-{index}"], self.workdir / f"rasa-{index}.log")
@@ -81,8 +112,9 @@ class Cluster:
         process.wait(timeout=20)
 
     def tracker(self, sender: str, index: int = 0) -> dict:
-        response = requests.get(f"{self.urls[index]}/conversations/{sender}/tracker",
-                                params={"token": API_TOKEN}, timeout=30)
+        response = requests.get(
+            f"{self.urls[index]}/conversations/{sender}/tracker", params={"token": API_TOKEN}, timeout=30
+        )
         response.raise_for_status()
         return response.json()
 
@@ -106,20 +138,39 @@ def start_cluster(workdir: Path, rasa_servers: int = 2, endpoints: Path = None) 
     _admin(f'CREATE DATABASE "{db_name}"')
     action_port = free_port()
     env = {
-        **os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": PYTHONPATH, "SANIC_HOST": "127.0.0.1",
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONPATH": PYTHONPATH,
+        "SANIC_HOST": "127.0.0.1",
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "DB_HOST": PG["host"], "DB_PORT": str(PG["port"]), "DB_NAME": db_name, "DB_USER": PG["user"],
-        "DB_PASSWORD": "", "REDIS_HOST": REDIS["host"], "REDIS_PORT": str(REDIS["port"]),
-        "REDIS_PASSWORD": "", "REDIS_DB": REDIS_DB,
+        "DB_HOST": PG["host"],
+        "DB_PORT": str(PG["port"]),
+        "DB_NAME": db_name,
+        "DB_USER": PG["user"],
+        "DB_PASSWORD": "",
+        "REDIS_HOST": REDIS["host"],
+        "REDIS_PORT": str(REDIS["port"]),
+        "REDIS_PASSWORD": "",
+        "REDIS_DB": REDIS_DB,
         "CONSULTATION_DB_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{db_name}",
     }
-    cluster = Cluster(workdir, db_name, f"http://127.0.0.1:{action_port}", env,
-                      [free_port() for _ in range(rasa_servers)], endpoints or ROOT / "endpoints.production.yml")
+    cluster = Cluster(
+        workdir,
+        db_name,
+        f"http://127.0.0.1:{action_port}",
+        env,
+        [free_port() for _ in range(rasa_servers)],
+        endpoints or ROOT / "endpoints.production.yml",
+    )
     try:
         log = workdir / "actions.log"
         cluster.processes["actions"] = subprocess.Popen(
             [*ACTION_SERVER, "--port", str(action_port), "--actions", "actions", *LOGGING_ARGS],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         for index in range(rasa_servers):
             cluster.start_rasa(index)
         wait_until_up(f"{cluster.action_url}/health", cluster.processes["actions"], log)
@@ -141,8 +192,10 @@ def simultaneous_round(cluster: Cluster) -> str:
     twice, or the turns interleaved (the servers processed the conversation at once).
     """
     sender = f"race-{uuid.uuid4().hex[:10]}"
-    post = lambda url, text: requests.post(f"{url}/webhooks/rest/webhook",  # noqa: E731
-                                           json={"sender": sender, "message": text}, timeout=120)
+
+    def post(url, text):
+        return requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120)
+
     post(cluster.urls[0], "hello")
     barrier = threading.Barrier(2)
 
@@ -177,24 +230,38 @@ def start_balancer(cluster: Cluster, workdir: Path) -> str:
     public, private = free_port(), free_port()
     action_port = cluster.action_url.rsplit(":", 1)[1]
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    conf = re.sub(r"upstream rasa_servers \{[^}]*\}", "upstream rasa_servers {\n    least_conn;\n" + "".join(
-        f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n" for port in cluster.rasa_ports) + "}", conf)
-    conf = re.sub(r"upstream action_servers \{[^}]*\}",
-                  f"upstream action_servers {{\n    server 127.0.0.1:{action_port};\n}}", conf)
+    conf = re.sub(
+        r"upstream rasa_servers \{[^}]*\}",
+        "upstream rasa_servers {\n    least_conn;\n"
+        + "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n" for port in cluster.rasa_ports)
+        + "}",
+        conf,
+    )
+    conf = re.sub(
+        r"upstream action_servers \{[^}]*\}",
+        f"upstream action_servers {{\n    server 127.0.0.1:{action_port};\n}}",
+        conf,
+    )
     conf = conf.replace("listen 80;", f"listen 127.0.0.1:{public};").replace(
-        "listen 127.0.0.1:8080;", f"listen 127.0.0.1:{private};")
+        "listen 127.0.0.1:8080;", f"listen 127.0.0.1:{private};"
+    )
     for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (workdir / f"{name}_temp").mkdir(exist_ok=True)
     main = workdir / "nginx-main.conf"
     main.write_text(
         f"pid {workdir}/nginx.pid;\nerror_log {workdir}/nginx-error.log warn;\nevents {{}}\n"
         f"http {{\n  access_log {workdir}/nginx-access.log;\n"
-        + "".join(f"  {n}_temp_path {workdir}/{n}_temp;\n" for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        + f"  include {workdir}/screening.conf;\n}}\n")
+        + "".join(
+            f"  {n}_temp_path {workdir}/{n}_temp;\n" for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        + f"  include {workdir}/screening.conf;\n}}\n"
+    )
     (workdir / "screening.conf").write_text(conf)
     cluster.processes["balancer"] = subprocess.Popen(
         [nginx, "-c", str(main), "-p", str(workdir), "-g", "daemon off;"],
-        stdout=(workdir / "nginx.out").open("w"), stderr=subprocess.STDOUT)
+        stdout=(workdir / "nginx.out").open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{public}"
     deadline = time.time() + 20
     while time.time() < deadline:

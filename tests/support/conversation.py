@@ -1,29 +1,30 @@
 """Drives one conversation over the REST channel, as the website widget does."""
+
 from __future__ import annotations
 
 import uuid
-from typing import Dict, List, Optional
 
 import requests
 
 
 class Conversation:
-    def __init__(self, assistant, sender: Optional[str] = None) -> None:
+    def __init__(self, assistant, sender: str | None = None) -> None:
         self.assistant = assistant
         self.sender = sender or f"e2e-{uuid.uuid4().hex[:12]}"
-        self.replies: List[Dict] = []
-        self.transcript: List[str] = []
+        self.replies: list[dict] = []
+        self.transcript: list[str] = []
 
-    def say(self, text: str) -> List[Dict]:
-        response = requests.post(f"{self.assistant.url}/webhooks/rest/webhook",
-                                 json={"sender": self.sender, "message": text}, timeout=60)
+    def say(self, text: str) -> list[dict]:
+        response = requests.post(
+            f"{self.assistant.url}/webhooks/rest/webhook", json={"sender": self.sender, "message": text}, timeout=60
+        )
         response.raise_for_status()
         self.replies = response.json()
         self.transcript.append(f"USER: {text}")
         self.transcript += [f"BOT: {r.get('text', '')}" for r in self.replies]
         return self.replies
 
-    def tap(self, title: str) -> List[Dict]:
+    def tap(self, title: str) -> list[dict]:
         """Taps the button with this title from the last replies (sends its payload)."""
         for reply in self.replies:
             for button in reply.get("buttons") or []:
@@ -31,14 +32,14 @@ class Conversation:
                     return self.say(button["payload"])
         raise AssertionError(f"No button {title!r} in {self.buttons()}; transcript:\n{self.dump()}")
 
-    def buttons(self) -> List[str]:
+    def buttons(self) -> list[str]:
         return [b["title"] for r in self.replies for b in (r.get("buttons") or [])]
 
     @property
     def text(self) -> str:
         return "\n".join(r.get("text", "") for r in self.replies)
 
-    def slots(self) -> Dict:
+    def slots(self) -> dict:
         return self.assistant.tracker(self.sender)["slots"]
 
     def dump(self) -> str:

@@ -1,17 +1,16 @@
 """Walks a patient through the questionnaire the way a person would: reading which
 question the assistant asked and answering it, by typing or by tapping a button."""
-from __future__ import annotations
 
-from typing import Dict, Optional, Tuple, Union
+from __future__ import annotations
 
 from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import load_questionnaire
 
-Tap = Tuple[str, str]  # ("tap", "button title")
-Reply = Union[str, Tap]
+Tap = tuple[str, str]  # ("tap", "button title")
+Reply = str | Tap
 
 # A typical patient with nothing that rules treatment out: mixes typing and buttons.
-DEFAULT_REPLIES: Dict[str, Reply] = {
+DEFAULT_REPLIES: dict[str, Reply] = {
     "rf_emergency": ("tap", "None of these"),
     "patient_age": "I'm 34",
     "rf_gca": "no",
@@ -50,12 +49,12 @@ DEFAULT_REPLIES: Dict[str, Reply] = {
 }
 
 
-def _question_texts() -> Dict[str, str]:
+def _question_texts() -> dict[str, str]:
     s = load_clinic_settings()
     return {q.text.format(emergency_number=s.emergency_number): q.id for q in load_questionnaire().questions}
 
 
-def current_question(conversation) -> Optional[str]:
+def current_question(conversation) -> str | None:
     texts = _question_texts()
     for reply in reversed(conversation.replies):
         if reply.get("text") in texts:
@@ -74,11 +73,10 @@ def start(conversation) -> None:
     conversation.tap("Yes, that's okay")
 
 
-def answer_questions(conversation, overrides: Optional[Dict[str, Reply]] = None,
-                     max_turns: int = 80) -> Dict[str, int]:
+def answer_questions(conversation, overrides: dict[str, Reply] | None = None, max_turns: int = 80) -> dict[str, int]:
     """Answers every question asked until none is pending; returns how often each was asked."""
     replies = {**DEFAULT_REPLIES, **(overrides or {})}
-    asked: Dict[str, int] = {}
+    asked: dict[str, int] = {}
     for _ in range(max_turns):
         question = current_question(conversation)
         if question is None:

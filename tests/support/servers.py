@@ -1,5 +1,6 @@
 """Starts the trained assistant (Rasa server + action server) for end-to-end tests,
 each on a free port with its own throw-away SQLite databases."""
+
 from __future__ import annotations
 
 import os
@@ -8,9 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Sequence
 
 import requests
 import yaml
@@ -69,14 +70,13 @@ class Assistant:
     action_url: str
     workdir: Path
     consultation_db_url: str
-    processes: Dict[str, subprocess.Popen]
+    processes: dict[str, subprocess.Popen]
 
     def stop(self) -> None:
         stop_processes(self.processes.values())
 
     def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
-                                params={"token": API_TOKEN}, timeout=30)
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": API_TOKEN}, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -86,8 +86,11 @@ class Assistant:
 # (channels/input_limits.py). Servers for these tests get a limit no script reaches; the
 # limits themselves are tested with small values in tests/security/.
 SCRIPTED_CLIENT_LIMITS = {"sender_burst": 100_000, "sender_per_minute": 1_000_000}
-OUR_LIMITED_CHANNELS = ("channels.rest_guarded.GuardedRestInput", "channels.twilio.TwilioVerifiedInput",
-                        "channels.telegram.TelegramVerifiedInput")
+OUR_LIMITED_CHANNELS = (
+    "channels.rest_guarded.GuardedRestInput",
+    "channels.twilio.TwilioVerifiedInput",
+    "channels.telegram.TelegramVerifiedInput",
+)
 
 
 def credentials_for_scripted_clients(source: Path, workdir: Path) -> Path:
@@ -110,9 +113,14 @@ def endpoints_for_test(action_port: int, tracker_db: Path) -> str:
     return yaml.safe_dump(config)
 
 
-def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
-                    extra_rasa_args: Sequence[str] = (), credentials: Optional[Path] = None) -> Assistant:
-    """extra_rasa_args go on the Rasa server's command line (`rasa run`'s arguments), e.g. ("--cors", origin) for the widget.
+def start_assistant(
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    extra_rasa_args: Sequence[str] = (),
+    credentials: Path | None = None,
+) -> Assistant:
+    """extra_rasa_args go on the Rasa server's command line (`rasa run`'s arguments), e.g.
+    ("--cors", origin) for the widget.
     credentials: a Rasa credentials file instead of credentials.yml (the messaging channels')."""
     if not MODEL.exists():
         raise RuntimeError(f"No trained model at {MODEL}: run scripts/test.sh (it trains one) or `rasa train`.")
@@ -122,21 +130,51 @@ def start_assistant(workdir: Path, extra_env: Optional[Dict[str, str]] = None,
     endpoints.write_text(endpoints_for_test(action_port, workdir / "rasa.db"))
     if credentials is None or credentials.parent == ROOT:  # the repo's own files, not a test's
         credentials = credentials_for_scripted_clients(credentials or ROOT / "credentials.yml", workdir)
-    env = {**os.environ, "CONSULTATION_DB_URL": consultation_db_url, "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PYTHONPATH": PYTHONPATH, "SANIC_HOST": "127.0.0.1", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "CONSULTATION_DB_URL": consultation_db_url,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONPATH": PYTHONPATH,
+        "SANIC_HOST": "127.0.0.1",
+        **(extra_env or {}),
+    }
     logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
     processes = {
         "actions": subprocess.Popen(
             [*ACTION_SERVER, "--port", str(action_port), "--actions", "actions", *LOGGING_ARGS],
-            cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT),
+            cwd=ROOT,
+            env=env,
+            stdout=logs["actions"].open("w"),
+            stderr=subprocess.STDOUT,
+        ),
         "rasa": subprocess.Popen(
-            [*RASA_SERVER, "--port", str(rasa_port), "--model", str(MODEL),
-             "--endpoints", str(endpoints), "--credentials", str(credentials),
-             "--enable-api", "--auth-token", API_TOKEN, "--interface", "127.0.0.1", *LOGGING_ARGS, *extra_rasa_args],
-            cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT),
+            [
+                *RASA_SERVER,
+                "--port",
+                str(rasa_port),
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(credentials),
+                "--enable-api",
+                "--auth-token",
+                API_TOKEN,
+                "--interface",
+                "127.0.0.1",
+                *LOGGING_ARGS,
+                *extra_rasa_args,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logs["rasa"].open("w"),
+            stderr=subprocess.STDOUT,
+        ),
     }
-    assistant = Assistant(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}",
-                          workdir, consultation_db_url, processes)
+    assistant = Assistant(
+        f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", workdir, consultation_db_url, processes
+    )
     try:
         wait_until_up(f"{assistant.action_url}/health", processes["actions"], logs["actions"])
         wait_until_up(f"{assistant.url}/", processes["rasa"], logs["rasa"])

@@ -1,22 +1,23 @@
 """A local stand-in for Twilio's and Telegram's APIs: a small HTTP server that records
 every call the channels make and answers the way the platform does. It can be told to
 fail the next calls, to prove the retries."""
+
 from __future__ import annotations
 
 import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any
 from urllib.parse import parse_qs
 
 
 @dataclass
 class Call:
     path: str
-    headers: Dict[str, str]
-    form: Dict[str, str] = field(default_factory=dict)  # Twilio: form-encoded
-    json: Optional[Dict[str, Any]] = None  # Telegram: JSON
+    headers: dict[str, str]
+    form: dict[str, str] = field(default_factory=dict)  # Twilio: form-encoded
+    json: dict[str, Any] | None = None  # Telegram: JSON
     status: int = 0  # what the stand-in answered
 
     @property
@@ -30,17 +31,16 @@ class Call:
 
 class StandIn:
     def __init__(self) -> None:
-        self.calls: List[Call] = []
-        self._failures: List[int] = []
+        self.calls: list[Call] = []
+        self._failures: list[int] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         # a short poll interval: shutdown() waits for it, once per test
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
-    def __enter__(self) -> "StandIn":
+    def __enter__(self) -> StandIn:
         self._thread.start()
         return self
 
@@ -57,7 +57,7 @@ class StandIn:
         with self._lock:
             return len(self.calls)
 
-    def calls_since(self, mark: int) -> List[Call]:
+    def calls_since(self, mark: int) -> list[Call]:
         with self._lock:
             return list(self.calls[mark:])
 
@@ -68,8 +68,13 @@ class StandIn:
             call.status = status or (201 if call.path.endswith("/Messages.json") else 200)
         if status is not None:
             # Both platforms' error shapes; Twilio's message may quote the phone number.
-            return status, {"code": 20500, "error_code": status, "ok": False,
-                            "message": "Stand-in failure for +447700900000", "description": "stand-in failure"}
+            return status, {
+                "code": 20500,
+                "error_code": status,
+                "ok": False,
+                "message": "Stand-in failure for +447700900000",
+                "description": "stand-in failure",
+            }
         if call.path.endswith("/Messages.json"):
             sid = "SM" + f"{len(self.calls):032x}"
             return 201, {"sid": sid, "status": "queued", "to": call.form.get("To"), "body": call.form.get("Body")}

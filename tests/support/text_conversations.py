@@ -4,11 +4,11 @@ platform's signed webhook, read what the bot sent to the platform's (stand-in) A
 They offer the same say / tap / replies / text as tests/support/conversation.py, so
 tests/support/screening.py can walk the questionnaire over them unchanged. A "tap" is whatever
 a patient does on that platform: type the option's number or words, or tap a keyboard."""
+
 from __future__ import annotations
 
 import itertools
 import re
-from typing import Dict, List
 
 import requests
 
@@ -23,8 +23,8 @@ class ChannelConversation:
 
     def __init__(self, assistant, standin: StandIn) -> None:
         self.assistant, self.standin = assistant, standin
-        self.replies: List[Dict] = []
-        self.transcript: List[str] = []
+        self.replies: list[dict] = []
+        self.transcript: list[str] = []
         self.last_status = 0
 
     # what each platform's subclass provides
@@ -34,14 +34,14 @@ class ChannelConversation:
     def _mine(self, call: Call) -> bool:
         raise NotImplementedError
 
-    def _read(self, calls: List[Call]) -> None:
+    def _read(self, calls: list[Call]) -> None:
         raise NotImplementedError
 
     def post(self, request) -> requests.Response:
         body, headers = request
         return requests.post(f"{self.assistant.url}{self.path}", data=body, headers=headers, timeout=60)
 
-    def _turn(self, request, shown: str) -> List[Dict]:
+    def _turn(self, request, shown: str) -> list[dict]:
         mark = self.standin.mark()
         response = self.post(request)
         self.last_status = response.status_code
@@ -52,7 +52,7 @@ class ChannelConversation:
         self.transcript += [f"BOT: {r['text']}" for r in self.replies]
         return self.replies
 
-    def say(self, text: str) -> List[Dict]:
+    def say(self, text: str) -> list[dict]:
         return self._turn(self._request(text), text)
 
     @property
@@ -65,13 +65,14 @@ class ChannelConversation:
 
 class TwilioConversation(ChannelConversation):
     """tap_by: "number" types the option's number, "words" its title in lower case."""
+
     path = "/webhooks/twilio_verified/webhook"
 
     def __init__(self, assistant, standin, patient: TwilioPatient, tap_by: str = "number") -> None:
         super().__init__(assistant, standin)
         self.patient, self.tap_by = patient, tap_by
         self.sender = patient.address
-        self.options: Dict[str, str] = {}
+        self.options: dict[str, str] = {}
 
     def _request(self, text):
         return self.patient.message(text)
@@ -85,26 +86,28 @@ class TwilioConversation(ChannelConversation):
         self.bodies = [c.form["Body"] for c in calls]
         paragraphs = "\n\n".join(self.bodies).split("\n\n")
         self.replies = [{"text": p} for p in paragraphs if p]
-        self.options = {m.group(2): m.group(1) for p in paragraphs for line in p.split("\n")
-                        if (m := OPTION_LINE.fullmatch(line))}
+        self.options = {
+            m.group(2): m.group(1) for p in paragraphs for line in p.split("\n") if (m := OPTION_LINE.fullmatch(line))
+        }
 
-    def buttons(self) -> List[str]:
+    def buttons(self) -> list[str]:
         return list(self.options)
 
-    def tap(self, title: str) -> List[Dict]:
+    def tap(self, title: str) -> list[dict]:
         assert title in self.options, f"No option {title!r} in {self.buttons()}:\n{self.dump()}"
         return self.say(self.options[title] if self.tap_by == "number" else title.lower())
 
 
 class TelegramConversation(ChannelConversation):
     """Taps alternate between the inline keyboard, the typed number and the typed words."""
+
     path = "/webhooks/telegram_verified/webhook"
 
     def __init__(self, assistant, standin, patient: TelegramPatient) -> None:
         super().__init__(assistant, standin)
         self.patient = patient
         self.sender = str(patient.chat_id)
-        self.keyboard: Dict[str, Dict[str, str]] = {}
+        self.keyboard: dict[str, dict[str, str]] = {}
         self._ways = itertools.cycle(["keyboard", "keyboard", "number", "words"])
         self.taps_by_keyboard = 0
 
@@ -124,10 +127,10 @@ class TelegramConversation(ChannelConversation):
                 number, _, title = row[0]["text"].partition(". ")
                 self.keyboard[title] = {"number": number, "data": row[0]["callback_data"]}
 
-    def buttons(self) -> List[str]:
+    def buttons(self) -> list[str]:
         return list(self.keyboard)
 
-    def tap(self, title: str) -> List[Dict]:
+    def tap(self, title: str) -> list[dict]:
         assert title in self.keyboard, f"No button {title!r} in {self.buttons()}:\n{self.dump()}"
         way = next(self._ways)
         if way == "keyboard":

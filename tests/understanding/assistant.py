@@ -7,15 +7,16 @@ turn is tens of milliseconds, not the round trips of a REST conversation), while
 turn still goes through the real model, rules, forms and actions. The HTTP path itself is
 covered by tests/e2e and tests/channels.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
-import json
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore
@@ -42,13 +43,21 @@ class InProcessActions(EndpointConfig):
         self.executor = ActionExecutor()
         self.executor.register_package("actions")
 
-    async def request(self, method: str = "post", subpath: Optional[str] = None,
-                      content_type: Optional[str] = "application/json", **kwargs: Any) -> Any:
+    async def request(
+        self,
+        method: str = "post",
+        subpath: str | None = None,
+        content_type: str | None = "application/json",
+        **kwargs: Any,
+    ) -> Any:
         try:
             return await self.executor.run(kwargs["json"])
         except ActionExecutionRejection as e:
-            raise ClientResponseError(400, "Bad Request", json.dumps(
-                {"error": e.message, "action_name": kwargs["json"].get("next_action")}))
+            raise ClientResponseError(
+                400,
+                "Bad Request",
+                json.dumps({"error": e.message, "action_name": kwargs["json"].get("next_action")}),
+            ) from e
 
 
 class InProcessAssistant:
@@ -63,7 +72,7 @@ class InProcessAssistant:
         self.agent.processor.tracker_store = self.agent.tracker_store
         self.loop = asyncio.new_event_loop()
 
-    def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
+    def say(self, sender: str, text: str) -> list[dict[str, Any]]:
         """One message as a public channel would pass it on: screened by the guard first."""
         screened = guard.screen(text)
         if screened.reply is not None:
@@ -76,7 +85,7 @@ class InProcessAssistant:
     def tracker(self, sender: str) -> DialogueStateTracker:
         return self.loop.run_until_complete(self.agent.tracker_store.get_or_create_tracker(sender))
 
-    def slots(self, sender: str) -> Dict[str, Any]:
+    def slots(self, sender: str) -> dict[str, Any]:
         return self.tracker(sender).current_slot_values()
 
     def add_events(self, sender: str, events: Sequence[Event]) -> None:
@@ -85,11 +94,12 @@ class InProcessAssistant:
             tracker.update(event, self.agent.domain)
         self.loop.run_until_complete(self.agent.tracker_store.save(tracker))
 
-    def position(self, sender: str, *, slots: Dict[str, Any], loop: Optional[str],
-                 bot_messages: Sequence[Dict[str, Any]]) -> None:
+    def position(
+        self, sender: str, *, slots: dict[str, Any], loop: str | None, bot_messages: Sequence[dict[str, Any]]
+    ) -> None:
         """Puts a conversation (already greeted) at a point: these slots, this form active,
         and these bot messages (with their buttons) as the last thing the bot said."""
-        events: List[Event] = [SlotSet(k, v) for k, v in slots.items()]
+        events: list[Event] = [SlotSet(k, v) for k, v in slots.items()]
         events.append(ActiveLoop(loop))
         for message in bot_messages:
             events.append(BotUttered(message.get("text"), {"buttons": message.get("buttons") or None}))

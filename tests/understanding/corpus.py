@@ -4,13 +4,14 @@ conversation (the conversation is put at that point, then the message goes throu
 guard, the NLU, the rules, the forms and the actions), and is scored on what the
 assistant recorded and did.
 """
+
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import yaml
 
@@ -29,14 +30,14 @@ TIER_RANK = {EMERGENCY: 3, SAME_DAY: 2, "refer": 1}
 
 def tier_of(rule_id: str) -> str:
     rule = next((r for r in load_rulebook().rules if r.id == rule_id), None)
-    return (rule.tier if rule and rule.tier else "refer")
+    return rule.tier if rule and rule.tier else "refer"
 
 
-def load_cases(name: str) -> List[Dict[str, Any]]:
+def load_cases(name: str) -> list[dict[str, Any]]:
     return yaml.safe_load((CORPUS_DIR / f"{name}.yml").read_text(encoding="utf-8"))["cases"]
 
 
-def case_type(case: Dict[str, Any]) -> str:
+def case_type(case: dict[str, Any]) -> str:
     """The answer type a case is scored under."""
     at = case["at"]
     if at in ("contact_name", "contact_times"):
@@ -46,9 +47,9 @@ def case_type(case: Dict[str, Any]) -> str:
     return QUESTIONNAIRE.get(at).type
 
 
-def plain_answers(given: Dict[str, Any], before: Optional[str] = None) -> Dict[str, Any]:
+def plain_answers(given: dict[str, Any], before: str | None = None) -> dict[str, Any]:
     """Unremarkable answers to every question (before ``before``, if given)."""
-    answers: Dict[str, Any] = {}
+    answers: dict[str, Any] = {}
     for q in QUESTIONNAIRE.questions:
         if q.id == before:
             break
@@ -66,7 +67,7 @@ def plain_answers(given: Dict[str, Any], before: Optional[str] = None) -> Dict[s
     return QUESTIONNAIRE.normalise(answers) if before is None else _normalise_partial(answers, before)
 
 
-def _normalise_partial(answers: Dict[str, Any], before: str) -> Dict[str, Any]:
+def _normalise_partial(answers: dict[str, Any], before: str) -> dict[str, Any]:
     full = QUESTIONNAIRE.normalise({**{q.id: None for q in QUESTIONNAIRE.questions}, **answers})
     full[before] = None
     return full
@@ -74,22 +75,25 @@ def _normalise_partial(answers: Dict[str, Any], before: str) -> Dict[str, Any]:
 
 @dataclass
 class Outcome:
-    case: Dict[str, Any]
-    answer_ok: Optional[bool] = None     # None: the case has no `expect`
-    red_flag_caught: Optional[bool] = None
-    distress_caught: Optional[bool] = None
+    case: dict[str, Any]
+    answer_ok: bool | None = None  # None: the case has no `expect`
+    red_flag_caught: bool | None = None
+    distress_caught: bool | None = None
     false_alarm: bool = False
     replied: bool = True
     got: Any = None
-    exact_rule: Optional[bool] = None
+    exact_rule: bool | None = None
 
     @property
     def passed(self) -> bool:
-        return all(x is not False for x in (self.answer_ok, self.red_flag_caught, self.distress_caught)) \
-            and not self.false_alarm and self.replied
+        return (
+            all(x is not False for x in (self.answer_ok, self.red_flag_caught, self.distress_caught))
+            and not self.false_alarm
+            and self.replied
+        )
 
 
-def run_case(assistant, case: Dict[str, Any]) -> Outcome:
+def run_case(assistant, case: dict[str, Any]) -> Outcome:
     sender = f"corpus-{case['id']}-{uuid.uuid4().hex[:6]}"
     given = dict(case.get("given") or {})
     assistant.say(sender, "hi")  # session start, clinic settings, the consent question
@@ -103,13 +107,17 @@ def run_case(assistant, case: Dict[str, Any]) -> Outcome:
     answers = {q.id: slots.get(q.id) for q in QUESTIONNAIRE.questions}
     recorded = set(evaluate(QUESTIONNAIRE.normalise(answers)).reasons) | set(slots.get("screening_reasons") or [])
     confirming = _rule_awaiting_confirmation(slots, answers)
-    fired_before = set(evaluate(QUESTIONNAIRE.normalise(
-        {q.id: before.get(q.id) for q in QUESTIONNAIRE.questions})).reasons)
+    fired_before = set(
+        evaluate(QUESTIONNAIRE.normalise({q.id: before.get(q.id) for q in QUESTIONNAIRE.questions})).reasons
+    )
     if "red_flag" in case:
         # Caught: that rule, or one needing care at least as soon (the advice a person
         # gets is the tier's), recorded or being confirmed with the advice shown.
-        outcome.red_flag_caught = any(TIER_RANK[tier_of(r)] >= TIER_RANK[tier_of(case["red_flag"])]
-                                      for r in (recorded | confirming) if r.startswith("rf_"))
+        outcome.red_flag_caught = any(
+            TIER_RANK[tier_of(r)] >= TIER_RANK[tier_of(case["red_flag"])]
+            for r in (recorded | confirming)
+            if r.startswith("rf_")
+        )
         outcome.exact_rule = case["red_flag"] in recorded | confirming
     elif {r for r in recorded - fired_before if r.startswith("rf_")} and not case.get("distress"):
         outcome.false_alarm = True  # recorded a red flag the person did not describe
@@ -123,7 +131,7 @@ def run_case(assistant, case: Dict[str, Any]) -> Outcome:
     return outcome
 
 
-def _rule_awaiting_confirmation(slots: Dict[str, Any], answers: Dict[str, Any]) -> set:
+def _rule_awaiting_confirmation(slots: dict[str, Any], answers: dict[str, Any]) -> set:
     """A red flag the assistant is asking to confirm, with its advice shown: caught."""
     if slots.get("safety_check") != "red_flag":
         return set()
@@ -137,37 +145,59 @@ def _rule_awaiting_confirmation(slots: Dict[str, Any], answers: Dict[str, Any]) 
     return set()
 
 
-def _position(assistant, sender: str, at: str, given: Dict[str, Any]) -> None:
+def _position(assistant, sender: str, at: str, given: dict[str, Any]) -> None:
     if at in QUESTIONNAIRE.ids:
         question = QUESTIONNAIRE.get(at)
-        slots = {**plain_answers(given, before=at), "consent_given": True, "screening_status": "in_progress",
-                 "requested_slot": at}
+        slots = {
+            **plain_answers(given, before=at),
+            "consent_given": True,
+            "screening_status": "in_progress",
+            "requested_slot": at,
+        }
         slots = {k: v for k, v in slots.items() if not (v is None and k in QUESTIONNAIRE.ids and k != at)}
         bot = [{"text": tu.format_with_settings(question.text), "buttons": question_buttons(question)}]
         assistant.position(sender, slots=slots, loop="screening_form", bot_messages=bot)
         return
     answers = plain_answers(given)
     if at == "summary":
-        assistant.position(sender, slots={**answers, "consent_given": True, "screening_status": "awaiting_confirmation"},
-                           loop=None, bot_messages=[
-                               {"text": "Here is a summary of your answers:\n" + "\n".join(QUESTIONNAIRE.summary_lines(answers))},
-                               {"text": "Is this all correct?", "buttons": CONFIRM_BUTTONS}])
+        assistant.position(
+            sender,
+            slots={**answers, "consent_given": True, "screening_status": "awaiting_confirmation"},
+            loop=None,
+            bot_messages=[
+                {"text": "Here is a summary of your answers:\n" + "\n".join(QUESTIONNAIRE.summary_lines(answers))},
+                {"text": "Is this all correct?", "buttons": CONFIRM_BUTTONS},
+            ],
+        )
     elif at == "change_what":
         buttons = [{"title": t, "payload": change_section_payload(s)} for t, s in SECTION_BUTTONS]
-        assistant.position(sender, slots={**answers, "consent_given": True, "screening_status": "choosing_change"},
-                           loop=None, bot_messages=[{"text": "Which part would you like to change?", "buttons": buttons}])
+        assistant.position(
+            sender,
+            slots={**answers, "consent_given": True, "screening_status": "choosing_change"},
+            loop=None,
+            bot_messages=[{"text": "Which part would you like to change?", "buttons": buttons}],
+        )
     else:
         slot = at
-        slots = {**answers, "consent_given": True, "screening_status": "completed",
-                 "screening_outcome": "eligible_for_consultation", "screening_reasons": [], "requested_slot": slot}
+        slots = {
+            **answers,
+            "consent_given": True,
+            "screening_status": "completed",
+            "screening_outcome": "eligible_for_consultation",
+            "screening_reasons": [],
+            "requested_slot": slot,
+        }
         if slot == "contact_times":
             slots.update(contact_name="Sam Example", contact_details="+442079460123")
-        assistant.position(sender, slots=slots, loop="consultation_form",
-                           bot_messages=[{"text": f"Please tell me your {slot.replace('contact_', '')}.",
-                                          "buttons": []}])
+        assistant.position(
+            sender,
+            slots=slots,
+            loop="consultation_form",
+            bot_messages=[{"text": f"Please tell me your {slot.replace('contact_', '')}.", "buttons": []}],
+        )
 
 
-def _score_answer(at: str, expect: Any, slots: Dict[str, Any]):
+def _score_answer(at: str, expect: Any, slots: dict[str, Any]):
     if at == "consent":
         got = slots.get("consent_given")
         want = {"yes": True, "no": False, REASK: None}[str(expect)]
@@ -198,49 +228,53 @@ def _score_answer(at: str, expect: Any, slots: Dict[str, Any]):
 
 @dataclass
 class Report:
-    outcomes: List[Outcome] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
-    def by_type(self) -> Dict[str, List[Outcome]]:
-        groups: Dict[str, List[Outcome]] = defaultdict(list)
+    def by_type(self) -> dict[str, list[Outcome]]:
+        groups: dict[str, list[Outcome]] = defaultdict(list)
         for o in self.outcomes:
             if o.answer_ok is not None:
                 groups[case_type(o.case)].append(o)
         return groups
 
-    def accuracy(self) -> Dict[str, float]:
+    def accuracy(self) -> dict[str, float]:
         return {t: sum(o.answer_ok and not o.false_alarm for o in os_) / len(os_) for t, os_ in self.by_type().items()}
 
     def overall_accuracy(self) -> float:
         scored = [o.answer_ok and not o.false_alarm for o in self.outcomes if o.answer_ok is not None]
         return sum(scored) / max(1, len(scored))
 
-    def missed_red_flags(self) -> List[Outcome]:
+    def missed_red_flags(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.red_flag_caught is False]
 
-    def missed_distress(self) -> List[Outcome]:
+    def missed_distress(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.distress_caught is False]
 
-    def false_alarms(self) -> List[Outcome]:
+    def false_alarms(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.false_alarm]
 
-    def no_reply(self) -> List[Outcome]:
+    def no_reply(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.replied]
 
-    def lines(self, name: str, show_text: bool) -> List[str]:
+    def lines(self, name: str, show_text: bool) -> list[str]:
         """A printable report. ``show_text`` False for the sealed part: ids and values only."""
         out = [f"== {name}: {len(self.outcomes)} cases =="]
         for t, acc in sorted(self.accuracy().items()):
             out.append(f"  answer accuracy {t:<11} {acc:6.1%}  ({len(self.by_type()[t])} cases)")
         flags = [o for o in self.outcomes if o.red_flag_caught is not None]
         distress = [o for o in self.outcomes if o.distress_caught is not None]
-        out.append(f"  red flags caught          {sum(o.red_flag_caught for o in flags)}/{len(flags)}"
-                   f"  (as that very rule: {sum(bool(o.exact_rule) for o in flags)})")
+        out.append(
+            f"  red flags caught          {sum(o.red_flag_caught for o in flags)}/{len(flags)}"
+            f"  (as that very rule: {sum(bool(o.exact_rule) for o in flags)})"
+        )
         out.append(f"  distress caught           {sum(o.distress_caught for o in distress)}/{len(distress)}")
         out.append(f"  false alarms              {len(self.false_alarms())}")
         out.append(f"  answer accuracy overall   {self.overall_accuracy():6.1%}")
         for o in [o for o in self.outcomes if not o.passed]:
             text = f" {o.case['text']!r}" if show_text else ""
-            out.append(f"  FAIL {o.case['id']} at={o.case['at']} expect={o.case.get('expect')!r} got={o.got!r} "
-                       f"red_flag={o.case.get('red_flag')} caught={o.red_flag_caught} "
-                       f"distress={o.distress_caught} false_alarm={o.false_alarm}{text}")
+            out.append(
+                f"  FAIL {o.case['id']} at={o.case['at']} expect={o.case.get('expect')!r} got={o.got!r} "
+                f"red_flag={o.case.get('red_flag')} caught={o.red_flag_caught} "
+                f"distress={o.distress_caught} false_alarm={o.false_alarm}{text}"
+            )
         return out

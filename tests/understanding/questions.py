@@ -6,6 +6,7 @@ the first screening question waits). What the assistant replied is read back as 
 an entry id (that entry's answer was sent), "unknown" (no checked answer, passed to the
 clinic), "out_of_scope", "person" (the clinic's contact details), "bot", or "other".
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import yaml
 
@@ -25,7 +26,7 @@ POINTS = ("first_message", "questionnaire")
 NON_ANSWERS = ("unknown", "out_of_scope")
 
 
-def load_cases(name: str) -> List[Dict[str, Any]]:
+def load_cases(name: str) -> list[dict[str, Any]]:
     return yaml.safe_load((ROOT / "tests" / "questions" / f"{name}.yml").read_text(encoding="utf-8"))["cases"]
 
 
@@ -33,7 +34,7 @@ def _fill(text: str) -> str:
     return " ".join(text.format(**tu.settings().placeholders()).split())
 
 
-def what_was_said(messages: List[Dict[str, Any]]) -> List[str]:
+def what_was_said(messages: list[dict[str, Any]]) -> list[str]:
     """What the replies were, in the vocabulary of the question set's `expect` values."""
     said = " ".join(" ".join((m.get("text") or "").split()) for m in messages)
     settings = tu.settings()
@@ -51,24 +52,24 @@ def what_was_said(messages: List[Dict[str, Any]]) -> List[str]:
     return found
 
 
-def offered(messages: List[Dict[str, Any]]) -> List[str]:
+def offered(messages: list[dict[str, Any]]) -> list[str]:
     """The entries offered as "answers that might help" buttons."""
     ids = []
     for message in messages:
         for button in message.get("buttons") or []:
             payload = button.get("payload") or ""
             if payload.startswith("/ask_question{"):
-                ids.append(json.loads(payload[len("/ask_question"):])["faq_entry"])
+                ids.append(json.loads(payload[len("/ask_question") :])["faq_entry"])
     return ids
 
 
 @dataclass
 class QuestionOutcome:
-    case: Dict[str, Any]
+    case: dict[str, Any]
     point: str
-    said: List[str]
-    pending_repeated: Optional[bool] = None  # mid-questionnaire: the question came back
-    offered: List[str] = field(default_factory=list)
+    said: list[str]
+    pending_repeated: bool | None = None  # mid-questionnaire: the question came back
+    offered: list[str] = field(default_factory=list)
 
     @property
     def right_or_offered(self) -> bool:
@@ -79,7 +80,7 @@ class QuestionOutcome:
         return self.case["expect"]
 
     @property
-    def entries_given(self) -> List[str]:
+    def entries_given(self) -> list[str]:
         return [s for s in self.said if s not in ("unknown", "out_of_scope", "person", "bot")]
 
     @property
@@ -95,7 +96,7 @@ class QuestionOutcome:
         return any(e != self.expect for e in self.entries_given)
 
 
-def run_case(assistant, case: Dict[str, Any], index: int) -> QuestionOutcome:
+def run_case(assistant, case: dict[str, Any], index: int) -> QuestionOutcome:
     sender = f"questions-{case['id']}-{uuid.uuid4().hex[:6]}"
     point = POINTS[index % len(POINTS)]
     if point == "questionnaire":
@@ -106,22 +107,23 @@ def run_case(assistant, case: Dict[str, Any], index: int) -> QuestionOutcome:
     outcome = QuestionOutcome(case, point, what_was_said(messages), offered=offered(messages))
     if point == "questionnaire" and case["expect"] not in ("person",):
         # The question asked before is asked again, and nothing was recorded as its answer.
-        outcome.pending_repeated = assistant.slots(sender).get("requested_slot") == pending and \
-            assistant.slots(sender).get(pending) is None
+        outcome.pending_repeated = (
+            assistant.slots(sender).get("requested_slot") == pending and assistant.slots(sender).get(pending) is None
+        )
     return outcome
 
 
 @dataclass
 class QuestionReport:
-    outcomes: List[QuestionOutcome] = field(default_factory=list)
+    outcomes: list[QuestionOutcome] = field(default_factory=list)
 
-    def _of(self, kind: str) -> List[QuestionOutcome]:
+    def _of(self, kind: str) -> list[QuestionOutcome]:
         if kind == "answerable":
             return [o for o in self.outcomes if o.expect not in ("unanswerable", "person", "bot")]
         return [o for o in self.outcomes if o.expect == kind]
 
     @staticmethod
-    def _share(items: List[bool]) -> float:
+    def _share(items: list[bool]) -> float:
         return sum(items) / len(items) if items else 0.0
 
     def right_entry(self) -> float:
@@ -146,22 +148,26 @@ class QuestionReport:
     def pending_repeated(self) -> float:
         return self._share([bool(o.pending_repeated) for o in self.outcomes if o.pending_repeated is not None])
 
-    def lines(self, name: str, show_text: bool) -> List[str]:
+    def lines(self, name: str, show_text: bool) -> list[str]:
         unanswerable = self._of("unanswerable")
         non_answers = Counter(s for o in unanswerable for s in o.said if s in NON_ANSWERS)
-        out = [f"== questions, {name}: {len(self.outcomes)} cases ==",
-               f"  answered with the right entry   {self.right_entry():6.1%}  ({len(self._of('answerable'))} answerable)",
-               f"  right entry, or offered to tap  {self.right_or_offered():6.1%}",
-               f"  unanswerable -> no answer       {self.unknown_when_unanswerable():6.1%}  "
-               f"({len(unanswerable)}; {non_answers['unknown']} 'no checked answer', "
-               f"{non_answers['out_of_scope']} out of scope)",
-               f"  given a wrong entry             {self.wrong_entry():6.1%}",
-               f"  'talk to a person' understood   {self.person():6.1%}  ({len(self._of('person'))})",
-               f"  'are you a bot' understood      {self.bot():6.1%}  ({len(self._of('bot'))})",
-               f"  mid-questionnaire: question repeated, nothing recorded {self.pending_repeated():6.1%}"]
+        out = [
+            f"== questions, {name}: {len(self.outcomes)} cases ==",
+            f"  answered with the right entry   {self.right_entry():6.1%}  ({len(self._of('answerable'))} answerable)",
+            f"  right entry, or offered to tap  {self.right_or_offered():6.1%}",
+            f"  unanswerable -> no answer       {self.unknown_when_unanswerable():6.1%}  "
+            f"({len(unanswerable)}; {non_answers['unknown']} 'no checked answer', "
+            f"{non_answers['out_of_scope']} out of scope)",
+            f"  given a wrong entry             {self.wrong_entry():6.1%}",
+            f"  'talk to a person' understood   {self.person():6.1%}  ({len(self._of('person'))})",
+            f"  'are you a bot' understood      {self.bot():6.1%}  ({len(self._of('bot'))})",
+            f"  mid-questionnaire: question repeated, nothing recorded {self.pending_repeated():6.1%}",
+        ]
         for o in self.outcomes:
             if not o.right or o.wrong_entry or o.pending_repeated is False:
                 text = f" {o.case['text']!r}" if show_text else ""
-                out.append(f"  {'WRONG' if o.wrong_entry else 'MISS '} {o.case['id']} at={o.point} "
-                           f"expect={o.expect} got={o.said} offered={o.offered} repeated={o.pending_repeated}{text}")
+                out.append(
+                    f"  {'WRONG' if o.wrong_entry else 'MISS '} {o.case['id']} at={o.point} "
+                    f"expect={o.expect} got={o.said} offered={o.offered} repeated={o.pending_repeated}{text}"
+                )
         return out

@@ -1,4 +1,5 @@
 """The evaluation sets share no example with the training data (unit test, no model)."""
+
 from __future__ import annotations
 
 import re
@@ -86,9 +87,11 @@ def test_every_red_flag_rule_and_distress_is_covered():
 
 # --- the question set (tests/questions/) -------------------------------------------------
 
+
 @pytest.mark.parametrize("name", QUESTION_SETS)
 def test_question_set_shares_no_example_with_the_training_data_or_the_knowledge_base(name):
     from clinical.knowledge import knowledge  # every example, including any left out of training
+
     examples = TRAINING | {normalise(e) for entry in knowledge().entries for e in entry.examples}
     shared = sorted({c["id"] for c in question_set(name) if normalise(c["text"]) in examples})
     assert not shared, f"{name}: questions also in the training data: {shared}"
@@ -102,6 +105,7 @@ def test_question_set_parts_share_no_question():
 @pytest.mark.parametrize("name", QUESTION_SETS)
 def test_question_set_is_big_enough_and_well_formed(name):
     from clinical.knowledge import knowledge
+
     cases = question_set(name)
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids))

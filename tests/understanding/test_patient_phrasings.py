@@ -8,6 +8,7 @@ Gates (docs/nlu-evaluation.md):
 - the sealed part is written to measure, not to tune: its accuracy and distress figures are
   printed (target 97 %), and its report shows case ids and values only, never the text.
 """
+
 from __future__ import annotations
 
 import pytest

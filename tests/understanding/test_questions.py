@@ -6,6 +6,7 @@ the share given a wrong entry (target 0, gate 2 %). The matching threshold is ca
 the development part (bench/calibrate_knowledge.py); the sealed part is reported, with case
 ids and values only, never its text.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -32,8 +33,10 @@ def run_part(assistant, name: str, show_text: bool, capsys) -> QuestionReport:
     report = QuestionReport([run_case(assistant, case, i) for i, case in enumerate(load_cases(name))])
     with capsys.disabled():
         print("\n" + "\n".join(report.lines(name, show_text)))
-        print(f"  (targets: right entry {RIGHT_ENTRY_TARGET:.0%}, no answer {UNKNOWN_TARGET:.0%} "
-              f"(gate {UNKNOWN_GATE:.0%}), wrong entry 0 (gate {WRONG_ENTRY_GATE:.0%}))")
+        print(
+            f"  (targets: right entry {RIGHT_ENTRY_TARGET:.0%}, no answer {UNKNOWN_TARGET:.0%} "
+            f"(gate {UNKNOWN_GATE:.0%}), wrong entry 0 (gate {WRONG_ENTRY_GATE:.0%}))"
+        )
     return report
 
 
@@ -52,6 +55,8 @@ def test_sealed_part(assistant, capsys):
     report = run_part(assistant, "sealed", False, capsys)
     with capsys.disabled():
         met = report.wrong_entry() <= WRONG_ENTRY_GATE and report.unknown_when_unanswerable() >= UNKNOWN_GATE
-        print(f"  sealed part {'meets' if met else 'DOES NOT MEET'} the gates (wrong entry <= {WRONG_ENTRY_GATE:.0%}, "
-              f"no answer >= {UNKNOWN_GATE:.0%}); guarded against getting worse")
+        print(
+            f"  sealed part {'meets' if met else 'DOES NOT MEET'} the gates (wrong entry <= {WRONG_ENTRY_GATE:.0%}, "
+            f"no answer >= {UNKNOWN_GATE:.0%}); guarded against getting worse"
+        )
     check_gates(report, SEALED_WRONG_ENTRY_GUARD, SEALED_UNKNOWN_GUARD, SEALED_PERSON_GUARD)

@@ -3,6 +3,7 @@ trained assistant (model, rules, forms and actions in process): the pending ques
 back, the summary and the booking form carry on, a call back is stored with its reason and
 the questionnaire resumes, and an urgent outcome gets its advice first and no call-back form.
 """
+
 from __future__ import annotations
 
 import uuid

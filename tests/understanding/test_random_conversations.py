@@ -7,11 +7,12 @@ end (consent declined, an urgent stop, a stop, a distress pause, or the consulta
 answered) within MAX_TURNS, and no question may be asked three times in a row unless the
 person asked something or changed an answer in between.
 """
+
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 
@@ -22,31 +23,50 @@ pytestmark = pytest.mark.understanding
 
 CONVERSATIONS = 200
 MAX_TURNS = 160
-QUESTIONS = ["how much does it cost?", "what are the side effects?", "how long does it last?",
-             "are you a real person?", "what happens at the consultation?", "who does the injections?"]
+QUESTIONS = [
+    "how much does it cost?",
+    "what are the side effects?",
+    "how long does it last?",
+    "are you a real person?",
+    "what happens at the consultation?",
+    "who does the injections?",
+]
 NONSENSE = ["asdfgh", "purple elephants", "hmm", "ok", "lol", "banana", "?", "12345", "the"]
-TYPED = ["yes", "no", "not sure", "yup", "nah", "I think so", "maybe", "yeah definitely", "nope never",
-         "i dont know", "kind of"]
+TYPED = [
+    "yes",
+    "no",
+    "not sure",
+    "yup",
+    "nah",
+    "I think so",
+    "maybe",
+    "yeah definitely",
+    "nope never",
+    "i dont know",
+    "kind of",
+]
 CORRECTIONS = ["actually I'm breastfeeding", "actually I'm 62", "I also take warfarin", "sorry, I'm 35"]
 WAY_ON = ("Yes, that's okay", "None of these", "No", "Yes, I'm safe right now", "Yes, please")
 CONTACT_DETAILS = ["+44 20 7946 0123", "sam@example.org", "my number is 020 7946 0456", "dunno", "call me maybe"]
 
 
-def typed_pool() -> Dict[str, List[str]]:
+def typed_pool() -> dict[str, list[str]]:
     """Typed answers from the development corpus by point, without red flags or distress
     (those end a conversation at once; the corpus test covers them)."""
-    pool: Dict[str, List[str]] = defaultdict(list)
+    pool: dict[str, list[str]] = defaultdict(list)
     for case in load_cases("development"):
         if case.get("red_flag") or case.get("distress"):
             pool["safety"].append(case["text"])
         if not case.get("red_flag") and not case.get("distress"):
             pool[case["at"]].append(case["text"])
-            if str(case.get("expect")) in ("yes", "none", "no") and (case["at"] == "consent") == (case.get("expect") == "yes"):
+            if str(case.get("expect")) in ("yes", "none", "no") and (case["at"] == "consent") == (
+                case.get("expect") == "yes"
+            ):
                 pool["carry_on:" + case["at"]].append(case["text"])
     return pool
 
 
-def point(slots: Dict[str, Any], loop: Optional[str]) -> str:
+def point(slots: dict[str, Any], loop: str | None) -> str:
     if loop == "consent_form":
         return "consent"
     if loop in ("screening_form", "consultation_form"):
@@ -55,7 +75,7 @@ def point(slots: Dict[str, Any], loop: Optional[str]) -> str:
     return {"awaiting_confirmation": "summary", "choosing_change": "change_what"}.get(status, status or "")
 
 
-def ended(slots: Dict[str, Any]) -> Optional[str]:
+def ended(slots: dict[str, Any]) -> str | None:
     if slots.get("consent_given") is False:
         return "consent declined"
     if slots.get("screening_status") in ("urgent_stop", "stopped"):
@@ -67,11 +87,11 @@ def ended(slots: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def tracker_active_safety_check(slots: Dict[str, Any]) -> bool:
+def tracker_active_safety_check(slots: dict[str, Any]) -> bool:
     return slots.get("safety_check") is not None
 
 
-def choose(rng: random.Random, replies: List[Dict[str, Any]], at: str, pool) -> tuple:
+def choose(rng: random.Random, replies: list[dict[str, Any]], at: str, pool) -> tuple:
     """(message, kind): kind "question" and "correction" reset the repetition count."""
     buttons = [b for r in replies for b in (r.get("buttons") or [])]
     roll = rng.random()
@@ -101,21 +121,23 @@ def choose(rng: random.Random, replies: List[Dict[str, Any]], at: str, pool) -> 
     return rng.choice(CORRECTIONS), "correction"
 
 
-def answered_something(replies: List[Dict[str, Any]]) -> bool:
+def answered_something(replies: list[dict[str, Any]]) -> bool:
     """The bot responded to what the person said (answered a question, explained how to
     change an answer...) before repeating the pending question: expected, not a loop.
     Only "I didn't understand"-type clarifications and the question itself don't count."""
     not_a_response = set(CLARIFY.values()) | {asked(replies)}
-    return any(r.get("text") and r["text"] not in not_a_response and not r["text"].startswith(CLARIFY["out_of_range"])
-               for r in replies)
+    return any(
+        r.get("text") and r["text"] not in not_a_response and not r["text"].startswith(CLARIFY["out_of_range"])
+        for r in replies
+    )
 
 
-def asked(replies: List[Dict[str, Any]]) -> str:
+def asked(replies: list[dict[str, Any]]) -> str:
     """The question the bot ended its turn with (its last message)."""
     return (replies[-1].get("text") or "") if replies else ""
 
 
-def run_conversation(assistant, seed: int, pool) -> Dict[str, Any]:
+def run_conversation(assistant, seed: int, pool) -> dict[str, Any]:
     rng = random.Random(seed)
     sender = f"random-{seed}"
     replies = assistant.say(sender, rng.choice(["hi", "hello", "I have jaw pain", "can you help me?"]))
@@ -136,16 +158,15 @@ def run_conversation(assistant, seed: int, pool) -> Dict[str, Any]:
         assert replies, f"seed {seed}: no reply to {message!r}\n" + "\n".join(transcript[-20:])
         tracker = assistant.tracker(sender)
         slots_after = tracker.current_slot_values()
-        progressed = {k: v for k, v in slots_after.items()
-                      if k not in ("retry_question", "requested_slot")} != answers_before
+        progressed = {
+            k: v for k, v in slots_after.items() if k not in ("retry_question", "requested_slot")
+        } != answers_before
         question = asked(replies)
-        if kind in ("question", "correction") or progressed or question != last_question \
-                or answered_something(replies):
+        if kind in ("question", "correction") or progressed or question != last_question or answered_something(replies):
             last_question, repeats = question, 1
         else:
             repeats += 1
-        assert repeats < 3, (f"seed {seed}: asked three times in a row: {question!r}\n"
-                             + "\n".join(transcript[-24:]))
+        assert repeats < 3, f"seed {seed}: asked three times in a row: {question!r}\n" + "\n".join(transcript[-24:])
     why = ended(tracker.current_slot_values())
     assert why, f"seed {seed}: no end within {MAX_TURNS} turns\n" + "\n".join(transcript[-30:])
     return {"ended": why, "turns": MAX_TURNS, "transcript": transcript}
@@ -154,7 +175,7 @@ def run_conversation(assistant, seed: int, pool) -> Dict[str, Any]:
 def test_randomised_conversations_always_reach_an_end(assistant, capsys):
     pool = typed_pool()
     results = [run_conversation(assistant, seed, pool) for seed in range(CONVERSATIONS)]
-    endings: Dict[str, int] = defaultdict(int)
+    endings: dict[str, int] = defaultdict(int)
     for r in results:
         endings[r["ended"]] += 1
     turns = sorted(r["turns"] for r in results)

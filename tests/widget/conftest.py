@@ -1,5 +1,6 @@
 """Fixtures for the widget's browser tests: one running stack (assistant + widget app) and
 one Chromium for the session, a fresh browser context (empty localStorage) per test."""
+
 import pytest
 
 from tests.widget.harness import launch_chromium, start_stack

@@ -3,6 +3,7 @@ widget open a few questions into a screening, on a laptop-sized screen.
 
     .venv/bin/python -m tests.widget.docs_screenshot
 """
+
 import tempfile
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """Starts what the browser tests need: the real assistant (Rasa + action server, Rasa
 allowing the demo page's origin via --cors), the widget's Sanic app, and Debian's Chromium."""
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,10 @@ def start_widget_app(port: int, rasa_url: str, log: Path) -> subprocess.Popen:
     with log.open("w") as out:  # the child keeps its own copy of the file descriptor
         process = subprocess.Popen(
             [sys.executable, "-m", "widget.app", "--port", str(port), "--rasa-url", rasa_url],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, log, timeout=30)
     except Exception:
@@ -70,8 +74,9 @@ def restart_rasa(assistant: Assistant) -> None:
     log = assistant.workdir / "rasa.log"
     env = {**os.environ, "CONSULTATION_DB_URL": assistant.consultation_db_url, "TF_CPP_MIN_LOG_LEVEL": "3"}
     with log.open("a") as out:
-        process = subprocess.Popen(assistant.processes["rasa"].args, cwd=ROOT, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            assistant.processes["rasa"].args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     assistant.processes["rasa"] = process  # so Assistant.stop() ends this one
     wait_until_up(f"{assistant.url}/", process, log)
 

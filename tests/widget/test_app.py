@@ -1,5 +1,6 @@
 """The widget's Sanic app: what it serves and how it builds the embed snippet. No browser,
 no Rasa: these run with the unit tests."""
+
 import json
 import subprocess
 import sys
@@ -45,8 +46,9 @@ def test_widget_files_are_served_with_their_types_and_nothing_else_is(site):
 
 
 def test_embed_snippet_cannot_be_broken_out_of_by_a_setting():
-    snippet = embed_snippet("https://chat.example.org/widget/widget.js?v=1&x=2",
-                            {"clinicName": "</script><script>alert(1)</script> & Co"})
+    snippet = embed_snippet(
+        "https://chat.example.org/widget/widget.js?v=1&x=2", {"clinicName": "</script><script>alert(1)</script> & Co"}
+    )
     assert snippet.count("</script>") == 2  # the config's own closing tag and the script's
     assert 'src="https://chat.example.org/widget/widget.js?v=1&amp;x=2"' in snippet
     config = snippet.split("window.JawScreeningWidget = ")[1].split(";\n</script>")[0]
@@ -64,8 +66,9 @@ def test_page_placeholders_are_escaped_and_unknown_ones_fail_loudly():
 def test_a_rasa_url_that_is_not_a_web_address_is_refused_with_a_reason(url):
     with pytest.raises(ValueError, match="must be an http:// or https:// address"):
         check_base_url(url, "--rasa-url")
-    result = subprocess.run([sys.executable, "-m", "widget.app", "--rasa-url", url], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "widget.app", "--rasa-url", url], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2 and "--rasa-url must be an http:// or https:// address" in result.stderr
 
 

@@ -1,4 +1,5 @@
 """Whole conversations through the widget in Chromium, against the real assistant."""
+
 import re
 
 import pytest
@@ -29,8 +30,8 @@ def test_full_screening_with_buttons_and_typed_answers_reaches_an_outcome(widget
     sent = widget.received()
     assert sent[0] == "hi"  # the widget's greeting, not shown as something the person said
     assert len(sent) == len(shown) + 1
-    taps = [(s, r) for s, r in zip(shown, sent[1:]) if s != r]
-    typed = [s for s, r in zip(shown, sent[1:]) if s == r]
+    taps = [(s, r) for s, r in zip(shown, sent[1:], strict=False) if s != r]
+    typed = [s for s, r in zip(shown, sent[1:], strict=False) if s == r]
     assert len(taps) >= 8 and len(typed) >= 15
     for title, payload in taps:  # a tap sends the button's payload and shows its title
         assert payload.startswith("/"), (title, payload)
@@ -42,7 +43,7 @@ def test_full_screening_with_buttons_and_typed_answers_reaches_an_outcome(widget
         if chosen:
             assert (messages[index + 1]["from"], messages[index + 1]["text"]) == ("user", chosen[0])
     last_turn = widget.replies
-    older = messages[:len(messages) - len(last_turn)]
+    older = messages[: len(messages) - len(last_turn)]
     assert all(b["disabled"] for m in older for b in m["buttons"])
     assert widget.buttons() == ["Yes, please", "No, thanks"]
     assert all(not b["disabled"] for m in last_turn for b in m["buttons"])
@@ -77,7 +78,7 @@ def test_conversation_survives_reload_and_navigation_on_the_site(widget):
     widget.page.get_by_role("link", name="Treatment").click()
     widget.page.wait_for_url("**/treatment")
     widget.panel.wait_for()
-    assert said(widget.messages())[:len(before)] == said(before)
+    assert said(widget.messages())[: len(before)] == said(before)
     widget.tap("No")
     assert current_question(widget) == "rf_systemic"
     assert widget.sender() == sender

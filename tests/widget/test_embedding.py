@@ -1,5 +1,6 @@
 """Ways a clinic might embed the widget: data-* attributes only, colours that would be
 unreadable, no server address, the snippet pasted twice."""
+
 import pytest
 
 from tests.widget.widget_page import WidgetPage
@@ -30,10 +31,15 @@ def host_colour(widget, css, prop):
 
 
 def test_data_attributes_alone_configure_the_widget(context, stack):
-    widget, console = clinic_page(context, stack, (
-        f'<script src="/widget/widget.js" data-server-url="{stack.assistant.url}/" '
-        'data-clinic-name="Data Clinic" data-emergency-number="112" data-launcher-text="Jaw pain? Ask us" '
-        'data-color-primary="#5b2a86" data-color-on-primary="#ffffff" defer></script>'))
+    widget, console = clinic_page(
+        context,
+        stack,
+        (
+            f'<script src="/widget/widget.js" data-server-url="{stack.assistant.url}/" '
+            'data-clinic-name="Data Clinic" data-emergency-number="112" data-launcher-text="Jaw pain? Ask us" '
+            'data-color-primary="#5b2a86" data-color-on-primary="#ffffff" defer></script>'
+        ),
+    )
     assert widget.launcher.text_content() == "Jaw pain? Ask us"
     assert host_colour(widget, ".launcher", "backgroundColor") == "rgb(91, 42, 134)"
     widget.open()
@@ -45,10 +51,15 @@ def test_data_attributes_alone_configure_the_widget(context, stack):
 
 
 def test_unreadable_colours_are_replaced_by_the_defaults_with_a_warning(context, stack):
-    widget, console = clinic_page(context, stack, (
-        f'<script>window.JawScreeningWidget = {{serverUrl: "{stack.assistant.url}", '
-        'colors: {primary: "#ffff00", onPrimary: "#ffffff"}};</script>'
-        '<script src="/widget/widget.js" defer></script>'))
+    widget, console = clinic_page(
+        context,
+        stack,
+        (
+            f'<script>window.JawScreeningWidget = {{serverUrl: "{stack.assistant.url}", '
+            'colors: {primary: "#ffff00", onPrimary: "#ffffff"}};</script>'
+            '<script src="/widget/widget.js" defer></script>'
+        ),
+    )
     assert host_colour(widget, ".launcher", "backgroundColor") == "rgb(11, 92, 173)"  # the default
     assert any(kind == "warning" and "below 4.5:1 contrast" in text for kind, text in console)
 
@@ -69,9 +80,14 @@ def test_the_snippet_pasted_twice_gives_one_widget(context, stack):
 
 
 def test_a_misspelt_option_is_named_in_the_console_and_numbers_work_as_text(context, stack):
-    widget, console = clinic_page(context, stack, (
-        f'<script>window.JawScreeningWidget = {{serverUrl: "{stack.assistant.url}", '
-        'emergencyNumber: 112, launcherTxt: "Chat"};</script><script src="/widget/widget.js" defer></script>'))
+    widget, console = clinic_page(
+        context,
+        stack,
+        (
+            f'<script>window.JawScreeningWidget = {{serverUrl: "{stack.assistant.url}", '
+            'emergencyNumber: 112, launcherTxt: "Chat"};</script><script src="/widget/widget.js" defer></script>'
+        ),
+    )
     widget.open()
     assert "In an emergency call 112." in widget.locator(".disclaimer").text_content()
     assert any(kind == "warning" and 'unknown option "launcherTxt"' in text for kind, text in console)

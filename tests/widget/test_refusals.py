@@ -2,6 +2,7 @@
 shows the server's own friendly message, not a generic error; a 429 is sent again later,
 a 400/413 is not (it would be refused again). The refusals are made by the page's network
 layer (Playwright routes), with the body and CORS headers the guarded REST channel sends."""
+
 import json
 
 import pytest
@@ -22,8 +23,13 @@ def refuse_once(widget, status, message, retry_after=None):
             return route.continue_()
         refused.append(route.request.post_data)
         body = {"error": message, **({"retry_after": retry_after} if retry_after else {})}
-        route.fulfill(status=status, body=json.dumps(body), content_type="application/json",
-                      headers={"Access-Control-Allow-Origin": widget.stack.site})
+        route.fulfill(
+            status=status,
+            body=json.dumps(body),
+            content_type="application/json",
+            headers={"Access-Control-Allow-Origin": widget.stack.site},
+        )
+
     widget.page.route(WEBHOOK, handle)
     return refused
 
@@ -42,10 +48,13 @@ def test_too_many_requests_shows_the_servers_message_and_sends_again(widget):
     assert widget.locator(".notice").is_hidden()
 
 
-@pytest.mark.parametrize("status, message", [
-    (413, "The request is too large (the limit is 65,536 bytes). Please send a shorter message."),
-    (400, "\"message\" must be a string."),
-])
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        (413, "The request is too large (the limit is 65,536 bytes). Please send a shorter message."),
+        (400, '"message" must be a string.'),
+    ],
+)
 def test_a_refused_message_is_not_sent_again_and_the_reason_is_shown(widget, status, message):
     widget.open()
     refused = refuse_once(widget, status, message)

@@ -1,4 +1,5 @@
 """Markup stays text; keyboard-only use; a 375 px phone screen; readable contrast."""
+
 import json
 import struct
 
@@ -15,7 +16,8 @@ SCREENSHOTS = ROOT / "results" / "widget"
 
 def element_count(widget, css):
     return widget.page.evaluate(
-        "(css) => document.querySelector('#jaw-screening-widget').shadowRoot.querySelectorAll(css).length", css)
+        "(css) => document.querySelector('#jaw-screening-widget').shadowRoot.querySelectorAll(css).length", css
+    )
 
 
 def test_markup_typed_by_the_person_is_shown_as_text_and_stays_text_after_a_reload(widget):
@@ -40,9 +42,13 @@ def test_markup_typed_by_the_person_is_shown_as_text_and_stays_text_after_a_relo
 def test_markup_and_unsafe_links_from_the_server_are_shown_as_text(widget, context):
     # The real assistant never echoes markup, so this one reply comes from a stand-in,
     # which answers only when the test says so (to see the typing indicator meanwhile).
-    reply = [{"text": "<b>Bold?</b> " + MARKUP + " Book at https://example.org/book. "
-                      "Not links: http://example.org/plain javascript:alert(2)",
-              "buttons": [{"title": "<i>Yes</i>", "payload": "/affirm"}]}]
+    reply = [
+        {
+            "text": "<b>Bold?</b> " + MARKUP + " Book at https://example.org/book. "
+            "Not links: http://example.org/plain javascript:alert(2)",
+            "buttons": [{"title": "<i>Yes</i>", "payload": "/affirm"}],
+        }
+    ]
     headers = {"Access-Control-Allow-Origin": widget.stack.site, "Access-Control-Allow-Headers": "Content-Type"}
     held = []
 
@@ -66,8 +72,10 @@ def test_markup_and_unsafe_links_from_the_server_are_shown_as_text(widget, conte
     assert message["text"] == reply[0]["text"]
     assert message["buttons"][0]["title"] == "<i>Yes</i>"
     assert element_count(widget, ".log img, .log b, .log i") == 0
-    hrefs = widget.page.evaluate("() => [...document.querySelector('#jaw-screening-widget')"
-                                 ".shadowRoot.querySelectorAll('.log a')].map(a => a.href)")
+    hrefs = widget.page.evaluate(
+        "() => [...document.querySelector('#jaw-screening-widget')"
+        ".shadowRoot.querySelectorAll('.log a')].map(a => a.href)"
+    )
     assert hrefs == ["https://example.org/book"]  # trailing full stop left out; http/javascript: not linked
 
 
@@ -135,8 +143,9 @@ def png_size(path):
 
 
 def test_phone_screen_375px_wide_has_no_sideways_overflow(chromium, stack):
-    context = chromium.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2,
-                                   is_mobile=True, has_touch=True)
+    context = chromium.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     try:
         widget = WidgetPage(context.new_page(), stack).goto("/")
         scroll_width = "() => document.scrollingElement.scrollWidth"

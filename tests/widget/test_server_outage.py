@@ -1,4 +1,5 @@
 """The Rasa server goes away mid-conversation and comes back: nothing typed is lost."""
+
 import pytest
 
 from tests.widget.harness import restart_rasa, stop_rasa
@@ -36,7 +37,8 @@ def test_messages_typed_while_the_server_is_down_are_kept_and_delivered_in_order
         widget.input.press("Enter")
         widget.page.wait_for_function(
             "() => document.querySelector('#jaw-screening-widget').shadowRoot"
-            ".querySelectorAll('.msg.unsent').length === 2")
+            ".querySelectorAll('.msg.unsent').length === 2"
+        )
         assert unsent(widget) == ["I'm 40", "no"]
     finally:
         restart_rasa(widget.stack.assistant)  # same port, model and SQLite tracker store
@@ -44,7 +46,9 @@ def test_messages_typed_while_the_server_is_down_are_kept_and_delivered_in_order
     # Delivered by the widget's own retries (at most 15 s apart), without any click.
     widget.page.wait_for_function(
         "() => document.querySelector('#jaw-screening-widget').shadowRoot"
-        ".querySelector('.panel').dataset.state === 'idle'", timeout=60_000)
+        ".querySelector('.panel').dataset.state === 'idle'",
+        timeout=60_000,
+    )
     assert unsent(widget) == []
     assert widget.locator(".notice").is_hidden()
     assert widget.received()[-2:] == ["I'm 40", "no"]  # each once, in the order typed

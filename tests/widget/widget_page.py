@@ -1,11 +1,11 @@
 """Drives the chat widget on the demo clinic page the way a visitor does: clicking the
 launcher and buttons, typing into the box. Offers say()/tap()/replies like
 tests/support/conversation.py, so tests/support/screening.py can walk the questionnaire with it."""
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Dict, List
 
 HOST = "#jaw-screening-widget"
 
@@ -46,7 +46,7 @@ class WidgetPage:
     def __init__(self, page, stack) -> None:
         self.page = page
         self.stack = stack
-        self.transcript: List[str] = []
+        self.transcript: list[str] = []
 
     # -- finding things ------------------------------------------------------------------
     def locator(self, css: str):
@@ -64,13 +64,13 @@ class WidgetPage:
     def input(self):
         return self.locator("#jsw-input")
 
-    def messages(self) -> List[Dict]:
+    def messages(self) -> list[dict]:
         return self.page.evaluate(READ_LOG)
 
     @property
-    def replies(self) -> List[Dict]:
+    def replies(self) -> list[dict]:
         """The bot's messages since the person last said something (its latest turn)."""
-        latest: List[Dict] = []
+        latest: list[dict] = []
         for message in self.messages():
             latest = [] if message["from"] == "user" else latest + [message]
         return latest
@@ -79,28 +79,28 @@ class WidgetPage:
     def text(self) -> str:
         return "\n".join(r["text"] for r in self.replies)
 
-    def buttons(self) -> List[str]:
+    def buttons(self) -> list[str]:
         return [b["title"] for r in self.replies for b in r["buttons"]]
 
     def focused(self):
         return self.page.evaluate(FOCUSED)
 
-    def stored(self) -> Dict:
+    def stored(self) -> dict:
         return json.loads(self.page.evaluate("() => localStorage.getItem('jawScreeningWidget.v1')"))
 
     def sender(self) -> str:
         return self.stored()["sender"]
 
-    def slots(self) -> Dict:
+    def slots(self) -> dict:
         return self.stack.assistant.tracker(self.sender())["slots"]
 
-    def received(self) -> List[str]:
+    def received(self) -> list[str]:
         """What Rasa received from this browser, in order (from its tracker store)."""
         events = self.stack.assistant.tracker(self.sender())["events"]
         return [e["text"] for e in events if e["event"] == "user"]
 
     # -- doing things --------------------------------------------------------------------
-    def goto(self, path: str = "/") -> "WidgetPage":
+    def goto(self, path: str = "/") -> WidgetPage:
         self.page.goto(self.stack.site + path)
         self.launcher.or_(self.panel).first.wait_for()
         return self
@@ -117,7 +117,7 @@ class WidgetPage:
         self.page.wait_for_function(ANSWERED, arg=[count], timeout=timeout)
         self.transcript += [f"BOT: {r['text']}" for r in self.replies]
 
-    def say(self, text: str) -> List[Dict]:
+    def say(self, text: str) -> list[dict]:
         count = len(self.messages())
         self.input.fill(text)
         self.input.press("Enter")
@@ -125,7 +125,7 @@ class WidgetPage:
         self.wait_for_answer(count + 1)
         return self.replies
 
-    def tap(self, title: str) -> List[Dict]:
+    def tap(self, title: str) -> list[dict]:
         count = len(self.messages())
         exact = re.compile(f"^{re.escape(title)}$")
         buttons = self.locator(".choice:enabled").filter(has_text=exact)
@@ -166,11 +166,12 @@ CONTRAST_FAILURES = """(minimum) => {
     if (!el.getClientRects().length || !(el.textContent.trim() || el.value)) return;
     const [a, b] = [luminance(rgba(getComputedStyle(el).color)), luminance(background(el))];
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    if (ratio < minimum) failures.push(`${el.className || el.tagName} "${el.textContent.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+    const label = `${el.className || el.tagName} "${el.textContent.trim().slice(0, 30)}"`;
+    if (ratio < minimum) failures.push(`${label}: ${ratio.toFixed(2)}`);
   });
   return failures;
 }"""
 
 
-def contrast_failures(page, minimum: float = 4.5) -> List[str]:
+def contrast_failures(page, minimum: float = 4.5) -> list[str]:
     return page.evaluate(CONTRAST_FAILURES, minimum)
