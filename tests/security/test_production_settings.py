@@ -14,6 +14,10 @@ from security.production_settings import production_problems, weak_secret_reason
 ROOT = Path(__file__).resolve().parents[2]
 STRONG = "f3Kq9-Zr7LmW2xVb8NcT"  # fake, but long and varied enough to pass
 STRONG_2 = "Hy6pQ2rT9wLk3sVz7Bn4"
+# Channel tokens: fake and strong enough to pass, deliberately not shaped like real Twilio
+# or Telegram tokens, so no secret scanner mistakes the test for a leak.
+FAKE_TWILIO_TOKEN = "Tw4-fake-Rq8Lm3Zx7Vb2"
+FAKE_TELEGRAM_TOKEN = "Tg6-fake-Pn9Ks2Wy5Hc8"
 PRODUCTION_DB = f"postgresql://rasa:{STRONG}@postgres:5432/rasa"
 
 SAFE_ENV = {
@@ -25,8 +29,8 @@ SAFE_ENV = {
     "TRACKER_DB_URL": PRODUCTION_DB,
     "PORTAL_DB_URL": PRODUCTION_DB,
     "SANIC_HOST": "10.0.0.5",
-    "TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
-    "TELEGRAM_BOT_TOKEN": "123456789:AAH4fake-telegram-token-for-tests",
+    "TWILIO_AUTH_TOKEN": FAKE_TWILIO_TOKEN,
+    "TELEGRAM_BOT_TOKEN": FAKE_TELEGRAM_TOKEN,
     "TELEGRAM_WEBHOOK_SECRET": STRONG_2,
 }
 RASA_ARGV = [
