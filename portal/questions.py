@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from clinical.questionnaire import load_questionnaire
+from portal.folding import add_unseen
 from portal.inbox import csv_document, iso_utc
 
 QUESTIONS_SLOT = "unanswered_questions"
@@ -84,11 +85,7 @@ class QuestionLog:
         if name == PERSON_SLOT and value is True:
             self.person_requested = True
         elif name == QUESTIONS_SLOT:
-            seen = {q.key for q in self.questions}
-            for question in parse_questions(value, timestamp):
-                if question.key not in seen:
-                    seen.add(question.key)
-                    self.questions.append(question)
+            add_unseen(self.questions, parse_questions(value, timestamp))
 
 
 def _at(value: Any) -> float | None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from portal.folding import add_unseen
+
 SAFETY_FLAGS_SLOT = "safety_flags"
 DISTRESS_SLOT = "distress_flagged"
 DISTRESS = "distress"
@@ -58,13 +60,10 @@ class SafetyNet:
         if name == DISTRESS_SLOT and value is True:
             self.distress = True
         elif name == SAFETY_FLAGS_SLOT:
-            seen = {f.key for f in self.flags}
-            for flag in parse_flags(value, timestamp):
-                if flag.key not in seen:
-                    seen.add(flag.key)
-                    self.flags.append(flag)
-                if flag.kind == DISTRESS:
-                    self.distress = True
+            flags = parse_flags(value, timestamp)
+            add_unseen(self.flags, flags)
+            if any(flag.kind == DISTRESS for flag in flags):
+                self.distress = True
 
 
 def _text(value: Any, limit: int = 80) -> str | None:
