@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -18,6 +19,7 @@ from clinical.rules import load_rulebook
 from clinical.wording import Wording, WordingError, load_wording
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "clinic.yml"
+DEFAULT_TIME_ZONE = "Europe/London"
 REQUIRED = (
     "crisis_contacts",
     "clinic_name",
@@ -56,6 +58,9 @@ class ClinicSettings:
     # Where the clinic is (ISO 3166 code, e.g. "GB", "IE", "US"): how a patient's phone number
     # without a country code is read (clinical/contact.py).
     region: str = DEFAULT_REGION
+    # The clinic's time zone (IANA name, e.g. "Europe/London"): the staff portal shows every time
+    # in it, since a receptionist calls patients back by the clinic's clock, not by UTC.
+    time_zone: str = DEFAULT_TIME_ZONE
     # Optional: empty means the knowledge base's "the practitioner will explain" answer is given.
     aftercare: dict[str, str] = field(default_factory=dict)
     follow_up: str = ""
@@ -114,6 +119,17 @@ class ClinicSettings:
         return {"clinic_name": self.clinic_name, "clinic_phone": self.phone, "emergency_number": self.emergency_number}
 
 
+def is_time_zone(name: str) -> bool:
+    """An IANA time-zone name the tz database knows ("Europe/London"); "UTC" is one too."""
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        return False  # ZoneInfo would read such a "key" as a path
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def settings_path() -> Path:
     return Path(os.environ.get("CLINIC_SETTINGS", DEFAULT_PATH))
 
@@ -137,6 +153,11 @@ def load_clinic_settings(path: Path = None) -> ClinicSettings:
     settings = ClinicSettings(**{k: str(v).strip() for k, v in raw.items()}, **structured)
     if not is_region(settings.region):
         raise ValueError(f"{path}: region must be a country code such as GB, IE or US, not {settings.region!r}")
+    if not is_time_zone(settings.time_zone):
+        raise ValueError(
+            f"{path}: time_zone must be an IANA time zone such as Europe/London or America/New_York,"
+            f" not {settings.time_zone!r}"
+        )
     load_rulebook().with_overrides(settings.rule_overrides)  # fails early on a bad override
     try:
         load_wording(settings.language)  # a language needs its wording file

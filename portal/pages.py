@@ -10,7 +10,6 @@ import asyncio
 import functools
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -19,7 +18,9 @@ from jinja2 import Environment, FileSystemLoader
 from sanic import response
 
 from portal import accounts, storage
+from portal.clock import ClinicClock, waited
 from portal.config import Settings
+from portal.labels import load_labels
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "portal_session"
@@ -53,15 +54,16 @@ async def db(request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def format_time(ts: float | None) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    """Every time a page shows, in the clinic's time zone (portal/clock.py)."""
+    return ClinicClock.for_clinic().show(ts)
 
 
 def make_templates() -> Environment:
     # autoescape=True for every template: patient text is untrusted and must render as text.
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True)
     env.filters["ts"] = format_time
+    env.filters["waited"] = waited
+    env.globals["labels"] = load_labels()
     env.filters["q"] = lambda value: quote(str(value), safe="")
     return env
 

@@ -299,7 +299,7 @@ def test_conversation_page_shows_transcript_summary_and_request(portal, reviewer
     page = reviewer.get(f"{portal.base}/conversation?id={conversation}").text
     assert 'Tapped: <strong class="chosen">Yes, that&#39;s okay</strong>' in page  # the chosen button
     assert "<li>Chest pain or breathlessness</li>" in page  # the buttons offered
-    assert "none of these" in page and " UTC" in page  # typed answer, with its time
+    assert "none of these" in page and re.search(r"\d\d:\d\d (GMT|BST)", page)  # typed answer, local time
     assert "<code>rf_emergency</code>" in page and "None of these" in page  # answers by question id
     assert "4 / 7" in page  # TMD pain screener score
     from clinical.rules import load_rulebook

@@ -523,7 +523,8 @@ def test_questions_page_lists_them_newest_first_with_link_where_and_escaped_word
     assert f'href="/conversation?id={ids["asker"]}#questions"' in row
     assert "Outside the screening questions" in _question_row(page, escaped[2])
     assert "After the screening&#39;s outcome" in _question_row(page, escaped[0])
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", row)  # the portal's time format
+    # The portal's time format: weekday, date, minutes and the clinic's zone (Europe/London)
+    assert re.search(r"\w{3} \d\d \w{3} \d{4}, \d\d:\d\d (GMT|BST)", row)
     assert _open_in_nav(page) >= 3
     assert "Export CSV" not in page  # reviewers do not export
     assert http.get(f"{portal.base}/questions", params={"status": "closed"}).status_code == 400
