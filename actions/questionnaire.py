@@ -81,14 +81,13 @@ ALONE = ("nothing", UNSURE)
 
 def question_custom(question: Question, text: str) -> dict[str, Any]:
     """What the website widget needs to show a question well (tracker_utils: "What a message
-    is"): the progress, the question's list as a list, the emergency number to tap when the
-    question names it, and for a question that takes several answers, that it does."""
+    is"): the progress, the question's list as a list, and for a question that takes several
+    answers, that it does. No numbers to call: on SMS they would follow the question as lines
+    of their own, and the panel's footer always has the emergency number to tap."""
     custom: dict[str, Any] = {"progress": tu.progress(question.section)}
     blocks = tu.text_blocks(text)
     if blocks:
         custom["blocks"] = blocks
-    if "{emergency_number}" in question.text:
-        custom["call"] = tu.emergency_calls()
     if question.type == "treatments":
         # The widget offers the options as toggles and sends the chosen titles as one typed
         # reply, which the treatments parser reads like "a splint and physio"; the buttons

@@ -1428,7 +1428,7 @@ def custom_of(message: dict[str, Any]) -> dict[str, Any]:
     return message.get("custom") or {}
 
 
-def test_the_red_flag_question_carries_its_list_progress_and_the_number_to_call():
+def test_the_red_flag_question_carries_its_list_and_progress():
     question = asked("rf_emergency")[-1]
     custom = custom_of(question)
     assert custom["progress"] == {"section": 1, "of": 4, "title": "Safety questions"}
@@ -1439,7 +1439,7 @@ def test_the_red_flag_question_carries_its_list_progress_and_the_number_to_call(
         "If you do, please call 999 now.",
     ]
     assert len(items) == 1 and len(items[0]) == 5 and items[0][1] == "difficulty breathing or swallowing"
-    assert custom["call"] == [{"label": "Emergency services", "number": "999", "tel": "999"}]
+    assert "call" not in custom  # the footer has it; on SMS the question stays as written
     assert question["text"].count("•") == 5  # the text itself is unchanged for text channels
 
 
