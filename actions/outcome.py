@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import tracker_utils as tu
 from actions.safety_findings import mentioned_flags
 from clinical.answers import find_corrections
-from clinical.rules import EMERGENCY, URGENT_CARE, evaluate, tmd_screener_score
+from clinical.questionnaire import NOT_ASKED
+from clinical.rules import EMERGENCY, SAME_DAY, URGENT_CARE, evaluate, tmd_screener_score
 from clinical.typed_answers import read_summary_reply
 
 # Every text is in the wording catalogue (clinical/wording/<language>.yml, "summary." and "outcome.").
@@ -81,10 +82,29 @@ class ShowSummary(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], answers: dict[str, Any] = None
     ) -> list[EventType]:
-        lines = tu.questionnaire().summary_lines(answers if answers is not None else tu.answers_from(tracker))
-        dispatcher.utter_message(text=tu.say("summary.heading") + "\n" + "\n".join(lines))
+        answers = answers if answers is not None else tu.answers_from(tracker)
+        lines = tu.questionnaire().summary_lines(answers)
+        dispatcher.utter_message(
+            text=tu.say("summary.heading") + "\n" + "\n".join(lines), json_message=summary_custom(answers)
+        )
         dispatcher.utter_message(text=tu.say("summary.confirm"), buttons=CONFIRM_BUTTONS)
         return [SlotSet("screening_status", "awaiting_confirmation")]
+
+
+def summary_custom(answers: dict[str, Any]) -> dict[str, Any]:
+    """The summary by section, for the website widget to show as groups that open and close
+    (the text has the same lines, in the same order, as one list)."""
+    questionnaire = tu.questionnaire()
+    sections = []
+    for _, section in SECTION_BUTTONS:
+        items = [
+            {"question": q.summary, "answer": q.label_for(answers.get(q.id))}
+            for q in questionnaire.questions
+            if q.section == section and answers.get(q.id) not in (None, NOT_ASKED)
+        ]
+        if items:
+            sections.append({"id": section, "title": tu.section_title(section), "items": items})
+    return {"kind": "summary", "heading": tu.say("summary.heading"), "sections": sections}
 
 
 class AskWhatToChange(Action):
@@ -232,8 +252,14 @@ class GiveOutcome(Action):
 
     @staticmethod
     def _urgent(dispatcher: CollectingDispatcher, tier: Any, reasons: list[str]) -> None:
-        dispatcher.utter_message(text=f"{urgent_action(tier)}\n\n" + "\n".join(reasons[:1]))
-        dispatcher.utter_message(text=tu.say("outcome.urgent_care.closing"))
+        level = EMERGENCY if tier == EMERGENCY else SAME_DAY
+        # Same-day advice is the clinic's own text (clinic.yml): it names no number we can
+        # vouch for as a tap-to-call, so only the emergency number is offered to tap.
+        dispatcher.utter_message(
+            text=f"{urgent_action(tier)}\n\n" + "\n".join(reasons[:1]),
+            json_message=tu.alert(level, tu.emergency_calls() if level == EMERGENCY else []),
+        )
+        dispatcher.utter_message(text=tu.say("outcome.urgent_care.closing"), json_message={"call": tu.clinic_calls()})
 
     @staticmethod
     def _non_urgent(dispatcher: CollectingDispatcher, outcome: str, reasons: list[str]) -> None:
@@ -241,7 +267,8 @@ class GiveOutcome(Action):
         text = opening
         if reasons:
             text += "\n" + tu.bullet_list(reasons)
-        dispatcher.utter_message(text=text)
+        blocks = tu.text_blocks(text)
+        dispatcher.utter_message(text=text, json_message={"blocks": blocks} if blocks else None)
         advice = tu.say(f"outcome.{outcome}.advice")
         dispatcher.utter_message(text=advice + " " + tu.say("outcome.not_a_diagnosis"))
         dispatcher.utter_message(text=tu.say("outcome.offer_consultation"), buttons=consultation_offer_buttons())

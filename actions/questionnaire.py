@@ -68,8 +68,35 @@ class AskQuestionAction(Action):
         )
         if intro and not section_started and tracker.get_slot("retry_question") != question.id:
             dispatcher.utter_message(text=intro)
-        dispatcher.utter_message(text=tu.question_text(question), buttons=question_buttons(question))
+        text = tu.question_text(question)
+        dispatcher.utter_message(
+            text=text, buttons=question_buttons(question), json_message=question_custom(question, text)
+        )
         return []
+
+
+# Options of a "name several" question that are an answer on their own, never one of several.
+ALONE = ("nothing", UNSURE)
+
+
+def question_custom(question: Question, text: str) -> dict[str, Any]:
+    """What the website widget needs to show a question well (tracker_utils: "What a message
+    is"): the progress, the question's list as a list, and for a question that takes several
+    answers, that it does. No numbers to call: on SMS they would follow the question as lines
+    of their own, and the panel's footer always has the emergency number to tap."""
+    custom: dict[str, Any] = {"progress": tu.progress(question.section)}
+    blocks = tu.text_blocks(text)
+    if blocks:
+        custom["blocks"] = blocks
+    if question.type == "treatments":
+        # The widget offers the options as toggles and sends the chosen titles as one typed
+        # reply, which the treatments parser reads like "a splint and physio"; the buttons
+        # listed here still answer alone (a payload per combination could not be offered).
+        custom["select"] = {
+            "several": True,
+            "alone": [tu.option_payload(value) for value in ALONE],
+        }
+    return custom
 
 
 # One ask action class per question, named action_ask_<question id>. Kept in a dict:
@@ -148,10 +175,10 @@ class ValidateScreeningForm(Action):
     ) -> list[EventType]:
         answers[question.id] = UNSURE
         if question.section == "red_flags" and question.id != "patient_age":
+            level = self._tier_of_question(question)
             dispatcher.utter_message(
-                text=tu.say(
-                    "questionnaire.recorded_unsure_red_flag", advice=safety.advice(self._tier_of_question(question))
-                )
+                text=tu.say("questionnaire.recorded_unsure_red_flag", advice=safety.advice(level)),
+                json_message=safety.advice_alert(level),
             )
         else:
             dispatcher.utter_message(text=RECORDED_UNSURE)

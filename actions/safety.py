@@ -57,6 +57,19 @@ def advice(level: str | None) -> str:
     return tu.say(f"safety.advice.{EMERGENCY if level == EMERGENCY else SAME_DAY}")
 
 
+def advice_alert(level: str | None) -> dict[str, Any]:
+    """The alert that goes with advice(level): the emergency number to tap when it says to
+    call it; same-day advice names no number of ours to call (the clinic's own advice text
+    may name a local service, which stays text)."""
+    level = EMERGENCY if level == EMERGENCY else SAME_DAY
+    return tu.alert(level, tu.emergency_calls() if level == EMERGENCY else [])
+
+
+def crisis_alert() -> dict[str, Any]:
+    """The emergency number and the clinic's crisis lines, each to tap (clinic.yml)."""
+    return tu.alert(EMERGENCY, tu.emergency_calls(with_crisis_lines=True))
+
+
 def yes_no_buttons(labels_key: str) -> list[dict[str, str]]:
     labels = safety_messages()[labels_key]
     return [tu.button(labels["yes"], "yes"), tu.button(labels["no"], "no")]
@@ -70,7 +83,7 @@ def yes_no_buttons(labels_key: str) -> list[dict[str, str]]:
 def respond_to_distress(dispatcher: CollectingDispatcher, tracker: Tracker, finding: Finding) -> list[EventType]:
     """The reply, the crisis contacts, the flag; safety_check_form then asks if they're safe."""
     dispatcher.utter_message(text=message("distress"))
-    dispatcher.utter_message(text=message("crisis_contacts"))
+    dispatcher.utter_message(text=message("crisis_contacts"), json_message=crisis_alert())
     return with_flags(tracker, [finding]) + [SlotSet("safety_check", CHECK_DISTRESS), SlotSet("safety_answer", None)]
 
 
@@ -201,13 +214,15 @@ class AskSafetyAnswer(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("safety_check") == CHECK_RED_FLAG:
             finding = _checked_finding(tracker)
+            level = tier(finding, tu.answers_from(tracker))
             dispatcher.utter_message(
                 text=message(
                     "confirm_flag",
                     description=safety_messages()["descriptions"][finding.flag],
-                    advice=advice(tier(finding, tu.answers_from(tracker))),
+                    advice=advice(level),
                 ),
                 buttons=tu.yes_no_buttons(),
+                json_message=advice_alert(level),
             )
         else:
             dispatcher.utter_message(text=message("ask_safe"), buttons=yes_no_buttons("safe_buttons"))
@@ -270,7 +285,8 @@ class AfterSafetyCheck(Action):
         if tracker.get_slot("safety_check") == CHECK_RED_FLAG:
             return reset + self._after_flag_check(dispatcher, tracker, answer, interrupted)
         key = {"yes": "safe_reply", "no": "not_safe_reply"}.get(answer, "unclear_safe_reply")
-        dispatcher.utter_message(text=message(key))
+        # "not safe" and "couldn't tell" say to call the emergency number now: an alert.
+        dispatcher.utter_message(text=message(key), json_message=None if answer == "yes" else crisis_alert())
         buttons = []
         if interrupted in LOOPS:
             labels = safety_messages()["carry_on_buttons"]
@@ -299,7 +315,8 @@ class AfterSafetyCheck(Action):
             dismissed = list(tracker.get_slot("dismissed_flags") or []) + [finding.flag]
             return [SlotSet("dismissed_flags", dismissed)] + resume
         # Still unclear: recorded "not sure" only with the advice shown again (reference s.2).
-        dispatcher.utter_message(text=message("flag_unsure", advice=advice(tier(finding, answers))))
+        level = tier(finding, answers)
+        dispatcher.utter_message(text=message("flag_unsure", advice=advice(level)), json_message=advice_alert(level))
         events: list[EventType] = []
         if answers.get(finding.question) in (None, NOT_ASKED):
             events.append(SlotSet(finding.question, UNSURE))

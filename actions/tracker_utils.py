@@ -12,8 +12,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from clinical.clinic import ClinicSettings, load_clinic_settings
+from clinical.contact import dialable
 from clinical.offered_buttons import buttons_since_last_user_message, events_before_latest_user_message
-from clinical.questionnaire import Questionnaire, load_questionnaire
+from clinical.questionnaire import SECTIONS, Questionnaire, load_questionnaire
 from clinical.ruleset import current_version
 from clinical.typed_answers import asks_something, wants_a_person
 from medical_nlu.pipeline import EXTRACTOR_NAME
@@ -228,8 +229,69 @@ def updated_answer_text(question, value) -> str:
     return say("questionnaire.updated_answer", summary=question.summary, answer=question.label_for(value))
 
 
+BULLET = "• "
+
+
 def bullet_list(lines: Sequence[str]) -> str:
-    return "\n".join(f"• {line}" for line in lines)
+    return "\n".join(f"{BULLET}{line}" for line in lines)
+
+
+# ---- What a message is, for clients that can show it (docs/website-widget.md) -----------
+#
+# Sent as the message's `custom` object next to its unchanged `text`: the website widget
+# reads it to show an alert, a real list, a grouped summary or the progress, and every
+# other client (SMS, WhatsApp, Telegram, older widgets, the staff portal) keeps reading
+# `text`. The widget never has to guess from English words what a message is.
+
+
+def text_blocks(text: str) -> list[dict[str, Any]] | None:
+    """A text whose lines start with the bullet bullet_list() and questionnaire.yml use, as
+    paragraphs and lists: [{"paragraph": "..."}, {"list": ["...", "..."]}]. None when the
+    text holds no list, so plain messages carry nothing extra."""
+    blocks: list[dict[str, Any]] = []
+    for line in text.split("\n"):
+        if line.startswith(BULLET):
+            if not blocks or "list" not in blocks[-1]:
+                blocks.append({"list": []})
+            blocks[-1]["list"].append(line[len(BULLET) :])
+        elif line.strip():
+            blocks.append({"paragraph": line})
+    return blocks if any("list" in b for b in blocks) else None
+
+
+def call(label: str, number: str) -> dict[str, str]:
+    """A tap-to-call entry. Only numbers from clinic.yml are ever made one: `number` as the
+    clinic wrote it (shown), `tel` the form a phone dials (tel: links, text channels)."""
+    return {"label": label, "number": number, "tel": dialable(number, settings().region)}
+
+
+def emergency_calls(with_crisis_lines: bool = False) -> list[dict[str, str]]:
+    clinic = settings()
+    calls = [call(say("calls.emergency"), clinic.emergency_number)]
+    if with_crisis_lines:
+        calls += [call(name, phone) for name, phone, _ in clinic.crisis_contacts]
+    return calls
+
+
+def clinic_calls() -> list[dict[str, str]]:
+    return [call(say("calls.clinic"), settings().phone)]
+
+
+def alert(level: str, calls: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """Urgent advice: level "emergency" (call the emergency number now) or "same_day" (see a
+    doctor or emergency dentist today), the levels of clinical/outcome_rules.yml."""
+    return {"kind": "alert", "level": level, "call": calls or []}
+
+
+def progress(section: str) -> dict[str, Any]:
+    """Where a question is in the questionnaire: {"section": 2, "of": 4, "title": "Symptoms"}.
+    The sections are questionnaire.yml's; their titles are the summary's section names."""
+    sections = list(SECTIONS)
+    return {"section": sections.index(section) + 1, "of": len(sections), "title": section_title(section)}
+
+
+def section_title(section: str) -> str:
+    return say(f"summary.section_buttons.{section}")
 
 
 def noted_answer_text(question, value) -> str:

@@ -30,13 +30,14 @@ from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.input_limits import MAX_BODY_BYTES, RATE_LIMIT_REPLY, InputGate, client_ip, is_local
 from channels.outbound import sender_ref
+from channels.turns import KeepsCustomWithText
 from channels.webhook import gate_from_credentials
 from serving.extensions import require_installed
 
@@ -157,7 +158,7 @@ class GuardedRestInput(InputChannel):
             )
             return response.json([{"recipient_id": sender, "text": screened.reply}])
 
-        collector = CollectingOutputChannel()
+        collector = KeepsCustomWithText()
         try:
             await on_new_message(
                 UserMessage(screened.text, collector, sender, input_channel=self.name(), metadata=metadata)

@@ -50,9 +50,27 @@ def buttons_of(message: dict[str, Any]) -> list[Button]:
 
 def message_text(message: dict[str, Any]) -> str:
     """A bot message's text; an image or attachment URL becomes a line of text, because a
-    text channel has nowhere else to put it."""
+    text channel has nowhere else to put it. Numbers to call (the message's custom "call"
+    entries, only ever from clinic.yml) follow on lines of their own."""
     parts = [message.get("text")] + [message.get(key) for key in ("image", "attachment")]
-    return "\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    text = "\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    calls = call_lines(message)
+    return "\n\n".join(part for part in (text, calls) if part) if text else ""
+
+
+def call_lines(message: dict[str, Any]) -> str:
+    """ "Emergency services: 999" per number. Phones make a number tappable when it stands
+    apart as digits, or in E.164 form ("+442079460000"), not inside punctuation; in the
+    message's sentences the number is written as the clinic wrote it, so it comes again
+    here in the `tel` form (tracker_utils.call). A call line never comes without text."""
+    custom = message.get("custom")
+    entries = custom.get("call") if isinstance(custom, dict) else None
+    lines = []
+    for entry in entries if isinstance(entries, list) else []:
+        label, tel = (entry.get("label"), entry.get("tel")) if isinstance(entry, dict) else (None, None)
+        if isinstance(label, str) and isinstance(tel, str) and re.fullmatch(r"\+?\d{2,15}", tel):
+            lines.append(f"{label.strip()}: {tel}")
+    return "\n".join(lines)
 
 
 def number_turn(messages: Sequence[dict[str, Any]]) -> list[TurnMessage]:

@@ -19,7 +19,23 @@ Incoming = Callable[[Offer | None], str | None]
 Deliver = Callable[[list[TurnMessage], Offer | None], Awaitable[None]]
 
 
-class TurnCollector(CollectingOutputChannel):
+class KeepsCustomWithText(CollectingOutputChannel):
+    """A collector that keeps a message's `custom` object (what the message is: an alert,
+    a list, the summary, the progress; actions/tracker_utils.py) in the same message as its
+    text and buttons, and that text whole. Rasa's own collector would send the text (cut at
+    blank lines) and then the custom object as a message of its own, leaving the client to
+    guess which text it belonged to. Messages without one are collected as Rasa does."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and custom and (message.get("text") or message.get("buttons")):
+            kept = self._message(recipient_id, text=message.get("text"), buttons=message.get("buttons") or None)
+            await self._persist_message({**kept, "custom": custom})
+            return
+        await super().send_response(recipient_id, message)
+
+
+class TurnCollector(KeepsCustomWithText):
     """Collects a turn's messages. Unlike Rasa's collector it keeps each text whole (Rasa's
     cuts at blank lines); the channel splits only where the platform's limit needs it."""
 

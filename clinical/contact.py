@@ -55,3 +55,17 @@ def parse_contact(text: str, region: str = DEFAULT_REGION) -> tuple[str, str] | 
     if phone:
         return "phone", phone
     return None
+
+
+def dialable(number: str, region: str = DEFAULT_REGION) -> str:
+    """A configured phone number (clinic.yml) in the form phones dial and detect in a text:
+    E.164 ("+442079460000") when it is a full number of the region, otherwise its digits
+    ("999", "116123": short codes have no E.164 form). Only ever used on numbers from the
+    clinic's settings, never on a patient's words."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        pass
+    return re.sub(r"(?!^\+)\D", "", number.strip())

@@ -1417,3 +1417,91 @@ def test_a_red_flag_mentioned_with_the_consent_yes_is_recorded():
     )
     slots = slot_values(events)
     assert slots["consent_given"] is True and slots["rf_ent"] == "yes"
+
+
+# ---------------------------------------------------------------------------
+# What a message is, for the website widget (custom; docs/website-widget.md)
+# ---------------------------------------------------------------------------
+
+
+def custom_of(message: dict[str, Any]) -> dict[str, Any]:
+    return message.get("custom") or {}
+
+
+def test_the_red_flag_question_carries_its_list_and_progress():
+    question = asked("rf_emergency")[-1]
+    custom = custom_of(question)
+    assert custom["progress"] == {"section": 1, "of": 4, "title": "Safety questions"}
+    paragraphs = [b["paragraph"] for b in custom["blocks"] if "paragraph" in b]
+    items = [b["list"] for b in custom["blocks"] if "list" in b]
+    assert paragraphs == [
+        "First, a few safety questions. Do you have any of these right now?",
+        "If you do, please call 999 now.",
+    ]
+    assert len(items) == 1 and len(items[0]) == 5 and items[0][1] == "difficulty breathing or swallowing"
+    assert "call" not in custom  # the footer has it; on SMS the question stays as written
+    assert question["text"].count("•") == 5  # the text itself is unchanged for text channels
+
+
+def test_questions_carry_their_section_and_only_name_several_questions_take_several():
+    progress = {qid: custom_of(asked(qid, answers_until(qid))[-1])["progress"] for qid in ("tmd_chewing", "pregnancy")}
+    assert progress == {
+        "tmd_chewing": {"section": 2, "of": 4, "title": "Symptoms"},
+        "pregnancy": {"section": 3, "of": 4, "title": "Pregnancy / breastfeeding"},
+    }
+    assert "select" not in custom_of(asked("bruxism", answers_until("bruxism"))[-1])
+    treatments = asked("treatments_tried", answers_until("treatments_tried"))[-1]
+    select = custom_of(treatments)["select"]
+    assert select["several"] is True
+    payloads = [b["payload"] for b in treatments["buttons"]]
+    # "Nothing yet" and "Not sure" are offered buttons that answer on their own
+    assert select["alone"] == ['/inform{"option": "nothing"}', '/inform{"option": "unsure"}']
+    assert set(select["alone"]) <= set(payloads)
+    assert "blocks" not in custom_of(treatments) and "call" not in custom_of(treatments)
+
+
+def test_urgent_outcomes_are_alerts_of_their_level_with_only_configured_numbers_to_tap():
+    _, emergency = run(GiveOutcome(), make_tracker("yes", AFFIRM, slots=OUTCOME_CASES["urgent_emergency"][0]))
+    advice, closing = emergency.messages
+    assert custom_of(advice) == {
+        "kind": "alert",
+        "level": "emergency",
+        "call": [{"label": "Emergency services", "number": "999", "tel": "999"}],
+    }
+    assert custom_of(closing) == {
+        "call": [{"label": "Example Jaw Clinic", "number": "+44 20 7946 0000", "tel": "+442079460000"}]
+    }
+    _, same_day = run(GiveOutcome(), make_tracker("yes", AFFIRM, slots=OUTCOME_CASES["urgent_same_day"][0]))
+    assert custom_of(same_day.messages[0]) == {"kind": "alert", "level": "same_day", "call": []}
+
+
+def test_the_summary_carries_its_answers_by_section_in_the_texts_order():
+    _, dispatcher = run(ShowSummary(), make_tracker("no", DENY, slots=CLEAR_ANSWERS))
+    text, custom = dispatcher.messages[0]["text"], custom_of(dispatcher.messages[0])
+    assert custom["kind"] == "summary" and custom["heading"] == "Here is a summary of your answers:"
+    assert [s["id"] for s in custom["sections"]] == ["red_flags", "symptoms", "pregnancy", "medical_history"]
+    lines = [f"• {i['question']}: {i['answer']}" for s in custom["sections"] for i in s["items"]]
+    assert lines == text.split("\n")[1:]  # the same answers as the text, none left out
+    symptoms = custom["sections"][1]
+    assert symptoms["title"] == "Symptoms"
+    assert {"question": "Treatments already tried", "answer": "Night guard / splint"} in symptoms["items"]
+
+
+def test_non_urgent_reasons_are_a_list_and_plain_messages_carry_nothing_extra():
+    answers = {**CLEAR_ANSWERS, "pregnancy": "pregnant"}
+    _, dispatcher = run(GiveOutcome(), make_tracker("yes", AFFIRM, slots=answers))
+    blocks = custom_of(dispatcher.messages[0])["blocks"]
+    assert blocks[0] == {"paragraph": tu.say("outcome.not_eligible_now.opening")}
+    assert len(blocks[1]["list"]) == 1
+    assert all(custom_of(m) == {} for m in dispatcher.messages[1:])
+
+
+def test_distress_gives_the_crisis_lines_as_numbers_to_tap():
+    custom = safety.crisis_alert()
+    assert custom["kind"] == "alert" and custom["level"] == "emergency"
+    assert [(c["label"], c["tel"]) for c in custom["call"]] == [
+        ("Emergency services", "999"),
+        ("Samaritans", "116123"),
+        ("NHS 111, option 2", "111"),
+    ]
+    assert safety.advice_alert("same_day") == {"kind": "alert", "level": "same_day", "call": []}

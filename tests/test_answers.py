@@ -295,6 +295,23 @@ def test_treatments_named(answer):
     assert answer("treatments_tried", "a night guard and jaw exercises").value == ["night_guard", "physiotherapy"]
 
 
+@pytest.mark.parametrize(
+    "text, treatments",
+    [
+        # what the website widget sends for several chosen options: their titles, comma-separated
+        ("Night guard / splint, Physio / exercises, Pain relief", ["night_guard", "physiotherapy", "pain_relief"]),
+        ("Night guard / splint, Pain relief", ["night_guard", "pain_relief"]),
+        # typed, in words the training data does not have
+        ("botox and a splint", ["botulinum_toxin", "night_guard"]),
+        ("a mouthguard plus painkillers", ["night_guard", "pain_relief"]),
+        ("tried physio, ice packs and cbt", ["physiotherapy", "heat_cold", "stress_management"]),
+        ("ibuprofen & a bite guard, nothing else", ["pain_relief", "night_guard"]),
+    ],
+)
+def test_several_treatments_in_one_reply(answer, text, treatments):
+    assert sorted(answer("treatments_tried", text).value) == sorted(treatments)
+
+
 def test_treatments_nothing_yet(answer):
     assert answer("treatments_tried", "nothing", DENY).value == ["nothing"]
 

@@ -217,7 +217,11 @@ def test_sms_a_red_flag_in_words_gets_the_emergency_advice_and_distress_the_cris
     conversation = TwilioConversation(assistant, standin, TwilioPatient(new_number()), tap_by="number")
     conversation.say("hi")
     conversation.say("yes ok but my chest feels really heavy right now")
-    assert "call 999 now" in "\n".join(conversation.bodies)
+    sms = "\n".join(conversation.bodies)
+    assert "call 999 now" in sms
+    # the numbers to call on lines of their own, dialable, so the phone makes them tappable
+    assert "\nEmergency services: 999\n" in sms + "\n"
+    assert "\nExample Jaw Clinic: +442079460000" in sms
     assert assistant.tracker(conversation.sender)["slots"]["screening_outcome"] == "urgent_care"
 
     other = TwilioConversation(assistant, standin, TwilioPatient(new_number()), tap_by="number")
@@ -225,5 +229,17 @@ def test_sms_a_red_flag_in_words_gets_the_emergency_advice_and_distress_the_cris
     other.say("i dont see any point in living anymore")
     text = "\n".join(other.bodies)
     assert "Samaritans: 116 123" in text and "Are you safe right now?" in text
+    assert "\nSamaritans: 116123\n" in text and "\nNHS 111, option 2: 111" in text  # dialable, alone
     assert "1. Yes, I'm safe right now" in text  # the options, numbered for SMS
     assert assistant.tracker(other.sender)["slots"]["distress_flagged"] is True
+
+
+def test_telegram_urgent_advice_ends_with_the_numbers_to_call_on_lines_of_their_own(assistant, standin):
+    conversation = TelegramConversation(assistant, standin, TelegramPatient(new_chat_id()))
+    conversation.say("/start")
+    conversation.tap("Yes, that's okay")
+    conversation.tap("Trouble breathing or swallowing")
+    advice, closing = [r["text"] for r in conversation.replies][:2]
+    assert advice.startswith("Please call 999 now") and advice.endswith("\n\nEmergency services: 999")
+    assert closing.endswith("\n\nExample Jaw Clinic: +442079460000")
+    assert assistant.tracker(conversation.sender)["slots"]["screening_outcome"] == "urgent_care"

@@ -174,3 +174,76 @@ def test_random_texts_come_back_whole_in_order_within_the_limit(limit):
         parts = split_message(text, limit)
         assert all(0 < utf16_len(p) <= limit for p in parts)
         assert "".join("".join(parts).split()) == "".join(text.split())
+
+
+# ---- numbers to call (a message's custom "call" entries, from clinic.yml) -------------
+
+EMERGENCY_ALERT = {
+    "text": "Please call 999 now, or go to your nearest emergency department.",
+    "custom": {
+        "kind": "alert",
+        "level": "emergency",
+        "call": [
+            {"label": "Emergency services", "number": "999", "tel": "999"},
+            {"label": "Example Jaw Clinic", "number": "+44 20 7946 0000", "tel": "+442079460000"},
+        ],
+    },
+}
+
+
+def test_numbers_to_call_follow_the_text_on_lines_of_their_own_in_dialable_form():
+    text = turn_as_text(number_turn([EMERGENCY_ALERT, {"text": "Is that right?", "buttons": [YES, NO]}]))
+    assert text == (
+        "Please call 999 now, or go to your nearest emergency department.\n\n"
+        "Emergency services: 999\n"
+        "Example Jaw Clinic: +442079460000\n\n"
+        "Is that right?\n\n1. Yes\n2. No"
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        [{"label": "Evil", "number": "1", "tel": "javascript:alert(1)"}],
+        [{"label": "No tel", "number": "999"}],
+        [{"label": 5, "number": "999", "tel": "999"}],
+        "999",
+        [None],
+    ],
+)
+def test_malformed_call_entries_add_nothing(call):
+    message = {"text": "Call us.", "custom": {"call": call}}
+    assert turn_as_text(number_turn([message])) == "Call us."
+
+
+def test_a_custom_object_alone_sends_nothing():
+    assert number_turn([{"custom": EMERGENCY_ALERT["custom"]}]) == []
+
+
+# ---- collectors: custom stays with its text -------------------------------------------
+
+
+def collect(collector, message):
+    import asyncio
+
+    asyncio.run(collector.send_response("patient", dict(message)))
+    return collector.messages
+
+
+def test_rest_and_text_channels_keep_custom_with_its_text_and_buttons_and_the_text_whole():
+    from channels.turns import KeepsCustomWithText, TurnCollector
+
+    message = {"text": "Advice.\n\nReason.", "buttons": [YES], "custom": {"kind": "alert", "level": "emergency"}}
+    for collector in (KeepsCustomWithText(), TurnCollector()):
+        assert collect(collector, message) == [
+            {"recipient_id": "patient", "text": "Advice.\n\nReason.", "buttons": [YES], "custom": message["custom"]}
+        ]
+
+
+def test_without_custom_the_rest_collector_cuts_at_blank_lines_as_rasas_does():
+    from channels.turns import KeepsCustomWithText
+
+    assert [m["text"] for m in collect(KeepsCustomWithText(), {"text": "One.\n\nTwo.", "custom": {}})] == [
+        "One.",
+        "Two.",
+    ]

@@ -7,7 +7,8 @@ from clinical.clinic import load_clinic_settings
 from clinical.questionnaire import load_questionnaire
 
 Tap = tuple[str, str]  # ("tap", "button title")
-Reply = str | Tap
+Several = tuple[str, list[str]]  # ("several", ["title", ...]): toggles, then Done (the widget)
+Reply = str | Tap | Several
 
 # A typical patient with nothing that rules treatment out: mixes typing and buttons.
 DEFAULT_REPLIES: dict[str, Reply] = {
@@ -63,6 +64,8 @@ def current_question(conversation) -> str | None:
 
 
 def send(conversation, reply: Reply):
+    if isinstance(reply, tuple) and reply[0] == "several":
+        return conversation.choose_several(reply[1])
     if isinstance(reply, tuple):
         return conversation.tap(reply[1])
     return conversation.say(reply)

@@ -91,3 +91,20 @@ def test_a_misspelt_option_is_named_in_the_console_and_numbers_work_as_text(cont
     widget.open()
     assert "In an emergency call 112." in widget.locator(".disclaimer").text_content()
     assert any(kind == "warning" and 'unknown option "launcherTxt"' in text for kind, text in console)
+
+
+def test_the_text_option_replaces_the_panels_own_words_and_ignores_what_is_not_text(context, stack):
+    widget, console = clinic_page(
+        context,
+        stack,
+        (
+            f'<script>window.JawScreeningWidget = {{serverUrl: "{stack.assistant.url}", '
+            'text: {moreBelow: "Mehr unten", progress: "Teil {section} von {of}: {title}", done: 7}};</script>'
+            '<script src="/widget/widget.js" defer></script>'
+        ),
+    )
+    widget.open()
+    widget.tap("Yes, that's okay")
+    assert widget.locator(".more").text_content().strip() == "↓ Mehr unten"
+    assert widget.locator(".progress-text").text_content() == "Teil 1 von 4: Safety questions"
+    assert [c for c in console if c[0] in ("error", "warning")] == []

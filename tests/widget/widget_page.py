@@ -18,9 +18,13 @@ READ_LOG = """() => {
     copy.querySelectorAll('.visually-hidden').forEach((n) => n.remove());
     return copy.textContent;
   };
+  // A structured message (a list, the summary) keeps the words it was sent with in
+  // data-text: `text` is those words (the questionnaire walker matches questions by them),
+  // `shown` what is on screen.
   return [...root.querySelectorAll('.log .msg')].map((m) => ({
     from: m.classList.contains('bot') ? 'bot' : 'user',
-    text: visibleText(m.querySelector('.text')),
+    text: m.dataset.text !== undefined ? m.dataset.text : visibleText(m.querySelector('.text')),
+    shown: visibleText(m.querySelector('.text')),
     unsent: m.classList.contains('unsent'),
     status: m.querySelector('.status') ? m.querySelector('.status').textContent : '',
     buttons: [...m.querySelectorAll('.choice')].map((b) => ({
@@ -136,6 +140,20 @@ class WidgetPage:
         self.wait_for_answer(count + 1)
         return self.replies
 
+    def choose_several(self, titles: list[str]) -> list[dict]:
+        """At a "name several" question: presses each toggle, then Done."""
+        count = len(self.messages())
+        for title in titles:
+            toggle = self.locator(".choice.toggle:enabled").filter(has_text=re.compile(f"^{re.escape(title)}$"))
+            if toggle.count() != 1:
+                raise AssertionError(f"No single toggle {title!r} in {self.buttons()}:\n{self.dump()}")
+            toggle.click()
+            assert toggle.get_attribute("aria-pressed") == "true"
+        self.locator(".choice.done:enabled").click()
+        self.transcript.append(f"USER (several): {titles}")
+        self.wait_for_answer(count + 1)
+        return self.replies
+
     def dump(self) -> str:
         return "\n".join(self.transcript[-30:])
 
@@ -161,7 +179,8 @@ CONTRAST_FAILURES = """(minimum) => {
   };
   const failures = [];
   const texts = '.launcher, .head h2, .head button, .notice span, .notice button, .msg .text, '
-    + '.msg a, .msg .status, .choice, .compose input, .compose .send, .disclaimer, .disclaimer a';
+    + '.msg a, .msg .status, .choice, .compose input, .compose .send, .disclaimer, .disclaimer a, '
+    + '.progress-text, .more, .alert-title, .msg summary, .msg li';
   root.querySelectorAll(texts).forEach((el) => {
     if (!el.getClientRects().length || !(el.textContent.trim() || el.value)) return;
     const [a, b] = [luminance(rgba(getComputedStyle(el).color)), luminance(background(el))];

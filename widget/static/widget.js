@@ -24,7 +24,25 @@
 
   // ---- Configuration: defaults < data-* attributes < window.JawScreeningWidget -----------
 
-  var OPTIONS = ["serverUrl", "clinicName", "emergencyNumber", "launcherText", "disclaimer", "colors", "keepHours"];
+  var OPTIONS = ["serverUrl", "clinicName", "emergencyNumber", "launcherText", "disclaimer", "colors", "keepHours", "text"];
+
+  // The panel's own words (not the assistant's: those come from the server, reviewed in
+  // clinical/wording/). All in one place so a clinic can translate them with the `text`
+  // option, e.g. {text: {done: "Fertig"}}; docs/website-widget.md lists them.
+  var TEXT = {
+    emergency: "Emergency advice", // the title of an alert that says to call the emergency number
+    sameDay: "Urgent advice", // the title of an alert that says to see a doctor today
+    call: "Call", // read before each number to tap: "Call Emergency services: 999"
+    progress: "Section {section} of {of}: {title}",
+    moreBelow: "More below",
+    chooseSeveral: "Choose all that apply, then Done",
+    done: "Done",
+    summarySection: "{title} ({count})", // a section of the summary, opened and closed
+  };
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? String(values[name]) : all; });
+  }
 
   function readConfig() {
     var data = (script && script.dataset) || {};
@@ -37,7 +55,13 @@
       return v == null ? "" : String(v).trim();
     };
     var colors = page.colors || {};
+    var text = {};
+    Object.keys(TEXT).forEach(function (key) {
+      var own = page.text && page.text[key];
+      text[key] = typeof own === "string" && own.trim() ? own : TEXT[key];
+    });
     return {
+      text: text,
       serverUrl: checkServerUrl(pick("serverUrl")),
       clinicName: pick("clinicName") || "the clinic",
       emergencyNumber: pick("emergencyNumber") || "",
@@ -92,7 +116,7 @@
 
   // ---- Stored state: the conversation survives reloads and navigation on this site ------
   //
-  // { sender, messages: [{id, from: "bot"|"user", text, buttons?, chosen?}],
+  // { sender, messages: [{id, from: "bot"|"user", text, buttons?, custom?, chosen?, pressed?}],
   //   queue: [{id, text}] (unsent, oldest first), open, savedAt }
 
   function newId() {
@@ -130,6 +154,27 @@
     return node;
   }
 
+  // Small inline icons (no font or file to load); always next to words, never alone.
+  var ICONS = {
+    alert: "M12 2 1 21h22L12 2zm1 15h-2v2h2v-2zm0-8h-2v6h2V9z",
+    phone: "M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z",
+    chat: "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2z",
+  };
+
+  function icon(name) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "icon");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function hiddenText(text) {
     return el("span", { class: "visually-hidden" }, text);
   }
@@ -159,16 +204,27 @@
     var root = host.attachShadow({ mode: "open" });
     var css = el("link", { rel: "stylesheet", href: script.src.replace(/widget\.js(\?.*)?$/, "widget.css") });
     host.style.visibility = "hidden"; // until the stylesheet is in, to avoid a flash of raw markup
-    css.onload = css.onerror = function () { host.style.visibility = ""; };
+    css.onload = css.onerror = function () {
+      host.style.visibility = "";
+      // Only now is the log a scrolling box of its own height: a restored conversation opens
+      // at its latest message, not at the top of its history.
+      if (ui && !ui.panel.hidden) scrollToEnd();
+    };
     root.appendChild(css);
 
     var titleId = "jsw-title";
     var launcher = el("button", { type: "button", class: "launcher", "aria-expanded": "false",
-      "aria-controls": "jsw-panel" }, config.launcherText);
+      "aria-controls": "jsw-panel" });
+    // On phones the label is visually hidden and the launcher is a round icon button; the
+    // label stays its accessible name.
+    launcher.appendChild(icon("chat"));
+    launcher.appendChild(el("span", { class: "label" }, config.launcherText));
     var panel = el("section", { id: "jsw-panel", class: "panel", role: "dialog",
       "aria-modal": "false", "aria-labelledby": titleId, hidden: "" });
 
-    var header = el("header", { class: "head" });
+    // A div, not <header>: inside the page a <header> is a second "banner" landmark (axe:
+    // landmark-no-duplicate-banner); the dialog's name already says what this is.
+    var header = el("div", { class: "head" });
     header.appendChild(el("h2", { id: titleId }, config.clinicName + " assistant"));
     var restart = el("button", { type: "button", class: "restart" }, "Start over");
     var close = el("button", { type: "button", class: "close", "aria-label": "Close chat" }, "×");
@@ -182,8 +238,25 @@
     notice.appendChild(noticeText);
     notice.appendChild(retryNow);
 
+    // Where the person is in the questions. Not a live region: the assistant's section
+    // introductions already say it, and a second announcement per question would be noise.
+    var progress = el("div", { class: "progress", hidden: "" });
+    var progressText = el("span", { class: "progress-text" });
+    var progressBar = el("span", { class: "progress-bar", "aria-hidden": "true" });
+    var progressFill = el("span");
+    progressBar.appendChild(progressFill);
+    progress.appendChild(progressText);
+    progress.appendChild(progressBar);
+
+    var logWrap = el("div", { class: "log-wrap" });
     var log = el("div", { class: "log", role: "log", "aria-live": "polite",
       "aria-label": "Conversation", tabindex: "0" });
+    // Shown while new messages or the latest buttons are below what the log shows.
+    var more = el("button", { type: "button", class: "more", hidden: "" });
+    more.appendChild(el("span", { "aria-hidden": "true" }, "\u2193 "));
+    more.appendChild(document.createTextNode(config.text.moreBelow));
+    logWrap.appendChild(log);
+    logWrap.appendChild(more);
     var typing = el("div", { class: "typing", "aria-hidden": "true", hidden: "" });
     typing.appendChild(el("span"));
     typing.appendChild(el("span"));
@@ -206,35 +279,137 @@
       footer.appendChild(document.createTextNode("In an emergency call your local emergency number."));
     }
 
-    [header, notice, log, typing, form, footer].forEach(function (n) { panel.appendChild(n); });
+    [header, progress, notice, logWrap, typing, form, footer].forEach(function (n) { panel.appendChild(n); });
     root.appendChild(launcher);
     root.appendChild(panel);
     return { host: host, root: root, launcher: launcher, panel: panel, restart: restart, close: close,
       notice: notice, noticeText: noticeText, retryNow: retryNow, log: log, typing: typing,
-      form: form, input: input };
+      form: form, input: input, progress: progress, progressText: progressText, progressFill: progressFill,
+      more: more, css: css };
   }
 
   // ---- Rendering: messages are appended, never re-rendered, so the live region only
   // announces what is new and focus is never lost to a rebuilt button --------------------
 
-  var rendered = {}; // message id -> {node, buttons: [button], status}
+  var rendered = {}; // message id -> {node, buttons: [button], done, status}
+
+  // What a bot message is comes from its `custom` object (docs/website-widget.md), never
+  // from its words: an alert, paragraphs and lists, the summary by section, numbers to
+  // call, the progress, several answers at once. Anything missing or malformed falls back
+  // to the plain text, which every message carries.
+  function plainObject(v) { return v !== null && typeof v === "object" && !Array.isArray(v); }
+  function strings(list) { return Array.isArray(list) && list.every(function (x) { return typeof x === "string"; }); }
+
+  function alertLevel(custom) {
+    return custom.kind === "alert" && (custom.level === "emergency" || custom.level === "same_day") ? custom.level : null;
+  }
+
+  function calls(custom) {
+    // Only dialable digits reach a tel: link (the server builds them from clinic.yml; a
+    // number is never taken out of message text).
+    return (Array.isArray(custom.call) ? custom.call : []).filter(function (c) {
+      return plainObject(c) && typeof c.label === "string" && typeof c.number === "string" &&
+        typeof c.tel === "string" && /^\+?\d{2,15}$/.test(c.tel);
+    });
+  }
+
+  function renderBlocks(parent, blocks) {
+    blocks.forEach(function (block) {
+      if (typeof block.paragraph === "string") {
+        var p = el("p");
+        appendText(p, block.paragraph);
+        parent.appendChild(p);
+      } else if (strings(block.list)) {
+        var ul = el("ul");
+        block.list.forEach(function (item) { var li = el("li"); appendText(li, item); ul.appendChild(li); });
+        parent.appendChild(ul);
+      }
+    });
+  }
+
+  // The summary: one group per section, closed at first so the whole summary and the
+  // "Is this all correct?" buttons fit in the panel; each opens with a tap (a native
+  // <details>, so it works with the keyboard and says "expanded"/"collapsed").
+  function renderSummary(parent, custom) {
+    if (typeof custom.heading === "string") parent.appendChild(el("p", {}, custom.heading));
+    custom.sections.forEach(function (section) {
+      if (!plainObject(section) || typeof section.title !== "string" || !Array.isArray(section.items)) return;
+      var details = el("details", { class: "section" });
+      details.appendChild(el("summary", {}, fill(config.text.summarySection,
+        { title: section.title, count: section.items.length })));
+      var ul = el("ul");
+      section.items.forEach(function (item) {
+        if (!plainObject(item)) return;
+        var li = el("li");
+        li.appendChild(el("span", { class: "q" }, String(item.question) + ": "));
+        li.appendChild(el("span", { class: "a" }, String(item.answer)));
+        ul.appendChild(li);
+      });
+      details.appendChild(ul);
+      parent.appendChild(details);
+    });
+  }
+
+  function structured(custom) {
+    return custom.kind === "summary" && Array.isArray(custom.sections) ? "summary"
+      : Array.isArray(custom.blocks) ? "blocks" : null;
+  }
 
   function renderMessage(msg) {
-    var node = el("div", { class: "msg " + msg.from });
+    var custom = msg.from === "bot" && plainObject(msg.custom) ? msg.custom : {};
+    var level = alertLevel(custom);
+    var node = el("div", { class: "msg " + msg.from + (level ? " alert alert-" + level : "") });
     node.appendChild(hiddenText(msg.from === "bot" ? "Assistant: " : "You: "));
-    var text = el("p", { class: "text" });
-    if (msg.from === "bot") appendText(text, msg.text || "");
+    if (level) {
+      // Colour, an icon and a title: the kind of advice never rests on colour alone.
+      var title = el("p", { class: "alert-title" });
+      title.appendChild(icon("alert"));
+      title.appendChild(document.createTextNode(" " + (level === "emergency" ? config.text.emergency : config.text.sameDay)));
+      node.appendChild(title);
+    }
+    var kind = structured(custom);
+    var text = el(kind ? "div" : "p", { class: "text" });
+    if (kind) node.setAttribute("data-text", msg.text || ""); // the words as sent (tests, copy)
+    if (kind === "summary") renderSummary(text, custom);
+    else if (kind === "blocks") renderBlocks(text, custom.blocks);
+    else if (msg.from === "bot") appendText(text, msg.text || "");
     else text.textContent = msg.text;
     node.appendChild(text);
-    var view = { node: node, buttons: [], status: null };
+    var numbers = calls(custom);
+    if (numbers.length) {
+      var list = el("ul", { class: "calls" });
+      numbers.forEach(function (c) {
+        var a = el("a", { href: "tel:" + c.tel, class: "call" });
+        a.appendChild(icon("phone"));
+        a.appendChild(hiddenText(config.text.call + " "));
+        a.appendChild(document.createTextNode(" " + c.label + ": " + c.number));
+        var li = el("li");
+        li.appendChild(a);
+        list.appendChild(li);
+      });
+      node.appendChild(list);
+    }
+    var view = { node: node, buttons: [], done: null, status: null };
     if (msg.buttons && msg.buttons.length) {
-      var group = el("div", { class: "choices", role: "group", "aria-label": "Quick replies" });
+      var several = plainObject(custom.select) && custom.select.several === true;
+      var alone = several && strings(custom.select.alone) ? custom.select.alone : [];
+      var group = el("div", { class: "choices", role: "group",
+        "aria-label": several ? config.text.chooseSeveral : "Quick replies" });
       msg.buttons.forEach(function (b, i) {
-        var button = el("button", { type: "button", class: "choice" }, String(b.title));
-        button.addEventListener("click", function () { choose(msg, i); });
+        // In a "name several" question, options that can go together are toggles (their
+        // pressed state is announced); "Nothing yet" or "Not sure" still answer at once.
+        var toggle = several && alone.indexOf(String(b.payload)) < 0;
+        var button = el("button", toggle ? { type: "button", class: "choice toggle", "aria-pressed": "false" }
+          : { type: "button", class: "choice" }, String(b.title));
+        button.addEventListener("click", function () { toggle ? press(msg, i) : choose(msg, i); });
         group.appendChild(button);
         view.buttons.push(button);
       });
+      if (several) {
+        view.done = el("button", { type: "button", class: "choice done" }, config.text.done);
+        view.done.addEventListener("click", function () { chooseSeveral(msg); });
+        group.appendChild(view.done);
+      }
       node.appendChild(group);
     }
     if (msg.from === "user") {
@@ -263,10 +438,15 @@
     state.queue.forEach(function (q) { unsent[q.id] = true; });
     state.messages.forEach(function (msg, i) {
       var view = rendered[msg.id];
+      var answered = i < lastUser || msg.chosen !== undefined;
+      var pressed = msg.pressed || [];
       view.buttons.forEach(function (button, b) {
-        button.disabled = i < lastUser || msg.chosen !== undefined;
-        button.classList.toggle("chosen", msg.chosen === b);
+        button.disabled = answered;
+        button.classList.toggle("chosen", msg.chosen === b || (msg.chosen === "several" && pressed.indexOf(b) >= 0));
+        if (button.hasAttribute("aria-pressed")) button.setAttribute("aria-pressed", String(pressed.indexOf(b) >= 0));
       });
+      // Done is offered once something is chosen; until then it would send nothing.
+      if (view.done) view.done.disabled = answered || !pressed.length;
       if (view.status) {
         var waiting = unsent[msg.id] && offline;
         var label = msg.refused ? "Not sent" : waiting ? "Not sent yet" : "";
@@ -276,8 +456,39 @@
       }
     });
     if (firstNew) ui.log.scrollTop = firstNew.offsetTop - ui.log.offsetTop - 8; // start of the new text
+    showProgress();
+    updateMore();
     ui.typing.hidden = !inFlight;
     ui.panel.setAttribute("data-state", offline ? "offline" : inFlight || state.queue.length ? "sending" : "idle");
+  }
+
+  // The progress of the latest question asked; gone once a summary or an alert followed it
+  // (the questions are over, or stopped).
+  function showProgress() {
+    var shown = null;
+    state.messages.forEach(function (m) {
+      if (m.from !== "bot" || !plainObject(m.custom)) return;
+      var p = m.custom.progress;
+      if (plainObject(p) && p.section > 0 && p.of >= p.section && typeof p.title === "string") shown = p;
+      else if (m.custom.kind === "summary" || m.custom.kind === "alert") shown = null;
+    });
+    ui.progress.hidden = !shown;
+    if (!shown) return;
+    var label = fill(config.text.progress, shown);
+    if (ui.progressText.textContent !== label) ui.progressText.textContent = label;
+    ui.progressFill.style.width = Math.round(100 * shown.section / shown.of) + "%";
+  }
+
+  // "More below": the log has more under what it shows (new messages, or the buttons of a
+  // long message). Checked after each render, scroll and resize.
+  function updateMore() {
+    var log = ui.log;
+    ui.more.hidden = ui.panel.hidden || log.scrollHeight - log.scrollTop - log.clientHeight <= 24;
+  }
+
+  function scrollToEnd() {
+    ui.log.scrollTop = ui.log.scrollHeight;
+    updateMore();
   }
 
   function clearLog() {
@@ -357,7 +568,9 @@
     replies.forEach(function (r) {
       var buttons = Array.isArray(r.buttons) ? r.buttons.filter(function (b) { return b && b.title && b.payload; }) : [];
       if (typeof r.text === "string" || buttons.length) {
-        added.push({ id: newId(), from: "bot", text: r.text || "", buttons: buttons });
+        var message = { id: newId(), from: "bot", text: r.text || "", buttons: buttons };
+        if (r.custom && typeof r.custom === "object" && !Array.isArray(r.custom)) message.custom = r.custom;
+        added.push(message);
       }
     });
     state.messages.splice.apply(state.messages, [at, 0].concat(added));
@@ -408,6 +621,27 @@
     ui.input.focus(); // the chosen button is now disabled and cannot keep the focus
   }
 
+  function press(msg, index) {
+    if (msg.chosen !== undefined) return;
+    var pressed = (msg.pressed || []).slice();
+    var at = pressed.indexOf(index);
+    if (at >= 0) pressed.splice(at, 1); else pressed.push(index);
+    msg.pressed = pressed.sort(function (a, b) { return a - b; });
+    saveState();
+    render();
+  }
+
+  // The chosen options go as one typed answer, their titles in a list ("Night guard /
+  // splint, Pain relief"): the assistant reads it as it reads "a splint and painkillers".
+  // One payload per combination could not be offered, and payloads not offered are ignored.
+  function chooseSeveral(msg) {
+    if (msg.chosen !== undefined || !(msg.pressed || []).length) return;
+    msg.chosen = "several";
+    var text = msg.pressed.map(function (i) { return String(msg.buttons[i].title); }).join(", ");
+    enqueue(text, text);
+    ui.input.focus();
+  }
+
   function setOpen(open, moveFocus) {
     state.open = open;
     saveState();
@@ -418,7 +652,7 @@
       enqueue("hi", null); // the assistant speaks first; a greeting nobody typed is not shown
     }
     if (moveFocus) (open ? ui.input : ui.launcher).focus();
-    if (open) ui.log.scrollTop = ui.log.scrollHeight;
+    if (open) scrollToEnd();
   }
 
   function startOver() {
@@ -442,6 +676,15 @@
     ui.close.addEventListener("click", function () { setOpen(false, true); });
     ui.restart.addEventListener("click", startOver);
     ui.retryNow.addEventListener("click", function () { attempt = 0; pump(); });
+    ui.log.addEventListener("scroll", updateMore, { passive: true });
+    window.addEventListener("resize", updateMore);
+    ui.more.addEventListener("click", function () {
+      scrollToEnd();
+      // The cue is now hidden: the focus goes to what it pointed at, the latest choices
+      // if there are any, otherwise the text box.
+      var choices = ui.log.querySelectorAll(".choice:enabled");
+      (choices.length ? choices[0] : ui.input).focus();
+    });
     ui.panel.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { event.preventDefault(); setOpen(false, true); }
     });
@@ -472,7 +715,7 @@
     // Attached only now, with the history already in it: a screen reader announces what is
     // added to a live region, and a restored conversation is not news on every page.
     document.body.appendChild(ui.host);
-    ui.log.scrollTop = ui.log.scrollHeight;
+    scrollToEnd();
     pump(); // anything left unsent on the previous page goes now
   }
 
