@@ -14,6 +14,7 @@ from portal import inbox, questions, storage
 from portal.dashboard import SUMMARY_LABEL
 from portal.pages import actor, back_to, client_ip, db, error_page, render, staff_only
 from portal.screenings import AT_SUMMARY
+from portal.tiers import TIERS
 from portal.transcript import safety_items, screening_summaries, screening_summary
 
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
@@ -49,6 +50,8 @@ async def inbox_page(request):
         tags=tags,
         yes_no_filters=inbox.YES_NO_FILTERS,
         urlencode=urlencode,
+        tiers=TIERS,
+        question_names=question_names(),
     )
 
 

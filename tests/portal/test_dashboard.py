@@ -365,3 +365,14 @@ def test_dashboard_page_links_numbers_to_the_inbox_and_refuses_bad_periods(porta
 def test_inbox_refuses_a_week_that_is_not_a_monday(portal):
     resp = login(portal.base, *REVIEWER).get(f"{portal.base}/inbox", params={"week": "2026-06-03"})
     assert resp.status_code == 400 and "week must be a Monday" in resp.text
+
+
+def test_inbox_form_keeps_the_dashboard_filters(portal):
+    page = login(portal.base, *REVIEWER).get(
+        f"{portal.base}/inbox",
+        params={"week": "2026-06-01", "weeks": "4", "tier": "same_day", "dropped_at": "pain_worst", "show": "all"},
+    )
+    assert page.status_code == 200
+    assert '<option value="same_day" selected>Same day' in page.text
+    assert 'name="week" value="2026-06-01"' in page.text and 'name="weeks" min="1" max="104" value="4"' in page.text
+    assert '<option value="pain_worst" selected>Worst pain in the last week' in page.text
