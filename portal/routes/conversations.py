@@ -15,7 +15,7 @@ from portal.dashboard import SUMMARY_LABEL
 from portal.pages import actor, back_to, client_ip, db, error_page, render, staff_only
 from portal.screenings import AT_SUMMARY
 from portal.tiers import TIERS
-from portal.transcript import safety_items, screening_summaries, screening_summary
+from portal.transcript import safety_items, screening_summaries
 
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
 NOTE_MAX = 5000
@@ -94,7 +94,6 @@ async def _show(request, template: str, action: str):
         conversation_id=conversation_id,
         printing=template == "print.html",
         conversation=conversation,
-        summary=screening_summary(conversation.slots),
         screenings=screening_summaries(conversation.screenings),
         question_names=question_names(),
         safety=safety_items(conversation.safety_net),
