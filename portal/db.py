@@ -148,6 +148,22 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1",
         ],
     ),
+    # The dashboard (portal/dashboard.py): whether consent was given and where an unfinished
+    # screening stopped. Numbered 7: version 6 is the call-back queue's, on another branch
+    # (versions only need to increase). As in version 3 the index is emptied and the next
+    # refresh (start-up does one) builds it again from the tracker store, so conversations
+    # indexed before this version count on the dashboard too.
+    (
+        7,
+        "consent and drop-off for the dashboard",
+        [
+            "ALTER TABLE portal_summaries ADD COLUMN consented INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE portal_summaries ADD COLUMN dropped_at VARCHAR(80)",
+            "CREATE INDEX ix_portal_summaries_dropped ON portal_summaries (dropped_at)",
+            "DELETE FROM portal_summaries",
+            "UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1",
+        ],
+    ),
 ]
 
 ID_COLUMN = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}

@@ -13,6 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from clinical.rules import OUTCOMES
+from portal.clock import ClinicClock
+from portal.screenings import AT_SUMMARY, question_ids
+from portal.tiers import TIERS, flags_in_tier
 
 NO_OUTCOME = "none"  # filter value: conversations that never reached an outcome
 TAG_MAX = 40
@@ -51,7 +54,17 @@ YES_NO_FILTERS = (
     ("consultation", "Consultation requested", "s.consultation_requested"),
     ("distress", "Distress", "s.distress"),
     ("person", "Asked for a person", "s.person_requested"),
+    # for the dashboard's links (portal/dashboard.py)
+    ("consented", "Consented", "s.consented"),
+    ("finished", "Finished (reached an outcome)", "CASE WHEN s.outcome IS NULL THEN 0 ELSE 1 END"),
+    (
+        "unanswered",
+        "Has unanswered questions",
+        "CASE WHEN EXISTS (SELECT 1 FROM portal_questions uq WHERE uq.conversation_id = s.conversation_id) "
+        "THEN 1 ELSE 0 END",
+    ),
 )
+WEEKS_MAX = 104  # the week filter's longest span (two years)
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,16 @@ class Filters:
     page: int = 1
     distress: str = ""  # after page: the fields before it are also passed by position
     person: str = ""  # asked to talk to a person: "yes" / "no"
+    # The dashboard's filters. week: the Monday (YYYY-MM-DD) starting a week in the clinic's
+    # time zone; weeks: how many weeks from it (default 1). tier: a red-flag tier
+    # (portal/tiers.py). dropped_at: the question an unfinished screening stopped at.
+    consented: str = ""
+    finished: str = ""
+    unanswered: str = ""
+    week: str = ""
+    weeks: int = 0
+    tier: str = ""
+    dropped_at: str = ""
     errors: tuple[str, ...] = field(default_factory=tuple)
 
     def query_args(self, **change: Any) -> dict[str, Any]:
@@ -84,10 +107,37 @@ class Filters:
                 "q",
                 "distress",
                 "person",
+                "consented",
+                "finished",
+                "unanswered",
+                "week",
+                "weeks",
+                "tier",
+                "dropped_at",
             )
         }
         values.update(change)
-        return {k: v for k, v in values.items() if v not in ("", None)}
+        return {k: v for k, v in values.items() if v not in ("", None, 0)}
+
+
+def week_bounds(week: str, weeks: int = 1) -> tuple[float, float]:
+    """Unix start and end (exclusive) of `weeks` weeks from the Monday `week`, midnight to
+    midnight in the clinic's time zone (a week with a clock change is 167 or 169 hours)."""
+    zone = ClinicClock.for_clinic().zone
+    monday = datetime.strptime(week, "%Y-%m-%d")
+    start = monday.replace(tzinfo=zone)
+    end = (monday + timedelta(weeks=max(1, weeks))).replace(tzinfo=zone)
+    return start.timestamp(), end.timestamp()
+
+
+def _week(value: str) -> str:
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise FilterError(f"week must be a date written YYYY-MM-DD, got {value!r}") from None
+    if day.weekday() != 0:
+        raise FilterError(f"week must be a Monday (the first day of a week), got {value!r}")
+    return value
 
 
 def _day(value: str, name: str) -> datetime | None:
@@ -118,6 +168,17 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     q = get("q")
     if len(q) > 200:
         raise FilterError("search text is limited to 200 characters")
+    week = _week(get("week")) if get("week") else ""
+    weeks_raw = get("weeks")
+    if weeks_raw and not week:
+        raise FilterError("weeks needs a week to start from")
+    if weeks_raw and (not weeks_raw.isdigit() or not 1 <= int(weeks_raw) <= WEEKS_MAX):
+        raise FilterError(f"weeks must be a whole number from 1 to {WEEKS_MAX}")
+    tier, dropped_at = get("tier"), get("dropped_at")
+    if tier and tier not in TIERS:
+        raise FilterError(f"tier must be one of {', '.join(TIERS)}")
+    if dropped_at and dropped_at not in question_ids() + (AT_SUMMARY,):
+        raise FilterError(f"dropped_at must be a question id of clinical/questionnaire.yml or {AT_SUMMARY}")
     return Filters(
         outcome,
         date_from,
@@ -130,6 +191,13 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         int(page_raw),
         distress=distress,
         person=person,
+        consented=get("consented"),
+        finished=get("finished"),
+        unanswered=get("unanswered"),
+        week=week,
+        weeks=int(weeks_raw) if weeks_raw else 0,
+        tier=tier,
+        dropped_at=dropped_at,
     )
 
 
@@ -167,6 +235,18 @@ def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
     if filters.q:
         clauses.append("s.search_text LIKE :q ESCAPE '\\'")
         params["q"] = _like_pattern(filters.q)
+    if filters.week:
+        clauses.append("s.started_at >= :week_start AND s.started_at < :week_end")
+        params["week_start"], params["week_end"] = week_bounds(filters.week, filters.weeks or 1)
+    if filters.tier:
+        # red_flags is a JSON list of rule ids: match any id of the tier, quotes included
+        flags = flags_in_tier(filters.tier)
+        tests = [f"s.red_flags LIKE :tier_{i} ESCAPE '\\'" for i in range(len(flags))]
+        clauses.append("(" + (" OR ".join(tests) or "1 = 0") + ")")
+        params.update({f"tier_{i}": '%"' + flag.replace("_", "\\_") + '"%' for i, flag in enumerate(flags)})
+    if filters.dropped_at:
+        clauses.append("s.dropped_at = :dropped_at")
+        params["dropped_at"] = filters.dropped_at
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

@@ -58,11 +58,19 @@ def format_time(ts: float | None) -> str:
     return ClinicClock.for_clinic().show(ts)
 
 
+def _local(ts: float | None, pattern: str) -> str:
+    local = ClinicClock.for_clinic().local(ts)
+    return local.strftime(pattern) if local else ""
+
+
 def make_templates() -> Environment:
     # autoescape=True for every template: patient text is untrusted and must render as text.
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True)
     env.filters["ts"] = format_time
     env.filters["waited"] = waited
+    # The compact transcript: the clock time alone, and the day to see when it changes.
+    env.filters["hm"] = lambda ts: _local(ts, "%H:%M")
+    env.filters["day"] = lambda ts: _local(ts, "%Y-%m-%d")
     env.globals["labels"] = load_labels()
     env.filters["q"] = lambda value: quote(str(value), safe="")
     return env

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from clinical.consultation_store import add_missing_columns, consultation_requests
-from portal import accounts, audit, db, erasure, inbox, questions, summaries
+from portal import accounts, audit, dashboard, db, erasure, inbox, questions, summaries
 from portal.erasure import Stores
 from portal.transcript import Conversation, load_conversation
 from portal.transcript import conversation_exists as _conversation_exists
@@ -285,3 +285,12 @@ def erase_conversation(stores: Stores, conversation_id: str, actor: str, ip: str
 def audit_page(stores: Stores, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """(entries, total) of the audit log, newest first."""
     return audit.entries(stores.portal, limit, offset), audit.count(stores.portal)
+
+
+# ---- dashboard -------------------------------------------------------------------------
+
+
+def dashboard_page(stores: Stores, weeks: int, until: str = "", now: float | None = None):
+    """The dashboard's counts (portal/dashboard.py), after refreshing the index."""
+    refresh_index(stores)
+    return dashboard.build(stores.portal, weeks, time.time() if now is None else now, until)

@@ -23,6 +23,13 @@ What a row holds, and why:
   conversation has a consultation request with reason "asked_for_person". The request is
   stored by an action whose own events reach the tracker store after it, so the refresh that
   reads those events sees the request.
+- consented: consent to the screening was ever given (the ``consent_given`` slot true).
+- dropped_at: where the latest screening stopped when it did not finish: the last question
+  it asked (``requested_slot``), or "summary" when every question was answered but the
+  summary not confirmed. Reaching an outcome clears it, and so does "Start over" (the new
+  screening starts from nothing); portal/screenings.py folds it the same way for the
+  conversation page. A conversation can have an outcome (an earlier screening) and a
+  dropped_at (a later one abandoned) at once. The dashboard's drop-off chart counts it.
 - search_text: the person's own typed messages, lower-cased (button payloads are skipped;
   the bot's wording is the same in every conversation and would make every search match).
 
@@ -41,6 +48,7 @@ import sqlalchemy as sa
 from clinical.consultation_store import consultation_requests
 from portal.questions import PERSON_SLOT, QUESTIONS_SLOT, QuestionLog, index_questions
 from portal.safety import DISTRESS, DISTRESS_SLOT, SAFETY_FLAGS_SLOT, SafetyNet
+from portal.screenings import CONSENT_SLOT, RESET_EVENTS, reached_question
 
 BATCH_IDS = 20000  # events per read; bounds memory on a first run over a large store
 DECODED_TYPES = ("user", "slot")  # the only events whose JSON the index needs
@@ -59,6 +67,8 @@ SUMMARY_COLUMNS = (
     "safety_net_flags",
     "person_requested",
     "ruleset_version",
+    "consented",
+    "dropped_at",
 )
 RULESET_SLOT = "ruleset_version"
 RULESET_MAX = 200
@@ -81,7 +91,9 @@ def apply_event(row: dict[str, Any], type_name: str, timestamp: float, data: dic
     if timestamp is not None:
         row["started_at"] = min(row["started_at"], timestamp) if row["started_at"] else timestamp
         row["last_event_at"] = max(row["last_event_at"] or 0, timestamp)
-    if type_name == "user":
+    if type_name in RESET_EVENTS:
+        row["dropped_at"] = None  # "Start over": the next screening starts from nothing
+    elif type_name == "user":
         row["user_messages"] += 1
         if data.get("input_channel"):
             row["channel"] = str(data["input_channel"])[:64]
@@ -90,8 +102,12 @@ def apply_event(row: dict[str, Any], type_name: str, timestamp: float, data: dic
             row["search_text"] = (row["search_text"] + "\n" + text.lower()).lstrip("\n")
     elif type_name == "slot":
         name, value = data.get("name"), data.get("value")
+        row["dropped_at"] = reached_question(name, value, row["dropped_at"])
         if name == "screening_outcome" and value:
             row["outcome"] = str(value)[:40]
+            row["dropped_at"] = None  # finished
+        elif name == CONSENT_SLOT and value is True:
+            row["consented"] = 1
         elif name == RULESET_SLOT and value:
             row["ruleset_version"] = str(value)[:RULESET_MAX]
         elif name == "screening_reasons" and isinstance(value, list):
@@ -133,6 +149,8 @@ def _empty_row(conversation_id: str) -> dict[str, Any]:
         "safety_net_flags": "[]",
         "person_requested": 0,
         "ruleset_version": None,
+        "consented": 0,
+        "dropped_at": None,
     }
 
 

@@ -18,6 +18,8 @@ from clinical.questionnaire import NOT_ASKED, load_questionnaire
 from clinical.rules import load_rulebook
 from portal.questions import QuestionLog
 from portal.safety import SafetyFlag, SafetyNet
+from portal.screenings import SESSION_EVENT, Screening, split_screenings
+from portal.tiers import tier_of
 
 SLOT_RESET_EVENTS = ("reset_slots", "restart")
 CONSENT_SLOTS = ("consent_given", "contact_consent")
@@ -54,6 +56,9 @@ class Conversation:
     safety_net: SafetyNet = field(default_factory=SafetyNet)
     # Every unanswered question, and whether the person ever asked for a person, likewise.
     question_log: QuestionLog = field(default_factory=QuestionLog)
+    # Every screening of the conversation, oldest first (portal/screenings.py): a start over
+    # clears ``slots`` but never an earlier screening's outcome or red flags.
+    screenings: list[Screening] = field(default_factory=list)
 
     @property
     def started_at(self) -> float | None:
@@ -90,13 +95,18 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Conver
     last_bot: dict[str, Any] = {}
     safety_net = SafetyNet()
     question_log = QuestionLog()
+    split: list[tuple[str, float, dict[str, Any]]] = []  # what split_screenings needs
     for type_name, timestamp, raw in events:
         if type_name in SLOT_RESET_EVENTS:
             slots = {}
+            split.append((type_name, timestamp, {}))
             continue
+        if type_name == SESSION_EVENT:
+            split.append((type_name, timestamp, {}))
         if type_name not in ("user", "bot", "slot"):
             continue
         data = json.loads(raw or "{}")
+        split.append((type_name, timestamp, data))
         if type_name == "slot":
             slots[data.get("name")] = data.get("value")
             safety_net.fold_slot(data.get("name"), data.get("value"), timestamp)
@@ -116,7 +126,8 @@ def load_conversation(tracker: sa.engine.Engine, conversation_id: str) -> Conver
             # The REST channel sends a tapped button as its payload; show which button it was.
             turns.append(Turn("user", timestamp, text, chosen_button=offered.get(text)))
             offered = {}
-    return Conversation(conversation_id, turns, slots, consents, safety_net, question_log)
+    screenings = split_screenings(split)
+    return Conversation(conversation_id, turns, slots, consents, safety_net, question_log, screenings)
 
 
 def _consent_answer(slot_event: dict[str, Any], timestamp: float, question: dict[str, Any]) -> ConsentAnswer:
@@ -126,6 +137,22 @@ def _consent_answer(slot_event: dict[str, Any], timestamp: float, question: dict
     if consent.slot_for_version(version) != slot_event.get("name"):
         version = None
     return ConsentAnswer(slot_event["name"], slot_event["value"], timestamp, version, str(question.get("text") or ""))
+
+
+def screening_summaries(screenings: list[Screening]) -> list[dict[str, Any]]:
+    """Every screening's summary, latest first, with its number, start, red flags (and
+    their tiers) and where it stopped, for the conversation and print pages."""
+    return [
+        {
+            **screening_summary(s.slots),
+            "number": s.number,
+            "started_at": s.started_at,
+            "ended_by_start_over": s.ended_by_start_over,
+            "dropped_at": s.dropped_at,
+            "red_flags": [{"id": f, "tier": tier_of(f)} for f in s.red_flags],
+        }
+        for s in reversed(screenings)
+    ]
 
 
 def screening_summary(slots: dict[str, Any]) -> dict[str, Any]:

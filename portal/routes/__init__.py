@@ -14,3 +14,8 @@ from portal.routes.signin import bp as signin
 from portal.routes.unanswered import bp as unanswered
 
 BLUEPRINTS = (signin, conversations, unanswered, admin)
+
+# - dashboard: /dashboard (counts and charts, each number a link to the filtered inbox)
+from portal.routes.dashboard import bp as dashboard  # noqa: E402
+
+BLUEPRINTS = (*BLUEPRINTS, dashboard)

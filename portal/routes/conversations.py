@@ -9,14 +9,23 @@ from urllib.parse import urlencode
 
 from sanic import Blueprint, response
 
+from clinical.questionnaire import load_questionnaire
 from portal import inbox, questions, storage
+from portal.dashboard import SUMMARY_LABEL
 from portal.pages import actor, back_to, client_ip, db, error_page, render, staff_only
-from portal.transcript import safety_items, screening_summary
+from portal.screenings import AT_SUMMARY
+from portal.tiers import TIERS
+from portal.transcript import safety_items, screening_summaries
 
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
 NOTE_MAX = 5000
 
 bp = Blueprint("conversations")
+
+
+def question_names() -> dict[str, str]:
+    """Question id -> its short wording, for "stopped at ..." (and the summary of answers)."""
+    return {**{q.id: q.summary for q in load_questionnaire().questions}, AT_SUMMARY: SUMMARY_LABEL.lower()}
 
 
 @bp.get("/inbox")
@@ -41,6 +50,8 @@ async def inbox_page(request):
         tags=tags,
         yes_no_filters=inbox.YES_NO_FILTERS,
         urlencode=urlencode,
+        tiers=TIERS,
+        question_names=question_names(),
     )
 
 
@@ -83,7 +94,8 @@ async def _show(request, template: str, action: str):
         conversation_id=conversation_id,
         printing=template == "print.html",
         conversation=conversation,
-        summary=screening_summary(conversation.slots),
+        screenings=screening_summaries(conversation.screenings),
+        question_names=question_names(),
         safety=safety_items(conversation.safety_net),
         review=records.review,
         notes=records.notes,

@@ -300,7 +300,9 @@ def test_conversation_page_shows_transcript_summary_and_request(portal, reviewer
     assert 'Tapped: <strong class="chosen">Yes, that&#39;s okay</strong>' in page  # the chosen button
     assert "<li>Chest pain or breathlessness</li>" in page  # the buttons offered
     assert "none of these" in page and re.search(r"\d\d:\d\d (GMT|BST)", page)  # typed answer, local time
-    assert "<code>rf_emergency</code>" in page and "None of these" in page  # answers by question id
+    # answers by the question's short wording
+    assert "<tr><td>Emergency warning signs right now</td><td>None of these</td></tr>" in page
+    assert "Locked jaw or unable to eat or drink" in page  # the reason in plain words (labels.yml)
     assert "4 / 7" in page  # TMD pain screener score
     from clinical.rules import load_rulebook
 

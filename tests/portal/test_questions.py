@@ -242,7 +242,7 @@ def test_upgrading_an_indexed_version_3_database_indexes_the_questions(databases
         )
         conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :h"), {"h": high})
 
-    assert db.migrate(engine) == [4, 5]  # 5 (rule set version) rebuilds the index as 4 does
+    assert db.migrate(engine) == [4, 5, 7]  # 5 (rule set version) and 7 (dashboard) rebuild it as 4 does
     stores = databases.stores()
     assert summaries.summarise_new_events(stores.tracker, stores.portal) > 0
     assert len(_indexed(stores, "before-upgrade")) == 3

@@ -150,8 +150,9 @@ def test_upgrading_an_indexed_database_reindexes_the_safety_net(databases, monke
         )
         conn.execute(sa.text("UPDATE portal_summariser_state SET last_event_id = :h"), {"h": high})
 
-    assert db.migrate(engine) == [3, 4, 5]  # 4 (unanswered questions) and 5 (rule set) rebuild it too
-    assert db.schema_version(engine) == 5
+    # 4 (unanswered questions), 5 (rule set) and 7 (dashboard) rebuild it too
+    assert db.migrate(engine) == [3, 4, 5, 7]
+    assert db.schema_version(engine) == 7
     stores = databases.stores()
     assert summaries.summarise_new_events(stores.tracker, stores.portal) > 0
     row = summary_row(stores, "before-upgrade")
@@ -301,7 +302,7 @@ def test_conversation_page_puts_the_flags_and_words_first(portal, flagged):
     http = login(portal.base, *REVIEWER)
     for path in ("/conversation", "/conversation/print"):
         page = http.get(f"{portal.base}{path}", params={"id": ids["both"]}).text
-        assert page.index('<section class="safety"') < page.index("<h2>Screening summary</h2>")
+        assert page.index('<section class="safety"') < page.index('<section class="summary">')
         block = page.split('<section class="safety"')[1].split("</section>")[0]
         assert "Distress</strong>: the person said they want to die" in block
         assert "safeguarding procedure" in block
