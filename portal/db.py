@@ -148,6 +148,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1",
         ],
     ),
+    # The call-back queue's contact records (portal/callbacks.py): one row per staff action
+    # (contacted, undone, note) on a consultation request or, with request_id 0, on a
+    # conversation whose person asked for a person without leaving details. Rows are only
+    # ever added, so an undo keeps the history; erasure and purge delete them.
+    (
+        6,
+        "contact records of the call-back queue",
+        [
+            """CREATE TABLE portal_contact_events (
+            id {id},
+            conversation_id VARCHAR(255) NOT NULL,
+            request_id INTEGER NOT NULL,
+            action VARCHAR(20) NOT NULL,
+            actor VARCHAR(80) NOT NULL,
+            at DOUBLE PRECISION NOT NULL,
+            note TEXT)""",
+            "CREATE INDEX ix_portal_contact_events_conversation ON portal_contact_events (conversation_id)",
+        ],
+    ),
 ]
 
 ID_COLUMN = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,6 +15,15 @@ import sqlalchemy as sa
 from clinical.rules import OUTCOMES
 
 NO_OUTCOME = "none"  # filter value: conversations that never reached an outcome
+UNFINISHED_HIDE, UNFINISHED_SHOW = "hide", "show"
+# A conversation without an outcome is hidden by default only when nothing in it needs
+# staff: distress, a safety-net flag, asking for a person, a consultation request or an
+# unanswered question keep it listed (a person in crisis rarely finishes a screening).
+FOLLOW_UP = (
+    "(s.distress = 1 OR s.person_requested = 1 OR s.consultation_requested = 1 "
+    "OR s.safety_net_flags <> '[]' "
+    "OR EXISTS (SELECT 1 FROM portal_questions fq WHERE fq.conversation_id = s.conversation_id))"
+)
 TAG_MAX = 40
 # The export's columns, in order. Documented in docs/staff-portal.md; add new columns at the
 # end only, so spreadsheets and scripts built on the export keep working.
@@ -67,6 +76,10 @@ class Filters:
     page: int = 1
     distress: str = ""  # after page: the fields before it are also passed by position
     person: str = ""  # asked to talk to a person: "yes" / "no"
+    # Conversations that never reached an outcome (most of them: people who left early):
+    # "hide" is the page's default (parse_filters), "show" lists them too. Built in code the
+    # default is "show", so every other caller keeps seeing every conversation.
+    unfinished: str = UNFINISHED_SHOW
     errors: tuple[str, ...] = field(default_factory=tuple)
 
     def query_args(self, **change: Any) -> dict[str, Any]:
@@ -86,6 +99,9 @@ class Filters:
                 "person",
             )
         }
+        # Hiding them is the page's default: links only carry "show".
+        if self.unfinished == UNFINISHED_SHOW:
+            values["unfinished"] = UNFINISHED_SHOW
         values.update(change)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
@@ -97,8 +113,11 @@ def _day(value: str, name: str) -> datetime | None:
         raise FilterError(f"{name} must be a date written YYYY-MM-DD, got {value!r}") from None
 
 
-def parse_filters(args: Mapping[str, str]) -> Filters:
-    """Reads the inbox's query string; raises FilterError with a readable message."""
+def parse_filters(args: Mapping[str, str], unfinished_default: str = UNFINISHED_HIDE) -> Filters:
+    """Reads the inbox's query string; raises FilterError with a readable message.
+    unfinished_default: whether conversations with no outcome and nothing to follow up are
+    left out when the query does not say (the page: hidden; the CSV export: shown, so a
+    script reading /inbox.csv keeps getting every conversation)."""
     get = lambda k: (args.get(k) or "").strip()  # noqa: E731
     outcome, reviewed, consultation = get("outcome"), get("reviewed"), get("consultation")
     distress, person = get("distress"), get("person")
@@ -115,6 +134,9 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     page_raw = get("page") or "1"
     if not page_raw.isdigit() or int(page_raw) < 1 or int(page_raw) > 100000:
         raise FilterError("page must be a whole number from 1")
+    unfinished = get("unfinished") or unfinished_default
+    if unfinished not in (UNFINISHED_HIDE, UNFINISHED_SHOW):
+        raise FilterError(f"unfinished must be {UNFINISHED_HIDE} or {UNFINISHED_SHOW}")
     q = get("q")
     if len(q) > 200:
         raise FilterError("search text is limited to 200 characters")
@@ -130,6 +152,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         int(page_raw),
         distress=distress,
         person=person,
+        unfinished=unfinished,
     )
 
 
@@ -145,6 +168,8 @@ def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
     elif filters.outcome:
         clauses.append("s.outcome = :outcome")
         params["outcome"] = filters.outcome
+    elif filters.unfinished == UNFINISHED_HIDE:
+        clauses.append(f"(s.outcome IS NOT NULL OR {FOLLOW_UP})")
     if filters.date_from:
         clauses.append("s.started_at >= :start")
         params["start"] = _day(filters.date_from, "date_from").timestamp()
@@ -286,3 +311,16 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
             for r in rows
         ],
     )
+
+
+def hidden_unfinished(engine: sa.engine.Engine, filters: Filters) -> int:
+    """How many conversations the default hides from these filters' results (no outcome and
+    nothing to follow up), for the page to say so; 0 when they are shown or an outcome is
+    chosen."""
+    if filters.unfinished != UNFINISHED_HIDE or filters.outcome:
+        return 0
+    where, params = _where(replace(filters, unfinished=UNFINISHED_SHOW))
+    hidden = f"s.outcome IS NULL AND NOT {FOLLOW_UP}"
+    where = f"{where} AND {hidden}" if where else f" WHERE {hidden}"
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(f"SELECT COUNT(*) {FROM}{where}"), params).scalar())

@@ -6,6 +6,7 @@ named functions of portal/storage.py through pages.db (off the event loop), neve
 - conversations: /inbox, /inbox.csv, /conversation (and its print page and forms)
 - unanswered: /questions, /questions.csv, /questions/status
 - admin: /conversation/erase, /audit
+- callbacks: /callbacks, /callbacks.csv, /callbacks/contacted, /callbacks/undo, /callbacks/note
 """
 
 from portal.routes.admin import bp as admin
@@ -14,3 +15,8 @@ from portal.routes.signin import bp as signin
 from portal.routes.unanswered import bp as unanswered
 
 BLUEPRINTS = (signin, conversations, unanswered, admin)
+
+# The call-back queue (issue 13).
+from portal.routes.callbacks import bp as callbacks  # noqa: E402
+
+BLUEPRINTS = (*BLUEPRINTS, callbacks)
