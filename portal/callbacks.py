@@ -291,17 +291,18 @@ def _json_list(value: Any) -> list[str]:
 
 
 def all_items(
-    tracker: sa.engine.Engine, portal: sa.engine.Engine, consultations: sa.engine.Engine
+    tracker: sa.engine.Engine, portal: sa.engine.Engine, consultations: sa.engine.Engine, with_times: bool = True
 ) -> list[CallbackItem]:
     """Every item of the queue, with its history. The requests live in another database
-    than the portal's tables, so they are joined here rather than in SQL."""
+    than the portal's tables, so they are joined here rather than in SQL.
+    with_times False: skip reading when people asked for a person (only counting)."""
     requests = request_rows(consultations)
     with portal.connect() as conn:
         person_ids = _person_only_ids(conn, {r.conversation_id for r in requests})
         ids = sorted({r.conversation_id for r in requests} | set(person_ids))
         summaries = _summaries(conn, ids)
         history = _history(conn, ids)
-    asked = person_asked_at(tracker, person_ids)
+    asked = person_asked_at(tracker, person_ids) if with_times else {}
     items = [_item_from_request(r, summaries.get(r.conversation_id)) for r in requests]
     items += [_item_for_person(cid, summaries[cid], asked.get(cid)) for cid in person_ids if cid in summaries]
     for item in items:
@@ -333,7 +334,7 @@ def select(items: list[CallbackItem], status: str) -> list[CallbackItem]:
 
 
 def waiting_count(tracker: sa.engine.Engine, portal: sa.engine.Engine, consultations: sa.engine.Engine) -> int:
-    return sum(1 for i in all_items(tracker, portal, consultations) if not i.contacted)
+    return sum(1 for i in all_items(tracker, portal, consultations, with_times=False) if not i.contacted)
 
 
 # ---- writing ------------------------------------------------------------------------
