@@ -176,6 +176,8 @@ def test_a_website_asker_without_details_says_they_cannot_be_called(portal, revi
     save(tracker, cid, screening("x", outcome=None) + asks_for_person(time.time()))
     row = _row(reviewer.get(f"{portal.base}/callbacks").text, f"/conversation?id={cid}")
     assert "None: read the conversation" in row and "tel:" not in row and "Website chat" in row
+    page = " ".join(reviewer.get(f"{portal.base}/conversation", params={"id": cid}).text.split())
+    assert 'without leaving contact details: they are in the <a href="/callbacks">call-back queue</a>' in page
 
 
 def test_mark_contacted_with_a_note_then_undo_keeps_the_history_audited_and_in_step(portal, reviewer, stores, queued):
