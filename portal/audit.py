@@ -29,6 +29,9 @@ ACTIONS = (
     "mark_question_done",
     "mark_question_open",
     "export_questions_csv",
+    "undo_contacted",
+    "add_contact_note",
+    "export_callbacks_csv",
 )
 
 

@@ -4,7 +4,7 @@ unanswered questions and distress, over a period of whole weeks in the clinic's 
 Everything is counted per conversation from the inbox index (portal_summaries), with one
 query; each number comes with the inbox link that lists exactly those conversations
 (portal/inbox.py's filters; tests/portal/test_dashboard.py follows every link and compares
-the inbox's count with the number). The links always carry ``show=all`` so an inbox that
+the inbox's count with the number). The links always carry ``unfinished=show`` so an inbox that
 hides conversations without an outcome by default still lists every one counted here.
 
 What the counts mean (docs/staff-portal.md):
@@ -43,9 +43,9 @@ SUMMARY_LABEL = "The summary of answers (not confirmed)"
 
 
 def inbox_link(**args) -> str:
-    """An inbox URL listing the conversations behind a number. show=all: never hide the
+    """An inbox URL listing the conversations behind a number. unfinished=show: never hide the
     conversations without an outcome (the inbox's default may)."""
-    return "/inbox?" + urlencode({**{k: v for k, v in args.items() if v not in ("", None)}, "show": "all"})
+    return "/inbox?" + urlencode({**{k: v for k, v in args.items() if v not in ("", None)}, "unfinished": "show"})
 
 
 @dataclass(frozen=True)

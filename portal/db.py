@@ -148,9 +148,27 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "UPDATE portal_summariser_state SET last_event_id = 0 WHERE id = 1",
         ],
     ),
+    # The call-back queue's contact records (portal/callbacks.py): one row per staff action
+    # (contacted, undone, note) on a consultation request or, with request_id 0, on a
+    # conversation whose person asked for a person without leaving details. Rows are only
+    # ever added, so an undo keeps the history; erasure and purge delete them.
+    (
+        6,
+        "contact records of the call-back queue",
+        [
+            """CREATE TABLE portal_contact_events (
+            id {id},
+            conversation_id VARCHAR(255) NOT NULL,
+            request_id INTEGER NOT NULL,
+            action VARCHAR(20) NOT NULL,
+            actor VARCHAR(80) NOT NULL,
+            at DOUBLE PRECISION NOT NULL,
+            note TEXT)""",
+            "CREATE INDEX ix_portal_contact_events_conversation ON portal_contact_events (conversation_id)",
+        ],
+    ),
     # The dashboard (portal/dashboard.py): whether consent was given and where an unfinished
-    # screening stopped. Numbered 7: version 6 is the call-back queue's, on another branch
-    # (versions only need to increase). As in version 3 the index is emptied and the next
+    # screening stopped. As in version 3 the index is emptied and the next
     # refresh (start-up does one) builds it again from the tracker store, so conversations
     # indexed before this version count on the dashboard too.
     (

@@ -2,7 +2,8 @@
 
 Both remove the conversation from every place the project keeps it: Rasa's tracker store
 (``events``), the portal's tables (summary, review, notes, tags, the unanswered questions
-with the person's words and staff's status and note for each) and the consultation
+with the person's words and staff's status and note for each, the call-back queue's
+contact records with their notes) and the consultation
 requests table. The audit log keeps a record that it happened, but not the conversation id:
 on the messaging channels the id is the person's phone number or Telegram chat id, so every
 audit entry about the conversation gets a random reference instead ("erased-…", the same
@@ -37,6 +38,7 @@ PORTAL_TABLES = (
     "portal_tags",
     "portal_questions",
     "portal_question_status",
+    "portal_contact_events",
 )
 
 
@@ -134,14 +136,15 @@ def conversations_older_than(stores: Stores, cutoff: float) -> list[str]:
                 sa.text("SELECT conversation_id FROM portal_summaries WHERE last_event_at < :c"), {"c": cutoff}
             )
         }
-        # Staff's notes on questions outlive the index (a rebuild keeps them): find those too.
-        ids |= {
-            cid
-            for (cid,) in conn.execute(
-                sa.text("SELECT DISTINCT conversation_id FROM portal_question_status WHERE updated_at < :c"),
-                {"c": cutoff},
-            )
-        }
+        # Staff's notes on questions and contact records outlive the index (a rebuild keeps
+        # them): find those too.
+        for table, column in (("portal_question_status", "updated_at"), ("portal_contact_events", "at")):
+            ids |= {
+                cid
+                for (cid,) in conn.execute(
+                    sa.text(f"SELECT DISTINCT conversation_id FROM {table} WHERE {column} < :c"), {"c": cutoff}
+                )
+            }
     if _has_table(stores.consultations, consultation_requests.name):
         with stores.consultations.connect() as conn:
             old = conn.execute(

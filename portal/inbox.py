@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,6 +18,15 @@ from portal.screenings import AT_SUMMARY, question_ids
 from portal.tiers import TIERS, flags_in_tier
 
 NO_OUTCOME = "none"  # filter value: conversations that never reached an outcome
+UNFINISHED_HIDE, UNFINISHED_SHOW = "hide", "show"
+# A conversation without an outcome is hidden by default only when nothing in it needs
+# staff: distress, a safety-net flag, asking for a person, a consultation request or an
+# unanswered question keep it listed (a person in crisis rarely finishes a screening).
+FOLLOW_UP = (
+    "(s.distress = 1 OR s.person_requested = 1 OR s.consultation_requested = 1 "
+    "OR s.safety_net_flags <> '[]' "
+    "OR EXISTS (SELECT 1 FROM portal_questions fq WHERE fq.conversation_id = s.conversation_id))"
+)
 TAG_MAX = 40
 # The export's columns, in order. Documented in docs/staff-portal.md; add new columns at the
 # end only, so spreadsheets and scripts built on the export keep working.
@@ -90,6 +99,10 @@ class Filters:
     weeks: int = 0
     tier: str = ""
     dropped_at: str = ""
+    # Conversations that never reached an outcome (most of them: people who left early):
+    # "hide" is the page's default (parse_filters), "show" lists them too. Built in code the
+    # default is "show", so every other caller keeps seeing every conversation.
+    unfinished: str = UNFINISHED_SHOW
     errors: tuple[str, ...] = field(default_factory=tuple)
 
     def query_args(self, **change: Any) -> dict[str, Any]:
@@ -116,6 +129,9 @@ class Filters:
                 "dropped_at",
             )
         }
+        # Hiding them is the page's default: links only carry "show".
+        if self.unfinished == UNFINISHED_SHOW:
+            values["unfinished"] = UNFINISHED_SHOW
         values.update(change)
         return {k: v for k, v in values.items() if v not in ("", None, 0)}
 
@@ -147,8 +163,11 @@ def _day(value: str, name: str) -> datetime | None:
         raise FilterError(f"{name} must be a date written YYYY-MM-DD, got {value!r}") from None
 
 
-def parse_filters(args: Mapping[str, str]) -> Filters:
-    """Reads the inbox's query string; raises FilterError with a readable message."""
+def parse_filters(args: Mapping[str, str], unfinished_default: str = UNFINISHED_HIDE) -> Filters:
+    """Reads the inbox's query string; raises FilterError with a readable message.
+    unfinished_default: whether conversations with no outcome and nothing to follow up are
+    left out when the query does not say (the page: hidden; the CSV export: shown, so a
+    script reading /inbox.csv keeps getting every conversation)."""
     get = lambda k: (args.get(k) or "").strip()  # noqa: E731
     outcome, reviewed, consultation = get("outcome"), get("reviewed"), get("consultation")
     distress, person = get("distress"), get("person")
@@ -165,6 +184,9 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     page_raw = get("page") or "1"
     if not page_raw.isdigit() or int(page_raw) < 1 or int(page_raw) > 100000:
         raise FilterError("page must be a whole number from 1")
+    unfinished = get("unfinished") or unfinished_default
+    if unfinished not in (UNFINISHED_HIDE, UNFINISHED_SHOW):
+        raise FilterError(f"unfinished must be {UNFINISHED_HIDE} or {UNFINISHED_SHOW}")
     q = get("q")
     if len(q) > 200:
         raise FilterError("search text is limited to 200 characters")
@@ -198,6 +220,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         weeks=int(weeks_raw) if weeks_raw else 0,
         tier=tier,
         dropped_at=dropped_at,
+        unfinished=unfinished,
     )
 
 
@@ -213,6 +236,8 @@ def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
     elif filters.outcome:
         clauses.append("s.outcome = :outcome")
         params["outcome"] = filters.outcome
+    elif filters.unfinished == UNFINISHED_HIDE:
+        clauses.append(f"(s.outcome IS NOT NULL OR {FOLLOW_UP})")
     if filters.date_from:
         clauses.append("s.started_at >= :start")
         params["start"] = _day(filters.date_from, "date_from").timestamp()
@@ -366,3 +391,16 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
             for r in rows
         ],
     )
+
+
+def hidden_unfinished(engine: sa.engine.Engine, filters: Filters) -> int:
+    """How many conversations the default hides from these filters' results (no outcome and
+    nothing to follow up), for the page to say so; 0 when they are shown or an outcome is
+    chosen."""
+    if filters.unfinished != UNFINISHED_HIDE or filters.outcome:
+        return 0
+    where, params = _where(replace(filters, unfinished=UNFINISHED_SHOW))
+    hidden = f"s.outcome IS NULL AND NOT {FOLLOW_UP}"
+    where = f"{where} AND {hidden}" if where else f" WHERE {hidden}"
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(f"SELECT COUNT(*) {FROM}{where}"), params).scalar())

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader
 from sanic import response
 
-from portal import accounts, storage
+from portal import accounts, callbacks, storage
 from portal.clock import ClinicClock, waited
 from portal.config import Settings
 from portal.labels import load_labels
@@ -73,6 +73,8 @@ def make_templates() -> Environment:
     env.filters["day"] = lambda ts: _local(ts, "%Y-%m-%d")
     env.globals["labels"] = load_labels()
     env.filters["q"] = lambda value: quote(str(value), safe="")
+    env.globals["contact_note_max"] = callbacks.NOTE_MAX
+    env.globals["time_zone"] = ClinicClock.for_clinic().zone.key
     return env
 
 
@@ -91,8 +93,14 @@ async def render(request, template: str, status: int = 200, **context: Any):
     session = getattr(request.ctx, "session", None)
     # The navigation shows how many unanswered questions are still open (from the index).
     open_questions = await db(request, storage.open_question_count) if session else 0
+    # ... and how many people are waiting for a call-back.
+    waiting_callbacks = await db(request, storage.waiting_callbacks) if session else 0
     html = app.ctx.templates.get_template(template).render(
-        session=session, csrf_token=session.csrf_token if session else "", open_questions=open_questions, **context
+        session=session,
+        csrf_token=session.csrf_token if session else "",
+        open_questions=open_questions,
+        waiting_callbacks=waiting_callbacks,
+        **context,
     )
     return response.html(html, status=status)
 

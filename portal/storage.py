@@ -13,7 +13,8 @@ Table ownership in the portal database (``portal_*``, schema in db.py):
 - conversation index (summaries, summariser state) and unanswered questions with staff's
   statuses: summaries.py, inbox.py (queries), questions.py.
 - the consultation requests table belongs to the Rasa-free core
-  (clinical/consultation_store.py); the portal reads it and marks rows contacted here.
+  (clinical/consultation_store.py); the portal reads it and keeps its contacted column in
+  step with the call-back queue's contact records (callbacks.py, called from here).
 - erasure and purge across all three databases: erasure.py.
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from clinical.consultation_store import add_missing_columns, consultation_requests
-from portal import accounts, audit, dashboard, db, erasure, inbox, questions, summaries
+from portal import accounts, audit, callbacks, dashboard, db, erasure, inbox, questions, summaries
 from portal.erasure import Stores
 from portal.transcript import Conversation, load_conversation
 from portal.transcript import conversation_exists as _conversation_exists
@@ -182,14 +183,9 @@ def has_consultation_requests(stores: Stores) -> bool:
 
 
 def consultations_for(stores: Stores, conversation_id: str) -> list[Any]:
-    if not has_consultation_requests(stores):
-        return []
-    with stores.consultations.connect() as conn:
-        return conn.execute(
-            consultation_requests.select()
-            .where(consultation_requests.c.conversation_id == conversation_id)
-            .order_by(consultation_requests.c.id)
-        ).fetchall()
+    """The conversation's consultation requests, each with its contact history
+    (callbacks.CallbackItem: the request's columns, contacted by whom and when, notes)."""
+    return callbacks_for(stores, conversation_id)
 
 
 def set_reviewed(stores: Stores, conversation_id: str, reviewed: bool, actor: str, ip: str) -> None:
@@ -227,22 +223,11 @@ def change_tag(stores: Stores, conversation_id: str, tag: str, remove: bool, act
 
 
 def mark_contacted(stores: Stores, conversation_id: str, request_id: int, actor: str, ip: str) -> bool:
-    """Marks a consultation request of this conversation contacted; False if there is none."""
-    if not has_consultation_requests(stores):
+    """Marks a consultation request of this conversation contacted; False if there is none.
+    (The conversation page's old form: a contact record like the queue's, without a note.)"""
+    if request_id == callbacks.PERSON_ONLY:
         return False
-    table = consultation_requests
-    with stores.consultations.begin() as conn:
-        changed = conn.execute(
-            table.update()
-            .where(table.c.id == request_id)
-            .where(table.c.conversation_id == conversation_id)
-            .values(contacted=True)
-        ).rowcount
-    if not changed:
-        return False
-    with stores.portal.begin() as conn:
-        audit.record(conn, actor, "mark_contacted", conversation_id, detail=f"request_id={request_id}", ip=ip)
-    return True
+    return record_contact(stores, conversation_id, request_id, "contacted", "", actor, ip)
 
 
 # ---- questions the assistant could not answer -------------------------------------------
@@ -285,6 +270,73 @@ def erase_conversation(stores: Stores, conversation_id: str, actor: str, ip: str
 def audit_page(stores: Stores, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """(entries, total) of the audit log, newest first."""
     return audit.entries(stores.portal, limit, offset), audit.count(stores.portal)
+
+
+# ---- the call-back queue (portal/callbacks.py) ------------------------------------------
+
+
+def callback_items(stores: Stores) -> list[callbacks.CallbackItem]:
+    """Every request and ask for a person, with its contact history, after a refresh (so a
+    person who just asked for a person is listed)."""
+    refresh_index(stores)
+    return callbacks.all_items(stores.tracker, stores.portal, stores.consultations)
+
+
+def callbacks_page(stores: Stores, status: str, page_size: int, page: int):
+    """(items of the page, how many match, how many are waiting in all)."""
+    items = callback_items(stores)
+    chosen = callbacks.select(items, status)
+    start = (page - 1) * page_size
+    return chosen[start : start + page_size], len(chosen), sum(1 for i in items if not i.contacted)
+
+
+def waiting_callbacks(stores: Stores) -> int:
+    """For the navigation: read from the index as it is (no refresh on every page)."""
+    return callbacks.waiting_count(stores.tracker, stores.portal, stores.consultations)
+
+
+def export_callbacks(stores: Stores, status: str, actor: str, ip: str) -> list[callbacks.CallbackItem]:
+    chosen = callbacks.select(callback_items(stores), status)
+    with stores.portal.begin() as conn:
+        audit.record(conn, actor, "export_callbacks_csv", detail=f"rows={len(chosen)} status={status}", ip=ip)
+    return chosen
+
+
+def callbacks_for(stores: Stores, conversation_id: str) -> list[callbacks.CallbackItem]:
+    """One conversation's requests with their contact history (the conversation page)."""
+    return callbacks.for_conversation(stores.portal, stores.consultations, conversation_id)
+
+
+# What each queue action records: the contact record's action and the audit action.
+CONTACT_ACTIONS = {
+    "contacted": ("contacted", "mark_contacted"),
+    "undo": ("undone", "undo_contacted"),
+    "note": ("note", "add_contact_note"),
+}
+
+
+def record_contact(
+    stores: Stores, conversation_id: str, request_id: int, what: str, note: str, actor: str, ip: str
+) -> bool:
+    """Marks an item contacted, takes that back ("undo") or adds a note: a contact record and
+    its audit entry in one transaction, and the consultation table's contacted column kept in
+    step. False when there is no such item (nothing is written)."""
+    event, action = CONTACT_ACTIONS[what]
+    with stores.portal.begin() as conn:
+        if not callbacks.item_exists(conn, stores.consultations, conversation_id, request_id):
+            return False
+        callbacks.record(conn, conversation_id, request_id, event, actor, note)
+        # Ids only: the audit log never holds the note (it may quote the person).
+        audit.record(conn, actor, action, conversation_id, detail=f"request_id={request_id}", ip=ip)
+    if what != "note":
+        callbacks.set_request_column(stores.consultations, conversation_id, request_id, what == "contacted")
+    return True
+
+
+def inbox_hidden_unfinished(stores: Stores, filters: inbox.Filters) -> int:
+    """How many conversations with no outcome the inbox's default hides (after inbox_page
+    refreshed the index)."""
+    return inbox.hidden_unfinished(stores.portal, filters)
 
 
 # ---- dashboard -------------------------------------------------------------------------

@@ -6,16 +6,16 @@ named functions of portal/storage.py through pages.db (off the event loop), neve
 - conversations: /inbox, /inbox.csv, /conversation (and its print page and forms)
 - unanswered: /questions, /questions.csv, /questions/status
 - admin: /conversation/erase, /audit
+- callbacks: /callbacks, /callbacks.csv, /callbacks/contacted, /callbacks/undo, /callbacks/note
+  (the call-back queue: consultation requests and "asked for a person", oldest waiting first)
+- dashboard: /dashboard (counts and charts, each number a link to the filtered inbox)
 """
 
 from portal.routes.admin import bp as admin
+from portal.routes.callbacks import bp as callbacks
 from portal.routes.conversations import bp as conversations
+from portal.routes.dashboard import bp as dashboard
 from portal.routes.signin import bp as signin
 from portal.routes.unanswered import bp as unanswered
 
-BLUEPRINTS = (signin, conversations, unanswered, admin)
-
-# - dashboard: /dashboard (counts and charts, each number a link to the filtered inbox)
-from portal.routes.dashboard import bp as dashboard  # noqa: E402
-
-BLUEPRINTS = (*BLUEPRINTS, dashboard)
+BLUEPRINTS = (signin, conversations, callbacks, dashboard, unanswered, admin)

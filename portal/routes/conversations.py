@@ -37,6 +37,7 @@ async def inbox_page(request):
     except inbox.FilterError as exc:
         return await error_page(request, 400, str(exc))
     rows, total, channels, tags = await db(request, storage.inbox_page, filters, settings.page_size)
+    hidden = await db(request, storage.inbox_hidden_unfinished, filters)
     pages = max(1, -(-total // settings.page_size))
     return await render(
         request,
@@ -49,6 +50,7 @@ async def inbox_page(request):
         channels=channels,
         tags=tags,
         yes_no_filters=inbox.YES_NO_FILTERS,
+        hidden_unfinished=hidden,
         urlencode=urlencode,
         tiers=TIERS,
         question_names=question_names(),
@@ -59,7 +61,7 @@ async def inbox_page(request):
 @staff_only(admin=True)
 async def export_csv(request):
     try:
-        filters = inbox.parse_filters(request.args)
+        filters = inbox.parse_filters(request.args, unfinished_default=inbox.UNFINISHED_SHOW)
     except inbox.FilterError as exc:
         return await error_page(request, 400, str(exc))
     rows = await db(

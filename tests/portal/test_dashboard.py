@@ -43,7 +43,10 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_bar_chart_is_a_named_image_with_every_number_and_links():
-    bars = [charts.Bar("Urgent <care>", 3, "/inbox?outcome=urgent_care&show=all"), charts.Bar("None", 0, "/inbox?x=1")]
+    bars = [
+        charts.Bar("Urgent <care>", 3, "/inbox?outcome=urgent_care&unfinished=show"),
+        charts.Bar("None", 0, "/inbox?x=1"),
+    ]
     svg = charts.bar_chart("c1", "Outcomes & more", bars)
     root = ET.fromstring(str(svg))  # well-formed XML: labels are escaped
     # role group, not img: links inside an image would be "nested interactive" (axe-core)
@@ -51,7 +54,7 @@ def test_bar_chart_is_a_named_image_with_every_number_and_links():
     assert root.find(f"{SVG}title").text == "Outcomes & more"
     assert root.find(f"{SVG}desc").text == "Urgent <care>: 3; None: 0"
     links = root.findall(f"{SVG}a")
-    assert [a.get("href") for a in links] == ["/inbox?outcome=urgent_care&show=all", "/inbox?x=1"]
+    assert [a.get("href") for a in links] == ["/inbox?outcome=urgent_care&unfinished=show", "/inbox?x=1"]
     # the table next to the chart is the keyboard's way in; the bars' links are named
     assert [a.get("aria-label") for a in links] == ["Urgent <care>: 3", "None: 0"]
     assert all(a.get("tabindex") == "-1" for a in links)
@@ -233,7 +236,7 @@ def stores(databases):
 def listed(stores, href: str) -> tuple[list[str], int]:
     """What the inbox lists for a dashboard link: its query through the inbox's own parser."""
     args = dict(parse_qsl(urlsplit(href).query))
-    assert args.pop("show") == "all"  # always explicit: never rely on the inbox's default
+    assert args.get("unfinished") == "show"  # always explicit: never rely on the inbox's default
     rows, total = inbox.search(stores.portal, inbox.parse_filters(args), 100)
     return sorted(r["conversation_id"] for r in rows), total
 
@@ -352,7 +355,7 @@ def test_dashboard_page_links_numbers_to_the_inbox_and_refuses_bad_periods(porta
         and '<table class="chart-table" id="table-weekly">' in page.text
     )
     hrefs = re.findall(r'<a href="(/inbox\?[^"]+)">\d+</a>', page.text)
-    assert hrefs and all("show=all" in h for h in hrefs)
+    assert hrefs and all("unfinished=show" in h for h in hrefs)
     for bad, message in (("5", "weeks must be one of 4, 12, 26, 52"), ("x", "weeks must be one of")):
         resp = http.get(f"{portal.base}/dashboard", params={"weeks": bad})
         assert resp.status_code == 400 and message in resp.text
@@ -370,7 +373,13 @@ def test_inbox_refuses_a_week_that_is_not_a_monday(portal):
 def test_inbox_form_keeps_the_dashboard_filters(portal):
     page = login(portal.base, *REVIEWER).get(
         f"{portal.base}/inbox",
-        params={"week": "2026-06-01", "weeks": "4", "tier": "same_day", "dropped_at": "pain_worst", "show": "all"},
+        params={
+            "week": "2026-06-01",
+            "weeks": "4",
+            "tier": "same_day",
+            "dropped_at": "pain_worst",
+            "unfinished": "show",
+        },
     )
     assert page.status_code == 200
     assert '<option value="same_day" selected>Same day' in page.text

@@ -176,7 +176,7 @@ def test_dashboard_counts_the_conversations_that_were_run(page, portal, conversa
 
     page.locator("#table-weekly tfoot td a").first.click()  # started, all 4 weeks
     page.wait_for_url("**/inbox?**")
-    assert "show=all" in page.url
+    assert "unfinished=show" in page.url
     assert listed_ids(page) == set(ids.values())
 
     page.goto(f"{portal}/dashboard?weeks=4")

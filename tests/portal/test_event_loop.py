@@ -131,6 +131,8 @@ def test_every_storage_call_of_every_route_runs_off_the_event_loop(tmp_path, mon
                 "/questions.csv",
                 "/audit",
                 "/conversation/erase?id=x",
+                "/callbacks",
+                "/callbacks.csv",
                 "/no-such-page",
             ):
                 assert (await _http(http.get, base + path)).status_code in (200, 404), path
@@ -140,6 +142,9 @@ def test_every_storage_call_of_every_route_runs_off_the_event_loop(tmp_path, mon
                 ("/conversation/tag", {"id": cid, "tag": "checked"}),
                 ("/conversation/contacted", {"id": cid, "request_id": "1"}),
                 ("/questions/status", {"id": cid, "key": "k", "status": "done"}),
+                ("/callbacks/contacted", {"id": cid, "request_id": "1"}),
+                ("/callbacks/note", {"id": cid, "request_id": "1", "note": "rang"}),
+                ("/callbacks/undo", {"id": cid, "request_id": "1"}),
                 ("/conversation/erase", {"id": cid, "confirm": cid}),
                 ("/logout", {}),
             ):
@@ -168,6 +173,11 @@ def test_every_storage_call_of_every_route_runs_off_the_event_loop(tmp_path, mon
         "audit_page",
         "sign_out",
         "conversation_exists",
+        "callbacks_page",
+        "export_callbacks",
+        "record_contact",
+        "waiting_callbacks",
+        "inbox_hidden_unfinished",
     } <= used
     on_loop = sorted({name for name, thread in calls if thread == loop_thread})
     assert on_loop == [], f"ran on the event loop: {on_loop}"

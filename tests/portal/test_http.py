@@ -279,7 +279,8 @@ def test_inbox_lists_new_conversations_and_filters(portal, reviewer, conversatio
     save(tracker, other, screening(other, outcome="urgent_care", reasons=["rf_airway"], channel="socketio"))
     page = reviewer.get(f"{portal.base}/inbox").text
     assert f"/conversation?id={conversation}" in page and f"/conversation?id={other}" in page
-    assert "rf_airway" in page
+    # plain words, never the rule's code
+    assert "Difficulty breathing or swallowing" in page and "rf_airway" not in page
     urgent = reviewer.get(f"{portal.base}/inbox", params={"outcome": "urgent_care"}).text
     assert other in urgent and conversation not in urgent
     found = reviewer.get(f"{portal.base}/inbox", params={"q": f"marker {conversation}"}).text

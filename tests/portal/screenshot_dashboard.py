@@ -1,7 +1,7 @@
 """Regenerates the screenshot in docs/staff-portal.md: the dashboard over twelve weeks of
 fictional conversations (made-up ids, names and answers, written as Rasa events).
 
-    .venv/bin/python -m tests.portal.docs_screenshot
+    .venv/bin/python -m tests.portal.screenshot_dashboard
 """
 
 import random
