@@ -14,18 +14,16 @@ axe-core finds nothing moderate or worse on the dashboard, conversation and prin
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 
 import pytest
 
 from tests.support.axe import assert_accessible
 from tests.support.conversation import Conversation
 from tests.support.screening import answer_questions, current_question, start
-from tests.support.servers import ROOT, free_port, start_assistant, wait_until_up
+from tests.support.servers import start_assistant
+from tests.support.staff_portal import portal_on
+from tests.widget.harness import launch_chromium
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery staple"  # a throw-away test account
@@ -83,58 +81,17 @@ def conversations(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def portal(conversations):
-    workdir, assistant, _, _ = conversations
-    port = free_port()
-    env = {
-        **os.environ,
-        "TRACKER_DB_URL": f"sqlite:///{workdir / 'rasa.db'}",
-        "PORTAL_DB_URL": f"sqlite:///{workdir / 'portal.db'}",
-        "CONSULTATION_DB_URL": assistant.consultation_db_url,
-        "PORTAL_PORT": str(port),
-        "PORTAL_INSECURE_COOKIES": "1",
-    }
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "portal.cli",
-            "create-user",
-            "--username",
-            "sam",
-            "--role",
-            "reviewer",
-            "--password-stdin",
-        ],
-        input=PASSWORD,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    log = workdir / "portal.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portal"], env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{url}/login", process, log)
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+    assistant = conversations[1]
+    with portal_on(assistant, "sam", "reviewer", PASSWORD) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(portal):
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium")
-    if not executable:
-        pytest.fail("Chromium is missing: run scripts/install_browser.sh")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
+        browser = launch_chromium(playwright)
         # bypass_csp: the portal allows no scripts at all, so axe-core (injected by the
         # test, tests/support/axe.py) could not run otherwise; the pages use none themselves.
         page = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True).new_page()

@@ -10,17 +10,15 @@ axe-core checks every page. All patient details are fictional.
 
 import csv
 import io
-import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 
 from tests.support.axe import assert_accessible
 from tests.support.conversation import Conversation
 from tests.support.screening import answer_questions, start
-from tests.support.servers import ROOT, free_port, start_assistant, wait_until_up
+from tests.support.servers import start_assistant
+from tests.support.staff_portal import portal_on
+from tests.widget.harness import launch_chromium
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery staple"  # a throw-away test account
@@ -52,48 +50,17 @@ def screened(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def portal(screened):
-    workdir, assistant = screened[:2]
-    port = free_port()
-    env = {
-        **os.environ,
-        "TRACKER_DB_URL": f"sqlite:///{workdir / 'rasa.db'}",
-        "PORTAL_DB_URL": f"sqlite:///{workdir / 'portal.db'}",
-        "CONSULTATION_DB_URL": assistant.consultation_db_url,
-        "PORTAL_PORT": str(port),
-        "PORTAL_INSECURE_COOKIES": "1",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "portal.cli", "create-user", "--username", "sam", "--role", "admin", "--password-stdin"],
-        input=PASSWORD,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    log = workdir / "portal.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portal"], env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{url}/login", process, log)
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+    assistant = screened[1]
+    with portal_on(assistant, "sam", "admin", PASSWORD) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium")
-    if not executable:
-        pytest.fail("Chromium is missing: run scripts/install_browser.sh")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 
