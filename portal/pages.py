@@ -10,6 +10,7 @@ import asyncio
 import functools
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -76,6 +77,17 @@ def make_templates() -> Environment:
     env.globals["contact_note_max"] = callbacks.NOTE_MAX
     env.globals["time_zone"] = ClinicClock.for_clinic().zone.key
     return env
+
+
+def csv_download(text: str, prefix: str):
+    """A CSV file to save, named by what it holds and when it was made (UTC, so two staff in
+    different places never get clashing names)."""
+    name = datetime.now(timezone.utc).strftime(f"{prefix}-%Y%m%d-%H%M%S.csv")
+    return response.text(
+        text,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def set_cookie(resp, settings: Settings, name: str, value: str, path: str = "/") -> None:

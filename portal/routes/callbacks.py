@@ -4,13 +4,12 @@ undo, note), posted from the queue or from the conversation page."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from sanic import Blueprint, response
 
 from portal import callbacks, storage
-from portal.pages import actor, back_to, client_ip, db, error_page, render, staff_only
+from portal.pages import actor, back_to, client_ip, csv_download, db, error_page, render, staff_only
 
 bp = Blueprint("callbacks")
 
@@ -46,12 +45,7 @@ async def export_csv(request):
     except callbacks.QueueFilterError as exc:
         return await error_page(request, 400, str(exc))
     items = await db(request, storage.export_callbacks, status, actor(request), client_ip(request))
-    name = datetime.now(timezone.utc).strftime("callbacks-%Y%m%d-%H%M%S.csv")
-    return response.text(
-        callbacks.to_csv(items, time.time()),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(callbacks.to_csv(items, time.time()), "callbacks")
 
 
 def _form_error(form, what: str) -> str:

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-from sanic import Blueprint, response
+from sanic import Blueprint
 
 from clinical.questionnaire import load_questionnaire
 from portal import inbox, questions, storage
 from portal.dashboard import SUMMARY_LABEL
-from portal.pages import actor, back_to, client_ip, db, error_page, render, staff_only
+from portal.pages import actor, back_to, client_ip, csv_download, db, error_page, render, staff_only
 from portal.screenings import AT_SUMMARY
 from portal.tiers import TIERS
 from portal.transcript import safety_items, screening_summaries
@@ -72,12 +71,7 @@ async def export_csv(request):
         actor(request),
         client_ip(request),
     )
-    name = datetime.now(timezone.utc).strftime("screenings-%Y%m%d-%H%M%S.csv")
-    return response.text(
-        inbox.to_csv(rows),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(inbox.to_csv(rows), "screenings")
 
 
 async def _show(request, template: str, action: str):

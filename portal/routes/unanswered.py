@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from sanic import Blueprint, response
 
 from portal import questions, storage
-from portal.pages import actor, back_to, client_ip, db, error_page, render, staff_only
+from portal.pages import actor, back_to, client_ip, csv_download, db, error_page, render, staff_only
 
 bp = Blueprint("unanswered")
 
@@ -44,12 +43,7 @@ async def export_questions_csv(request):
     except questions.StatusFilterError as exc:
         return await error_page(request, 400, str(exc))
     rows = await db(request, storage.export_questions, status, actor(request), client_ip(request))
-    name = datetime.now(timezone.utc).strftime("unanswered-questions-%Y%m%d-%H%M%S.csv")
-    return response.text(
-        questions.to_csv(rows),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(questions.to_csv(rows), "unanswered-questions")
 
 
 @bp.post("/questions/status")
