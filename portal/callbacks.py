@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -181,10 +181,6 @@ def request_rows(consultations: sa.engine.Engine, conversation_id: str | None = 
         query = query.where(consultation_requests.c.conversation_id == conversation_id)
     with consultations.connect() as conn:
         return conn.execute(query).fetchall()
-
-
-def _in(column: str, ids: Iterable[str]) -> tuple[sa.TextClause, dict]:
-    return sa.text(f"{column} IN :ids").bindparams(sa.bindparam("ids", expanding=True)), {"ids": list(ids)}
 
 
 def _summaries(conn, ids: list[str]) -> dict[str, dict[str, Any]]:
