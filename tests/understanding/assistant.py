@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rasa.core.agent import Agent
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -27,6 +27,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection
 
 from channels import guard
+from channels.turns import KeepsCustomWithText
 from serving.extensions import install_server_extensions
 from serving.wording_nlg import WordingNLG
 
@@ -77,7 +78,9 @@ class InProcessAssistant:
         screened = guard.screen(text)
         if screened.reply is not None:
             return [{"text": screened.reply}]
-        channel = CollectingOutputChannel()
+        # The collector our REST, SMS, WhatsApp and Telegram channels use: a message's custom
+        # object (alert, list, summary, progress) stays with its text and buttons, as patients get it.
+        channel = KeepsCustomWithText()
         message = UserMessage(screened.text, channel, sender)
         self.loop.run_until_complete(self.agent.handle_message(message))
         return channel.messages
