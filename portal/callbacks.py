@@ -37,6 +37,7 @@ from clinical.consultation_store import consultation_requests
 from portal.clock import ClinicClock, waited
 from portal.inbox import csv_document
 from portal.labels import Labels, load_labels
+from portal.paging import status_and_page
 
 PERSON_ONLY = 0
 WAITING, CONTACTED, ALL = "waiting", "contacted", "all"
@@ -148,13 +149,8 @@ class CallbackItem:
 
 
 def parse_status_filter(args: Mapping[str, str]) -> tuple[str, int]:
-    status = (args.get("status") or WAITING).strip()
-    if status not in STATUS_FILTERS:
-        raise QueueFilterError(f"status must be one of {', '.join(STATUS_FILTERS)}")
-    page_raw = (args.get("page") or "1").strip()
-    if not page_raw.isdigit() or not 1 <= int(page_raw) <= 100000:
-        raise QueueFilterError("page must be a whole number from 1")
-    return status, int(page_raw)
+    """The queue's ?status= (waiting by default, contacted or all) and ?page=."""
+    return status_and_page(args, STATUS_FILTERS, WAITING, QueueFilterError)
 
 
 def messaging_number(channel: str | None, conversation_id: str) -> str:

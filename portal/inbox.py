@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from clinical.rules import OUTCOMES
 from portal.clock import ClinicClock
+from portal.paging import PAGE_MAX
 from portal.screenings import AT_SUMMARY, question_ids
 from portal.tiers import TIERS, flags_in_tier
 
@@ -182,7 +183,7 @@ def parse_filters(args: Mapping[str, str], unfinished_default: str = UNFINISHED_
     if start and end and end < start:
         raise FilterError("date_to is before date_from")
     page_raw = get("page") or "1"
-    if not page_raw.isdigit() or int(page_raw) < 1 or int(page_raw) > 100000:
+    if not page_raw.isdigit() or not 1 <= int(page_raw) <= PAGE_MAX:
         raise FilterError("page must be a whole number from 1")
     unfinished = get("unfinished") or unfinished_default
     if unfinished not in (UNFINISHED_HIDE, UNFINISHED_SHOW):

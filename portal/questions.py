@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from clinical.questionnaire import load_questionnaire
 from portal.folding import add_unseen
 from portal.inbox import csv_document, iso_utc
+from portal.paging import status_and_page
 
 QUESTIONS_SLOT = "unanswered_questions"
 PERSON_SLOT = "person_requested"
@@ -179,13 +180,7 @@ class StatusFilterError(ValueError):
 
 def parse_status_filter(args: Mapping[str, str]) -> tuple[str, int]:
     """The page's ?status= (open by default, done or all) and ?page=."""
-    status = (args.get("status") or OPEN).strip()
-    if status not in STATUS_FILTERS:
-        raise StatusFilterError(f"status must be one of {', '.join(STATUS_FILTERS)}")
-    page_raw = (args.get("page") or "1").strip()
-    if not page_raw.isdigit() or not 1 <= int(page_raw) <= 100000:
-        raise StatusFilterError("page must be a whole number from 1")
-    return status, int(page_raw)
+    return status_and_page(args, STATUS_FILTERS, OPEN, StatusFilterError)
 
 
 def _decorate(row) -> dict[str, Any]:

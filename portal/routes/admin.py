@@ -6,6 +6,7 @@ from sanic import Blueprint
 
 from portal import storage
 from portal.pages import actor, client_ip, db, error_page, render, staff_only
+from portal.paging import page_count
 
 AUDIT_PAGE = 100
 
@@ -50,5 +51,5 @@ async def audit_page(request):
     page = int(page_raw)
     entries, total = await db(request, storage.audit_page, AUDIT_PAGE, (page - 1) * AUDIT_PAGE)
     return await render(
-        request, "audit.html", entries=entries, page=page, pages=max(1, -(-total // AUDIT_PAGE)), total=total
+        request, "audit.html", entries=entries, page=page, pages=page_count(total, AUDIT_PAGE), total=total
     )

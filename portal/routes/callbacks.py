@@ -10,6 +10,7 @@ from sanic import Blueprint, response
 
 from portal import callbacks, storage
 from portal.pages import actor, back_to, client_ip, csv_download, db, error_page, render, staff_only
+from portal.paging import page_count
 
 bp = Blueprint("callbacks")
 
@@ -30,7 +31,7 @@ async def queue_page(request):
         total=total,
         status_filter=status,
         page=page,
-        pages=max(1, -(-total // settings.page_size)),
+        pages=page_count(total, settings.page_size),
         statuses=callbacks.STATUS_FILTERS,
         now=time.time(),
         urlencode=urlencode,

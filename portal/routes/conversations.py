@@ -12,6 +12,7 @@ from clinical.questionnaire import load_questionnaire
 from portal import inbox, questions, storage
 from portal.dashboard import SUMMARY_LABEL
 from portal.pages import actor, back_to, client_ip, csv_download, db, error_page, render, staff_only
+from portal.paging import page_count
 from portal.screenings import AT_SUMMARY
 from portal.tiers import TIERS
 from portal.transcript import safety_items, screening_summaries
@@ -37,7 +38,7 @@ async def inbox_page(request):
         return await error_page(request, 400, str(exc))
     rows, total, channels, tags = await db(request, storage.inbox_page, filters, settings.page_size)
     hidden = await db(request, storage.inbox_hidden_unfinished, filters)
-    pages = max(1, -(-total // settings.page_size))
+    pages = page_count(total, settings.page_size)
     return await render(
         request,
         "inbox.html",

@@ -8,6 +8,7 @@ from sanic import Blueprint, response
 
 from portal import questions, storage
 from portal.pages import actor, back_to, client_ip, csv_download, db, error_page, render, staff_only
+from portal.paging import page_count
 
 bp = Blueprint("unanswered")
 
@@ -28,7 +29,7 @@ async def questions_page(request):
         total=total,
         status_filter=status,
         page=page,
-        pages=max(1, -(-total // settings.page_size)),
+        pages=page_count(total, settings.page_size),
         statuses=questions.STATUS_FILTERS,
         note_max=questions.NOTE_MAX,
         urlencode=urlencode,
