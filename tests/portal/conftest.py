@@ -14,11 +14,13 @@ from portal_helpers import (
     PG,
     REVIEWER,
     Databases,
+    login,
     pg_admin,
     run_cli,
     sqlite_databases,
     start_portal,
     stop_portal,
+    tracker_store,
 )
 
 from portal import db
@@ -57,3 +59,25 @@ def portal(tmp_path_factory):
     running = start_portal(databases)
     yield running
     stop_portal(running)
+
+
+# The running portal's stores and its two signed-in staff, for the HTTP test modules (one
+# sign-in per module; a module with fixtures of these names uses its own).
+@pytest.fixture(scope="module")
+def tracker(portal):
+    return tracker_store(portal.databases.tracker_url)
+
+
+@pytest.fixture(scope="module")
+def stores(portal):
+    return portal.databases.stores()
+
+
+@pytest.fixture(scope="module")
+def admin(portal):
+    return login(portal.base, *ADMIN)
+
+
+@pytest.fixture(scope="module")
+def reviewer(portal):
+    return login(portal.base, *REVIEWER)

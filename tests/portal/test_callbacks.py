@@ -16,10 +16,7 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 from portal_helpers import (
-    ADMIN,
-    REVIEWER,
     asks_for_person,
-    login,
     page_csrf,
     save,
     screening,
@@ -30,26 +27,6 @@ from clinical.consultation_store import consultation_requests, save_request
 from portal import callbacks, erasure, storage, summaries
 
 DAY = 86400
-
-
-@pytest.fixture(scope="module")
-def tracker(portal):
-    return tracker_store(portal.databases.tracker_url)
-
-
-@pytest.fixture(scope="module")
-def stores(portal):
-    return portal.databases.stores()
-
-
-@pytest.fixture(scope="module")
-def reviewer(portal):
-    return login(portal.base, *REVIEWER)
-
-
-@pytest.fixture(scope="module")
-def admin(portal):
-    return login(portal.base, *ADMIN)
 
 
 def _request(url, cid, name="Sam Example", contact="+447700900123", kind="phone", times="weekday mornings", **kw):

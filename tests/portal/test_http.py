@@ -22,7 +22,6 @@ from portal_helpers import (
     screening,
     start_portal,
     stop_portal,
-    tracker_store,
 )
 
 from clinical.consultation_store import save_request
@@ -44,26 +43,6 @@ POST_ROUTES = [
     "/conversation/erase",
 ]
 ADMIN_GETS = ["/inbox.csv", "/audit", "/conversation/erase?id={cid}"]
-
-
-@pytest.fixture(scope="module")
-def tracker(portal):
-    return tracker_store(portal.databases.tracker_url)
-
-
-@pytest.fixture(scope="module")
-def stores(portal):
-    return portal.databases.stores()
-
-
-@pytest.fixture(scope="module")
-def admin(portal):
-    return login(portal.base, *ADMIN)
-
-
-@pytest.fixture(scope="module")
-def reviewer(portal):
-    return login(portal.base, *REVIEWER)
 
 
 @pytest.fixture

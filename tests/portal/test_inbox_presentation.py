@@ -26,11 +26,6 @@ from portal_helpers import (
 from portal import inbox, summaries
 
 
-@pytest.fixture(scope="module")
-def tracker(portal):
-    return tracker_store(portal.databases.tracker_url)
-
-
 @pytest.fixture
 def mixed(portal, tracker):
     """One search marker shared by: a finished screening with a red flag and another reason,
