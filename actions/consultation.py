@@ -19,6 +19,7 @@ from actions.safety_findings import record_mentions
 from clinical import consultation_store
 from clinical.contact import parse_contact
 from clinical.knowledge import knowledge, question_part
+from clinical.reading import asks_something, starts_like_a_question
 from clinical.rules import evaluate
 from clinical.typed_answers import leading_yes_no
 
@@ -108,6 +109,10 @@ class ValidateConsultationForm(Action):
         if tu.is_free_text_interruption(tracker) if free_text else tu.is_interruption(tracker):
             return []
         text = tu.latest_text(tracker).strip()
+        if free_text and not tu.is_payload_syntax(text) and starts_like_a_question(text) and asks_something(text):
+            # "is it ok to bring my dog?" is no name or time, whatever the classifier heard:
+            # it is answered (or passed to the clinic) and the detail is asked again.
+            return answer(dispatcher, tracker, question_part(text)) + [SlotSet(slot, None)]
         choice = tu.button_value(tracker)
         if tu.is_forged_payload(tracker):
             dispatcher.utter_message(text=tu.say("consultation.not_an_option"))
@@ -262,6 +267,10 @@ class BookConsultation(Action):
             if match.entry is not None and match.entry.id not in BOOKING_ENTRIES:
                 dispatcher.utter_message(text=match.entry.text_for(tu.settings()))
                 return []
+            if match.entry is None and match.unknown_words and asks_something(text):
+                # "is it ok to take my pet snake to the appointment?": a question the
+                # knowledge base has no answer to, not a request to book; passed to the clinic.
+                return answer(dispatcher, tracker, question_part(text))
         status = tracker.get_slot("screening_status")
         if status == "urgent_stop":
             dispatcher.utter_message(text=tu.say("consultation.urgent_first"))

@@ -19,10 +19,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent
 from actions import tracker_utils as tu
-from actions.questions import answer_if_asked
+from actions.questions import answer, answer_if_asked
 from actions.safety_findings import record_mentions
-from clinical.typed_answers import read_consent
+from clinical.knowledge import question_part
+from clinical.reading import asks_something
+from clinical.typed_answers import leading_yes_no, read_consent
 
+MIN_QUESTION_WORDS = 3  # "what?" is an unclear reply; "is botox vegan" a question
 CONSENT_TAKEN_AS_NO = tu.say("consent.taken_as_no")  # texts: clinical/wording/<language>.yml
 
 
@@ -47,6 +50,7 @@ class AskConsent(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         s = tu.settings()
+        events = self._first_message_question(dispatcher, tracker)
         # The wording version travels in the message's metadata, so the tracker store keeps
         # what the person agreed to with their answer (actions/consent.py).
         dispatcher.utter_message(
@@ -54,7 +58,24 @@ class AskConsent(Action):
             buttons=[tu.button(tu.say("consent.agree_button"), "yes"), tu.button(tu.say("buttons.deny"), "no")],
             **{consent.METADATA_KEY: consent.SCREENING_CONSENT_VERSION},
         )
-        return []
+        return events
+
+    @staticmethod
+    def _first_message_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """A first message that asks something ("is botox vegan") but that the classifier
+        did not hear as a question: answered (or passed to the clinic) before the consent
+        question, once (the words decide, as everywhere; a question the rules answered is
+        not answered twice)."""
+        text = tu.latest_text(tracker)
+        if consent.wording_shown(tracker.events, "consent_given") is not None:
+            return []
+        if tu.latest_intent(tracker) in tu.QUESTION_INTENTS + (tu.OUT_OF_SCOPE, tu.SAFETY_INTENT):
+            return []
+        if tu.is_payload_syntax(text) or len(text.split()) < MIN_QUESTION_WORDS:
+            return []
+        if not asks_something(text) or leading_yes_no(text) is not None:
+            return []
+        return answer(dispatcher, tracker, question_part(text))
 
 
 class ValidateConsentForm(Action):
@@ -71,6 +92,12 @@ class ValidateConsentForm(Action):
             return []  # a question or command for the rules; consent is asked again after
         if tu.latest_intent(tracker) == tu.SAFETY_INTENT:
             return []  # the safety net's rules act first
+        if consent is None and self._only_asks(tracker):
+            # "is botox vegan", "before I agree, who reads this?": a question, whatever the
+            # classifier heard. It gets its answer (or goes to the clinic); consent waits.
+            return answer(dispatcher, tracker, question_part(tu.latest_text(tracker))) + [
+                SlotSet("consent_given", None)
+            ]
         if consent is not None:
             events = [SlotSet("consent_given", consent), SlotSet("retry_question", None)]
             if consent:
@@ -87,10 +114,21 @@ class ValidateConsentForm(Action):
         return [SlotSet("consent_given", None), SlotSet("retry_question", "consent_given")]
 
     @staticmethod
-    def _read(tracker: Tracker) -> Any:
+    def _only_asks(tracker: Tracker) -> bool:
+        """A question of three words or more with no yes or no in front ("what?" alone is
+        an unclear reply, asked again, not a question to pass to the clinic)."""
+        text = tu.latest_text(tracker)
+        if tu.is_payload_syntax(text) or len(text.split()) < MIN_QUESTION_WORDS:
+            return False
+        return asks_something(text) and leading_yes_no(text) is None
+
+    @classmethod
+    def _read(cls, tracker: Tracker) -> Any:
         button = tu.button_value(tracker)
         if button is not None or tu.is_payload_syntax(tu.latest_text(tracker)):
             return tu.yes_or_no(button, tu.effective_intent(tracker))
+        if cls._only_asks(tracker):
+            return None  # a question is no consent, even with "is that alright" at its end
         typed = read_consent(tu.latest_text(tracker))
         if typed is not None:
             return typed

@@ -173,7 +173,9 @@ class ApplyCorrection(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         questionnaire = tu.questionnaire()
         answers = tu.answers_from(tracker)
-        changes = find_corrections(questionnaire.questions, answers, tu.our_entities(tracker))
+        changes = find_corrections(
+            questionnaire.questions, answers, tu.our_entities(tracker), tu.latest_text(tracker), statement=True
+        )
         flags = mentioned_flags(tracker, answers)
         changes.update(flags.answers)
         if changes:

@@ -204,9 +204,16 @@ class ValidateScreeningForm(Action):
         """True when the words alone answer the question, whatever the intent:
         "yes, my face feels numb" answers the numbness question even if it sounds
         like a question about side effects."""
-        reading = interpret(question, "", tu.our_entities(tracker), tu.latest_text(tracker))
+        text = tu.latest_text(tracker)
+        reading = interpret(question, "", tu.our_entities(tracker), text)
         # "kinda?" and "not sure?" are replies to the question (asked again), not questions.
-        return reading.understood or reading.unclear_reason in ("hedge", "dont_know", "vague_number", "out_of_range")
+        if reading.understood or reading.unclear_reason in ("hedge", "dont_know", "vague_number", "out_of_range"):
+            return True
+        # "oh and I forgot to say, I'm actually 45": a correction of an earlier answer.
+        others = [q for q in tu.questionnaire().questions if q.id != question.id]
+        return not asks_something(text) and bool(
+            find_corrections(others, tu.answers_from(tracker), tu.our_entities(tracker), text)
+        )
 
     @staticmethod
     def _pre_answers(
@@ -219,7 +226,7 @@ class ValidateScreeningForm(Action):
             spare = tu.our_entities(tracker)  # the medicines named answer the follow-ups
         events: list[EventType] = []
         later = [q for q in tu.questionnaire().questions if q.id != question.id]
-        for qid, value in find_pre_answers(later, answers, spare).items():
+        for qid, value in find_pre_answers(later, answers, spare, tu.latest_text(tracker)).items():
             answers[qid] = value
             events.append(SlotSet(qid, value))
             dispatcher.utter_message(text=tu.noted_answer_text(tu.questionnaire().get(qid), value))
@@ -252,7 +259,7 @@ class ValidateScreeningForm(Action):
         # the words the pending question did not use for its own answer.
         others = [q for q in tu.questionnaire().questions if q.id != question.id]
         spare = [e for e in entities if not uses_entity(question, e)]
-        for qid, value in find_corrections(others, answers, spare).items():
+        for qid, value in find_corrections(others, answers, spare, text).items():
             if qid in protected:
                 continue  # the safety net's reading of a red flag is more specific
             answers[qid] = value

@@ -13,8 +13,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
 from actions.person import offer_person
+from clinical.answers import find_corrections
 from clinical.knowledge import knowledge, question_part
-from clinical.typed_answers import leading_yes_no, wants_a_person
+from clinical.reading import asks_something
+from clinical.typed_answers import leading_yes_no, read_summary_reply, wants_a_person
 
 UNANSWERED_SLOT = "unanswered_questions"
 SUGGESTION_ENTITY = "faq_entry"
@@ -97,6 +99,10 @@ class AnswerQuestion(Action):
         if wants_a_person(text):
             # The classifier heard a question, but the words ask for a person.
             return offer_person(dispatcher, tracker)
+        if states_a_correction(tracker, text):
+            # "I'm breastfeeding" at the summary: a statement of fact that matches a screening
+            # item is never handled as a question; it updates that item and says so.
+            return [FollowupAction("action_apply_correction")]
         if tu.latest_intent(tracker) == tu.OUT_OF_SCOPE and not tu.looks_like_a_question(text):
             # Not a question and not about the treatment ("tell me a joke").
             dispatcher.utter_message(text=tu.reply("out_of_scope"))
@@ -106,6 +112,20 @@ class AnswerQuestion(Action):
             # "yes - how long does it last?" at the summary: answered, and confirmed.
             return events + [FollowupAction("action_give_outcome")]
         return events
+
+
+def states_a_correction(tracker: Tracker, text: str) -> bool:
+    """At the summary or while choosing what to change, words that ask nothing and state a
+    screening answer ("I'm breastfeeding"), name what is wrong ("my age is wrong") or, while
+    choosing, name a part: a reply to the summary, whatever the classifier heard."""
+    status = tracker.get_slot("screening_status")
+    if status not in ("awaiting_confirmation", "choosing_change") or asks_something(text):
+        return False
+    if status == "choosing_change" or read_summary_reply(text) is not None:
+        return True
+    questionnaire = tu.questionnaire()
+    answers = tu.answers_from(tracker)
+    return bool(find_corrections(questionnaire.questions, answers, tu.our_entities(tracker), text, statement=True))
 
 
 def answer_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:

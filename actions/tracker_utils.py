@@ -15,6 +15,7 @@ from clinical.clinic import ClinicSettings, load_clinic_settings
 from clinical.contact import dialable
 from clinical.offered_buttons import buttons_since_last_user_message, events_before_latest_user_message
 from clinical.questionnaire import SECTIONS, Questionnaire, load_questionnaire
+from clinical.reading import starts_like_a_question
 from clinical.ruleset import current_version
 from clinical.typed_answers import asks_something, wants_a_person
 from medical_nlu.pipeline import EXTRACTOR_NAME
@@ -38,26 +39,6 @@ SCREENING_INTERRUPTION_INTENTS = tuple(i for i in INTERRUPTION_INTENTS if i != S
     "book_consultation",
 )
 COMMAND_WORDS = re.compile(r"\b(?:stop|quit|cancel|end|exit|enough|start (?:over|again)|restart|begin again|reset)\b")
-# Words that make a reply a question rather than a name or a time ("can I talk to a person?").
-QUESTION_START = (
-    "what",
-    "how",
-    "when",
-    "why",
-    "who",
-    "where",
-    "which",
-    "can",
-    "could",
-    "is",
-    "are",
-    "do",
-    "does",
-    "will",
-    "would",
-    "should",
-    "may",
-)
 BUTTON_ENTITY = "option"
 # The consultation request form's slots (actions/consultation.py); a call back starts it afresh.
 CONTACT_SLOTS = ("contact_name", "contact_details", "contact_times", "contact_consent")
@@ -163,9 +144,8 @@ def is_interruption(tracker: Tracker, intents=INTERRUPTION_INTENTS) -> bool:
 
 def looks_like_a_question(text: str) -> bool:
     """A "?" or a question word in front of a sentence ("can I talk to someone"); two
-    words are a name ("Will Price", "May Lee"), not a question."""
-    words = text.strip().lower().split()
-    return "?" in text or (len(words) > 2 and words[0] in QUESTION_START)
+    words are a name ("Will Price", "May Lee"), not a question. The one question reader."""
+    return starts_like_a_question(text)
 
 
 def is_free_text_interruption(tracker: Tracker) -> bool:

@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from clinical.medicines import UNKNOWN as UNKNOWN_MEDICINE
+from clinical.medicines import generic_name, looks_like_a_medicine, recognised, recognised_pieces
+from clinical.numbers import read_age, read_duration_days, read_score, stated_age
 from clinical.questionnaire import UNSURE, Question, condition_holds
+from clinical.reading import correct_word, own_vocabulary, read
 from clinical.safety_net import compile_patterns, load_safety_net, sentence_matches, sentences
 from clinical.typed_answers import (
     fuzzy_medicines,
@@ -27,7 +31,6 @@ from clinical.typed_answers import (
     normalised,
     not_now,
     phrase_span,
-    read_number,
     says_none,
     says_some,
 )
@@ -89,7 +92,16 @@ def interpret(
 ) -> Interpretation:
     if button_value is not None:
         return _from_button(question, button_value)
+    # The one reading of the message: the entities came from this same text.
+    typed = read(text)
+    text = typed.text
     entities = own_entities(entities, text)
+    if question.section == "red_flags" and question.type == "yes_no":
+        # A red-flag question asks about now: "an abscess years ago" is history.
+        current = load_safety_net().current_part(text, question.id)
+        if current != text:
+            entities = [e for e in entities if str(e.get("text") or "").lower() in current]
+            text = current
     if question.about_now and not_now(text):
         # "I get cold sores, but none at the moment": the question is about now.
         return Interpretation("no" if question.type == "yes_no" else question.no_means)
@@ -98,6 +110,11 @@ def interpret(
         by_words = _option_by_words(question, text)
         if by_words:
             return Interpretation(by_words)
+    if question.type == "number":
+        # A number read in context is the answer even with a hedge ("maybe a 6 or 7").
+        by_number = _number(question, intent, entities, text or "")
+        if by_number.understood or by_number.unclear_reason in ("vague_number", "out_of_range"):
+            return by_number
     uncertain = intent == DONT_KNOW or bool(UNCERTAIN_RE.search(text or ""))
     if uncertain and not any(not e.get("negated") for e in entities):
         # Uncertainty wins over a negation cue: never read "not sure if ..." as "no".
@@ -114,6 +131,8 @@ def interpret(
         "treatments": _treatments,
     }[question.type]
     result = handler(question, intent, list(entities), text or "")
+    if question.type == "medicines" and result.understood:
+        result = _keep_unrecognised_names(result, typed.plain)
     if result.understood:
         return result
     if intent == DONT_KNOW:
@@ -168,6 +187,8 @@ def _yes_no(question: Question, intent: str, entities, text: str) -> Interpretat
     by_text = _option_by_text_yes_no(text)
     if by_text:
         return Interpretation(by_text)
+    if leading_yes_no(text) is None and _last_part_denies(text):
+        return Interpretation("no")  # "my dad had a heart attack but I'm fine"
     if _values(entities, question.denied_by, negated=False):
         # "I have allergies" names something, but not the thing asked about: ask again.
         return Interpretation(None, "not_understood")
@@ -189,6 +210,18 @@ def _yes_no(question: Question, intent: str, entities, text: str) -> Interpretat
     return Interpretation(None, "not_understood")
 
 
+# The last part of a reply, after "but", that says nothing applies to the person.
+_DENIES = re.compile(
+    r"^(?:(?:i'?m|i am) (?:fine|ok|okay|alright|good)\b|nothing\b|none\b|never\b|no\b(?! idea)|"
+    r"(?:i'?ve|i have) never\b|not\b)"
+)
+
+
+def _last_part_denies(text: str) -> bool:
+    parts = re.split(r"\b(?:but|however|though|although)\b", normalised(text))
+    return len(parts) > 1 and bool(_DENIES.match(parts[-1].strip(" ,.")))
+
+
 def _option_by_text_yes_no(text: str) -> str | None:
     cleaned = re.sub(r"[^\w\s]", "", (text or "")).strip().lower()
     return {"1": "yes", "yes": "yes", "2": "no", "no": "no"}.get(cleaned)
@@ -199,7 +232,7 @@ def _choice(question: Question, intent: str, entities, text: str) -> Interpretat
         if _values(entities, option.recognises, negated=False):
             return Interpretation(option.value)
     # A time ("not had botox for 2 months") says more than a negation cue.
-    by_duration = _from_duration(question, entities)
+    by_duration = _from_duration(question, entities, text)
     if by_duration:
         return Interpretation(by_duration)
     by_words = _option_by_words(question, text)
@@ -231,6 +264,9 @@ def _option_by_words(question: Question, text: str) -> str | None:
     A phrase inside a longer one of another option gives way ("might be pregnant" is
     possibly pregnant, not pregnant); two options at once mean "both" where the question
     has it, else the reply is unclear."""
+    # Only the person's own sentences: "my granddaughter is expecting" says nothing of them.
+    net = load_safety_net()
+    text = ". ".join(s for s in sentences(text) if not net.about_someone_else(s)) if text else text
     spans = {o.value: phrase_span(text, o.says) for o in question.options if o.says}
     spans = {value: span for value, span in spans.items() if span}
     matched = [
@@ -255,12 +291,18 @@ def _option_by_words(question: Question, text: str) -> str | None:
     return None
 
 
-def _from_duration(question: Question, entities) -> str | None:
+def _from_duration(question: Question, entities, text: str = "") -> str | None:
+    """The duration option for an amount of time: from the words first ("a fortnight",
+    "since Christmas", "on and off for years"), else the extractor's duration."""
     mapping = question.duration_options
-    durations = [e for e in _present(entities, "duration") if not e.get("negated")]
-    if not mapping or not durations:
+    if not mapping:
         return None
-    days = float(durations[0]["value"])
+    days = read_duration_days(text) if text else None
+    durations = [e for e in _present(entities, "duration") if not e.get("negated")]
+    if days is None and durations:
+        days = float(durations[0]["value"])
+    if days is None:
+        return None
     for limit, value in sorted((float(k), v) for k, v in mapping["less_than_days"].items()):
         if days < limit:
             return value
@@ -268,9 +310,21 @@ def _from_duration(question: Question, entities) -> str | None:
 
 
 def _number(question: Question, intent: str, entities, text: str) -> Interpretation:
-    # Read from the words, not the extractor's first number: "forty two" is 42, never 40,
-    # and "in my forties" or "6-7" is asked again, never guessed.
-    value, problem = read_number(text, question.id)
+    # Read from the words, not the extractor's first number: "forty two" is 42, never 40.
+    # An age only from words that state one (a duration, a count or "nearly 50" is asked
+    # again); a pain score takes the higher end of a range or hedge ("about 6, 7" is 7).
+    if question.id == "patient_age":
+        reading = read_age(text)
+        value, problem = reading.value, reading.problem
+    elif question.id == "pain_worst":
+        reading = read_score(text, int(question.minimum or 0), int(question.maximum or 10))
+        value, problem = reading.value, reading.problem
+    else:
+        low, high = question.minimum, question.maximum
+        reading = read_score(text, int(low if low is not None else 0), int(high if high is not None else 10**6))
+        value, problem = reading.value, reading.problem
+    if value is None and problem == "out_of_range":
+        return Interpretation(None, "out_of_range")
     if value is None:
         return Interpretation(None, "vague_number" if problem in ("vague", "several") else "not_understood")
     low = question.minimum if question.minimum is not None else float("-inf")
@@ -283,9 +337,15 @@ def _number(question: Question, intent: str, entities, text: str) -> Interpretat
 def _medicines(question: Question, intent: str, entities, text: str) -> Interpretation:
     named = _unique(str(e["value"]) for e in _present(entities, "medicine") if not e.get("negated"))
     leftover = _unrecognised_words(text, entities)
-    misspelt = fuzzy_medicines(leftover)  # "ibuprofin", "warfrin"
-    named = _unique(named + [medicine for _, medicine in misspelt])
-    leftover = [w for w in leftover if w not in {word for word, _ in misspelt}]
+    # Any real medicine by its generic name ("amlodipine", "Norvasc"), from a public list.
+    public = recognised(_unrecognised_words(text, entities)) + recognised_pieces(normalised(text))
+    leftover = [w for w in leftover if w not in {word for word, _ in public}]
+    misspelt = fuzzy_medicines(leftover) + fuzzy_medicines(_joined_pieces(leftover, text))  # "ibuprofin", "sir traline"
+    named = _unique(named + [generic for _, generic in public] + [medicine for _, medicine in misspelt])
+    # Only a word that looks like a name is "a medicine I didn't recognise", never the
+    # ordinary words around the names ("when it flares up", reference s.5).
+    matched = [word for word, _ in misspelt]
+    leftover = [w for w in leftover if not any(w in word for word in matched) and looks_like_a_medicine(w)]
     if not named and not leftover and says_none(text):
         # "nothing", "I don't take anything", "no meds"; never when something else is
         # named too ("none except some herbal stuff" keeps the unknown medicine)
@@ -299,13 +359,43 @@ def _medicines(question: Question, intent: str, entities, text: str) -> Interpre
     return Interpretation(None, "not_understood")
 
 
-def _unrecognised_words(text: str, entities) -> list[str]:
+def _keep_unrecognised_names(result: Interpretation, plain: str) -> Interpretation:
+    """A word as typed that looks like a medicine's name ("ellie quiss") stays "a medicine I
+    didn't recognise" even when the typing-error corrector made an English word of it: the
+    corrector may add readings, never take a possible medicine away."""
+    if UNKNOWN_MEDICINE in result.value:
+        return result
+    own = own_vocabulary()
+    for word in re.findall(r"[a-z][a-z'-]{3,}", plain):
+        if word in _MEDICINE_FILLER or word in medicine_context_words() or not looks_like_a_medicine(word):
+            continue
+        if correct_word(word) in own or generic_name(word) or fuzzy_medicines([word]):
+            continue  # a typing error of one of the assistant's words, or a medicine it knows
+        return Interpretation([*result.value, UNKNOWN_MEDICINE])
+    return result
+
+
+def _joined_pieces(leftover: list[str], text: str) -> list[str]:
+    """Pairs and triples of neighbouring words run together, for a name dictated in
+    pieces ("para see tamol"); each joins a word the readers did not know."""
+    words = re.findall(r"[a-z]+", normalised(text))
+    unknown = set(leftover)
+    joined = []
+    for size in (2, 3):
+        for i in range(len(words) - size + 1):
+            piece = words[i : i + size]
+            if any(w in unknown for w in piece):
+                joined.append("".join(piece))
+    return joined
+
+
+def _unrecognised_words(text: str, entities, shortest: int = 4) -> list[str]:
     """Words of the message that may name a medicine we don't know."""
     remaining = text or ""
     for e in sorted(entities, key=lambda e: e.get("start", 0), reverse=True):
         if "start" in e and "end" in e:
             remaining = remaining[: e["start"]] + " " + remaining[e["end"] :]
-    words = re.findall(r"[a-zA-Z][a-zA-Z'-]{3,}", normalised(remaining))
+    words = [w for w in re.findall(r"[a-zA-Z][a-zA-Z'-]*", normalised(remaining)) if len(w) >= shortest]
     cues = {"none", "nothing", "dont", "don't", "know", "sure", "remember", "not", "nope", "cant", "can't", "cannot"}
     context = medicine_context_words()
     return [w for w in words if w not in _MEDICINE_FILLER and w not in cues and w not in context]
@@ -337,27 +427,50 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+# Words by which a person refers back to an earlier answer.
+_REFERS_BACK = re.compile(
+    r"\b(?:actually|forgot|forget|wrong|correct(?:ion)?|mistake|meant|i said|earlier|before i said|not true|"
+    r"change|update|going back|i put)\b"
+)
+
+
+def refers_back(text: str) -> bool:
+    return bool(text) and bool(_REFERS_BACK.search(normalised(text)))
+
+
 def find_corrections(
-    questions: Sequence[Question], answers: Mapping[str, Any], entities: Sequence[Mapping[str, Any]]
+    questions: Sequence[Question],
+    answers: Mapping[str, Any],
+    entities: Sequence[Mapping[str, Any]],
+    text: str = "",
+    statement: bool = False,
 ) -> dict[str, Any]:
     """Earlier answers that this message clearly changes ("actually I'm breastfeeding").
 
-    Only explicit mentions count (a lexicon term, an age phrase), never a bare yes/no,
-    and only for questions already answered. The caller does not look for corrections
-    in a message that answered the pending question with those same entities.
+    Only explicit mentions count (a lexicon term, a stated age such as "I'm 45" or "45
+    years old", a phrase of a pregnancy option), never a bare yes/no or a bare number, and
+    only for questions already answered. The caller does not look for corrections in a
+    message that answered the pending question with those same entities. ``statement``:
+    the message is a statement of fact at the summary, where an option's own phrases
+    count too ("I'm feeding my baby myself"); elsewhere they could be about the pending
+    question ("6 weeks" is not a pregnancy at the duration question).
     """
     changes: dict[str, Any] = {}
     for question in questions:
         current = answers.get(question.id)
         if current is None or current == "not_asked":
             continue
-        new = _explicit_answer(question, entities, current)
+        if question.section == "red_flags" and question.type != "number":
+            # Red flags are the safety net's to read ("my face swelled after Botox in 2019"
+            # is history, not a spreading swelling now); it records them itself.
+            continue
+        new = _explicit_answer(question, entities, current, text, statement)
         if new is not None and new != current:
             changes[question.id] = new
     return changes
 
 
-def _explicit_answer(question: Question, entities, current: Any) -> Any:
+def _explicit_answer(question: Question, entities, current: Any, text: str = "", statement: bool = False) -> Any:
     if question.type == "yes_no":
         if _values(entities, question.recognises, negated=False):
             return "yes"
@@ -371,15 +484,32 @@ def _explicit_answer(question: Question, entities, current: Any) -> Any:
                 return option.value
         if question.no_means and any(_values(entities, o.recognises, negated=True) for o in question.options):
             return question.no_means
+        if (statement or refers_back(text)) and text:
+            # "I'm feeding my baby myself", "I said it comes and goes but actually it's
+            # always there": an option's own phrases, at the summary or when the person
+            # refers back to an answer (never "does not apply", which a bare "no" elsewhere
+            # must not set).
+            by_words = _option_by_words(question, text)
+            if by_words and by_words != question.no_means:
+                return by_words
+        if question.duration_options and _values(entities, ["botulinum_toxin"], negated=False):
+            # "I had Botox 5 weeks ago", "Botox in my neck on the 10th of November"
+            by_time = _from_duration(question, entities, text)
+            if by_time:
+                return by_time
     elif question.type == "number" and question.id == "patient_age":
-        ages = _present(entities, "age")
-        if ages:
-            return int(ages[0]["value"])
+        # Only words that state an age ("I'm actually 45"); a duration or a bare number
+        # meant for another question never changes it.
+        stated = stated_age(text) if text else None
+        if stated is not None:
+            return stated
     elif question.type == "medicines":
         named = [str(e["value"]) for e in _present(entities, "medicine") if not e.get("negated")]
-        if named:
-            existing = current if isinstance(current, list) else []
-            return _unique(list(existing) + named)
+        dropped = {str(e["value"]) for e in _present(entities, "medicine") if e.get("negated")}
+        existing = [m for m in (current if isinstance(current, list) else []) if m not in dropped]
+        if named or len(existing) != len(current if isinstance(current, list) else []):
+            # "I also take baclofen"; "I no longer take ibuprofen" (it was on the list)
+            return _unique(existing + named)
     return None
 
 
@@ -401,7 +531,10 @@ def uses_entity(question: Question, entity: Mapping[str, Any]) -> bool:
 
 
 def find_pre_answers(
-    questions: Sequence[Question], answers: Mapping[str, Any], entities: Sequence[Mapping[str, Any]]
+    questions: Sequence[Question],
+    answers: Mapping[str, Any],
+    entities: Sequence[Mapping[str, Any]],
+    text: str = "",
 ) -> dict[str, Any]:
     """Questions not yet asked that this message already answers, so they are not asked
     again: "I take warfarin" answers the blood-thinner question. Only a clear, positive
@@ -416,6 +549,11 @@ def find_pre_answers(
             continue
         if question.type == "yes_no" and _values(entities, question.recognises, negated=False):
             found[question.id] = "yes"
+        elif question.duration_options and _values(entities, ["botulinum_toxin"], negated=False) and text:
+            # "I had Botox for my frown lines a month ago" answers when the last one was.
+            by_time = _from_duration(question, entities, text)
+            if by_time:
+                found[question.id] = by_time
         elif question.type == "choice":
             option = next((o for o in question.options if _values(entities, o.recognises, negated=False)), None)
             if option is not None:

@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from clinical.clinic import ClinicSettings
-from clinical.safety_net import plain_lower
+from clinical.reading import read
 from clinical.wording import REFERENCE_LANGUAGE, wording
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "knowledge.yml"
@@ -40,29 +40,6 @@ PENDING = "pending"
 REQUIRED_FIELDS = ("id", "topic", "answer", "source", "review", "examples")
 KNOWN_FIELDS = set(REQUIRED_FIELDS) | {"clinic_setting"}
 
-# Chat spellings read as the words they stand for, before anything is compared.
-TEXT_SPEAK = {
-    "u": "you",
-    "ur": "your",
-    "r": "are",
-    "pls": "please",
-    "plz": "please",
-    "rn": "now",
-    "bc": "because",
-    "cuz": "because",
-    "coz": "because",
-    "wat": "what",
-    "wot": "what",
-    "hw": "how",
-    "abt": "about",
-    "tho": "though",
-    "b4": "before",
-    "2morrow": "tomorrow",
-    "preg": "pregnant",
-    "meds": "medicines",
-    "docs": "doctors",
-    "doc": "doctor",
-}
 # Words that carry no topic: greetings, hedges and the way people lead into a question.
 FILLER_WORDS = frozenset(
     """
@@ -129,8 +106,9 @@ class Match:
 
 
 def normalise(text: str) -> str:
-    words = WORD_RE.findall(plain_lower(text or "").replace("'", ""))
-    return " ".join(TEXT_SPEAK.get(w, w) for w in words)
+    """The one reading of the question (chat spellings read, typing errors corrected),
+    as plain words without apostrophes."""
+    return " ".join(WORD_RE.findall(read(text).text.replace("'", "")))
 
 
 def question_part(text: str) -> str:

@@ -6,7 +6,7 @@ of truth for which medicine belongs to which screening category.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,9 +29,6 @@ class Lexicon:
     # (entity label, canonical id) -> list of surface terms
     terms: dict[tuple[str, str], list[str]]
     medicine_categories: dict[str, str]
-    negation_before: list[str] = field(default_factory=list)
-    negation_after: list[str] = field(default_factory=list)
-    clause_breaks: list[str] = field(default_factory=list)
 
     def category_of(self, medicine_id: str) -> str:
         return self.medicine_categories.get(medicine_id, "unknown")
@@ -53,11 +50,7 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
             terms[(label, canonical)] = _as_terms(entry)
             if section == "medicines":
                 categories[canonical] = entry["category"]
-    negation = raw.get("negation") or {}
     return Lexicon(
         terms=terms,
         medicine_categories=categories,
-        negation_before=[str(w).lower() for w in negation.get("before", [])],
-        negation_after=[str(w).lower() for w in negation.get("after", [])],
-        clause_breaks=[str(w).lower() for w in negation.get("clause_breaks", [])],
     )

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from clinical.lexicon import load_lexicon
+from clinical.medicines import MedicineCategories
 from clinical.questionnaire import (
     NOT_ASKED,
     UNSURE,
@@ -198,7 +199,8 @@ def load_rulebook(path: Path = RULES_PATH) -> RuleBook:
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise ValueError("Duplicate rule ids in outcome_rules.yml")
-    return RuleBook(rules, raw["unsure_rule"], load_questionnaire(), load_lexicon().medicine_categories)
+    categories = MedicineCategories(load_lexicon().medicine_categories)
+    return RuleBook(rules, raw["unsure_rule"], load_questionnaire(), categories)
 
 
 def evaluate(

@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from clinical.reading import CLAUSE_BREAK as READING_CLAUSE_BREAK
+from clinical.reading import is_negated, normalise, read
 from clinical.wording import REFERENCE_LANGUAGE, wording
 
 SAFETY_PATH = Path(__file__).with_name("safety.yml")
@@ -36,14 +38,9 @@ RED_FLAG = "red_flag"
 _NOW_QUESTIONS = ("rf_emergency", "rf_gca", "rf_locked_jaw", "rf_abscess")
 DISTRESS = "distress"
 
-# Sentences end at . ! ? ; and new lines; clauses also at commas and these words.
+# Sentences end at . ! ? ; and new lines; negation and clauses are clinical/reading.py's.
 _SENTENCE_SPLIT = re.compile(r"[.!?;\n]+")
-_CLAUSE_BREAK = re.compile(r",|\b(?:but|however|although|though|except|apart from|and|then|because|so)\b")
-_NEGATION_CUE = re.compile(
-    r"\b(?:no|not|never|none|nothing|without|neither|nor|denies|deny|free of|"
-    r"dont|didnt|doesnt|havent|hasnt|isnt|wasnt|arent|werent|cant|cannot|couldnt|wont|wouldnt|shouldnt|aint)\b|n't\b"
-)
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+_CONTRAST = re.compile(r"\b(?:but|however|though|although|whereas)\b")
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ class _Flag:
 
 # Where a sentence divides into clauses, for telling a question about a side effect from a
 # report ("my face went numb, can it cause that?").
-CLAUSE_BREAK = re.compile(r",|;|\s[-–—]\s|\b(?:but|and|so|because|cos|coz)\b")
+CLAUSE_BREAK = READING_CLAUSE_BREAK
 
 
 @dataclass(frozen=True)
@@ -85,6 +82,8 @@ class SafetyNet:
     about_others: tuple[re.Pattern, ...] = ()
     about_the_treatment: tuple[re.Pattern, ...] = ()
     resolved: tuple[re.Pattern, ...] = ()
+    remote_past: tuple[re.Pattern, ...] = ()
+    history_counts: tuple[str, ...] = ()
 
     def scan(self, text: str, at: str | None = None, answers: Mapping[str, Any] | None = None) -> list[Finding]:
         """Every red flag and distress sign in ``text``: distress first, then red flags
@@ -92,7 +91,11 @@ class SafetyNet:
         ``answers`` the answers so far (both optional: the NLU knows neither)."""
         answers = answers or {}
         findings: list[Finding] = []
+        # The plain words and the one reading's corrected words: a correction of a typing
+        # error can add a red flag ("chest tigthness") but never take one away.
         sentences_ = _sentences(text)
+        corrected = _sentences(read(text).text)
+        sentences_ += [s for s in corrected if s not in sentences_]
         # A hedge anywhere ("maybe? there's a bad taste") makes every match uncertain.
         hedged = any(h.search(s) for s in sentences_ for h in self.hedges)
         for sentence in sentences_:
@@ -114,10 +117,6 @@ class SafetyNet:
     def _scan_flag(self, flag: _Flag, sentences_: list[str], hedged: bool, at: str | None) -> Finding | None:
         best: Finding | None = None
         for sentence in sentences_:
-            if any(p.search(sentence) for p in flag.unless + self.about_others) or (
-                at != flag.question and self._asks_what_the_treatment_does(flag, sentence)
-            ):
-                continue
             # At the flag's own question (or where safety.yml says so) a weaker sign is the
             # person's answer to exactly that question, not something to confirm.
             weak_is_enough = at in flag.certain_at or at == flag.question
@@ -126,6 +125,15 @@ class SafetyNet:
             )
             weak = not strong and any(_matches(p, sentence) for p in flag.confirm_patterns)
             if not (strong or weak):
+                continue
+            # Only a sentence that names the sign is checked for what takes it away.
+            if flag.id not in self.history_counts and any(p.search(sentence) for p in self.remote_past):
+                continue  # "after Botox in 2016 my face swelled": history, not a sign now
+            if (
+                any(_says(p, sentence) for p in flag.unless)
+                or any(p.search(sentence) for p in self.about_others)
+                or (at != flag.question and self._asks_what_the_treatment_does(flag, sentence))
+            ):
                 continue
             certain = strong and at not in flag.confirm_at and not hedged
             finding = Finding(RED_FLAG, flag.id, sentence, certain, flag.question, flag.value, flag.needs_age)
@@ -147,6 +155,17 @@ class SafetyNet:
     def _over_now(self, finding: Finding, flag: _Flag) -> bool:
         """ "my face isn't swollen any more": a sign about right now that is over."""
         return flag.question in _NOW_QUESTIONS and any(p.search(finding.words) for p in self.resolved)
+
+    def current_part(self, text: str, question_id: str) -> str:
+        """The message without the parts told in an explicitly remote past ("years ago I
+        had an abscess, but nothing like that now" -> "nothing like that now"), for the
+        answer to a red-flag question about now; the questions about a lasting condition
+        (``history_counts``) keep every part."""
+        if any(f.question == question_id and f.id in self.history_counts for f in self.flags):
+            return text
+        parts = [p for s in _sentences(text) for p in _CONTRAST.split(s)]
+        kept = [p.strip(" ,") for p in parts if p.strip(" ,") and not any(r.search(p) for r in self.remote_past)]
+        return ". ".join(kept)
 
     def flag_ids(self) -> list[str]:
         return [f.id for f in self.flags]
@@ -171,14 +190,8 @@ def sentence_matches(pattern: Sequence[re.Pattern], sentence: str) -> bool:
     return _matches(pattern, sentence)
 
 
-def plain_lower(text: str) -> str:
-    """Lower case with curly apostrophes made straight: how every reader of typed words
-    here (the safety net, clinical/typed_answers.py) sees a message."""
-    return (text or "").translate(_APOSTROPHES).lower()
-
-
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_SPLIT.split(plain_lower(text)) if s.strip()]
+    return [s.strip() for s in _SENTENCE_SPLIT.split(normalise(text)) if s.strip()]
 
 
 def _matches(terms: Sequence[re.Pattern], sentence: str) -> bool:
@@ -192,15 +205,13 @@ def _matches(terms: Sequence[re.Pattern], sentence: str) -> bool:
     return not any(_is_negated(sentence, start, spans) for start, _ in spans)
 
 
+def _says(pattern: re.Pattern, sentence: str) -> bool:
+    """The pattern occurs, not negated ("without dieting" does not say "diet")."""
+    return any(not is_negated(sentence, m.start(), [m.span()]) for m in pattern.finditer(sentence))
+
+
 def _is_negated(sentence: str, start: int, term_spans) -> bool:
-    clause_start = 0
-    for brk in _CLAUSE_BREAK.finditer(sentence, 0, start):
-        clause_start = brk.end()
-    before = list(sentence[clause_start:start])
-    for s, e in term_spans:  # words inside matched terms are never cues
-        for i in range(max(s, clause_start), min(e, start)):
-            before[i - clause_start] = " "
-    return bool(_NEGATION_CUE.search("".join(before)))
+    return is_negated(sentence, start, term_spans)
 
 
 def _compile(term: str) -> re.Pattern:
@@ -242,11 +253,21 @@ def load_safety_net(path: Path = SAFETY_PATH) -> SafetyNet:
         about_others=tuple(_compile(p) for p in raw.get("about_others") or ()),
         about_the_treatment=tuple(_compile(p) for p in raw.get("about_the_treatment") or ()),
         resolved=tuple(_compile(p) for p in raw.get("resolved") or ()),
+        remote_past=tuple(_compile(p) for p in raw.get("remote_past") or ()),
+        history_counts=tuple(raw.get("history_counts") or ()),
     )
 
 
 def scan(text: str, at: str | None = None, answers: Mapping[str, Any] | None = None) -> list[Finding]:
-    return load_safety_net().scan(text, at, answers)
+    """The safety net's reading of a message at a point of the conversation, read once:
+    the NLU, the form validation and the safety actions ask for the same message in turn."""
+    return list(_scan_once(text or "", at))
+
+
+@lru_cache(maxsize=512)
+def _scan_once(text: str, at: str | None) -> tuple[Finding, ...]:
+    # Findings depend on the words and the point only (``answers`` is read by no flag).
+    return tuple(load_safety_net().scan(text, at))
 
 
 def safety_excerpt(text: str, max_chars: int) -> str:

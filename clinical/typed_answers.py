@@ -16,10 +16,10 @@ from pathlib import Path
 
 import yaml
 from rapidfuzz import fuzz, process
-from text_to_num import alpha2digit
 
 from clinical.lexicon import load_lexicon
-from clinical.safety_net import plain_lower
+from clinical.reading import asks_something as _asks_something
+from clinical.reading import is_negated, read
 
 WORDS_PATH = Path(__file__).with_name("answer_words.yml")
 HEDGE_WINDOW_WORDS = 4  # a hedge counts only near the start of a reply
@@ -37,8 +37,6 @@ class AnswerWords:
     hedge: re.Pattern
     some: re.Pattern
     none: re.Pattern
-    vague_number: re.Pattern
-    approximate_ok_for: tuple[str, ...]
     filler: re.Pattern
     trailing_yes: re.Pattern
     trailing_no: re.Pattern
@@ -49,8 +47,6 @@ class AnswerWords:
     summary_yes: re.Pattern
     summary_change: re.Pattern
     leading_statement_yes: re.Pattern
-    question_clause: re.Pattern
-    question_tag: re.Pattern
     person_wish: re.Pattern
 
 
@@ -66,8 +62,6 @@ def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
         hedge=re.compile(r"(?<![a-z])(?:" + _alternation(raw["hedges"]) + ")"),
         some=re.compile(r"(?<![a-z])(?:" + _alternation(raw["some"]) + ")"),
         none=re.compile(r"(?<![a-z])(?:" + _alternation(raw["none"]) + ")"),
-        vague_number=re.compile(r"(?<![a-z])(?:" + _alternation(raw["vague_number"]) + ")"),
-        approximate_ok_for=tuple(raw.get("approximate_ok_for") or ()),
         filler=re.compile(fillers),
         # "I don't chew gum and I don't clench, so no", "I grind yeah"
         trailing_yes=re.compile(r"(?:^|[\s,.;-])(?:so |then )?(?:yes|yeah|yep|yup|yh)[\s.!]*$"),
@@ -79,20 +73,13 @@ def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
         summary_yes=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_yes"]) + ")"),
         summary_change=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_change"]) + ")"),
         leading_statement_yes=re.compile(leading.format(f=fillers, w=_alternation(raw["statement_yes_words"]))),
-        question_clause=re.compile(
-            r"(?:^|[,.;!?]\s*|\s-\s|\b(?:"
-            + _alternation(raw["question_joins"])
-            + r")\s+)(?:"
-            + _alternation(raw["question_starts"])
-            + r")\s+\S+\s+\S+"
-        ),
-        question_tag=re.compile(r"(?:" + _alternation(raw["question_tags"]) + r")[\s?.!]*$"),
         person_wish=re.compile(r"(?<![a-z])(?:" + _alternation(raw["person_wishes"]) + ")"),
     )
 
 
 def normalised(text: str) -> str:
-    return re.sub(r"\s+", " ", plain_lower(text)).strip()
+    """The one reading's text (clinical/reading.py): every reader here sees the same words."""
+    return read(text).text
 
 
 def leading_yes_no(text: str) -> str | None:
@@ -116,11 +103,8 @@ def leading_yes_no(text: str) -> str | None:
 
 
 def asks_something(text: str) -> bool:
-    """A "?", a clause that starts like a question ("..., can I keep wearing my aligners"),
-    or a tag at the end ("..., is that ok")."""
-    t = normalised(text)
-    words = answer_words()
-    return "?" in t or bool(words.question_clause.search(t) or words.question_tag.search(t))
+    """A question in the reply: the one question reader (clinical/reading.py)."""
+    return _asks_something(normalised(text))
 
 
 def wants_a_person(text: str) -> bool:
@@ -155,35 +139,6 @@ def says_none(text: str) -> bool:
     return bool(answer_words().none.search(normalised(text)))
 
 
-def read_number(text: str, question_id: str) -> tuple[int | None, str]:
-    """(the number, "") or (None, why): "vague" for "in my forties" / "6-7", "none" when
-    there is no number, "several" when two different numbers could be the answer."""
-    t = alpha2digit(normalised(text), "en", threshold=0)
-    t = re.sub(r"(\d+)\s*(?:/|out of|outta|over)\s*10\b", r"\1", t)  # "7/10", "seven out of ten"
-    words = answer_words()
-    if words.vague_number.search(t):
-        approximate = re.search(r"(?<![a-z])(?:about|around|roughly|approx\w*|nearly|almost)\s*\d", t)
-        if not (approximate and question_id in words.approximate_ok_for and not _several(t)):
-            return None, "vague"
-    numbers = [int(n) for n in re.findall(r"(?<![\d.,])\d{1,3}(?![\d.,]?\d)", t)]
-    if not numbers:
-        return None, "none"
-    if len(set(numbers)) > 1:
-        age = re.search(r"\b(?:i'?m|i am|im|aged?|age is)\s*(\d{1,3})\b|\b(\d{1,3})\s*(?:years?|yrs?|y/?o)\s*old\b", t)
-        if question_id == "patient_age" and age:
-            return int(age.group(1) or age.group(2)), ""
-        return None, "several"
-    return numbers[0], ""
-
-
-def _several(t: str) -> bool:
-    return len(set(re.findall(r"\d+", t))) > 1 or bool(re.search(r"\d+\s*(?:-|to|or)\s*\d+", t))
-
-
-_NEGATION_CUE = re.compile(r"(?<![a-z])(?:no|not|never|without|n't|dont|didnt|doesnt|havent|isnt)(?![a-z])")
-_CLAUSE_BREAK = re.compile(r",|;|(?<![a-z])(?:but|and|though|although)(?![a-z])")
-
-
 def phrase_span(text: str, phrases: Iterable[str]) -> tuple[int, int] | None:
     """Where the reply uses one of the phrases, not negated in its clause ("my vision is
     fine, no blurring" does not say "blurred"); the longest such use, or None."""
@@ -191,8 +146,7 @@ def phrase_span(text: str, phrases: Iterable[str]) -> tuple[int, int] | None:
     best = None
     for pattern in _compiled_phrases(tuple(phrases)):
         for match in pattern.finditer(t):
-            clause_start = max([b.end() for b in _CLAUSE_BREAK.finditer(t, 0, match.start())], default=0)
-            if _NEGATION_CUE.search(t, clause_start, match.start()):
+            if is_negated(t, match.start(), [match.span()]):
                 continue
             if best is None or match.end() - match.start() > best[1] - best[0]:
                 best = match.span()
@@ -245,6 +199,8 @@ def read_consent(text: str) -> bool | None:
         return False
     if is_hedged(t):
         return None
+    if len(t.split()) >= 3 and asks_something(t) and leading_yes_no(t) is None:
+        return None  # "before I agree, who reads this?": a question first, consent after
     if leading_yes_no(t) == "yes" or words.consent_yes.search(t):
         return True
     return None

@@ -22,6 +22,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from clinical.lexicon import Lexicon, load_lexicon
+from clinical.reading import is_negated, negated_after
 
 EXTRACTOR_NAME = "ClinicalEntityExtractor"
 
@@ -116,20 +117,13 @@ class ClinicalPipeline:
             key = f"{label}::{canonical}"
             self.matcher.add(key, [self.nlp.make_doc(t) for t in terms])
             self._labels[self.nlp.vocab.strings[key]] = (label, canonical)
-        # Cue phrases as lower-case token lists, tokenised once like the text will be.
-        self._negation_before = [self._words(w) for w in self.lexicon.negation_before]
-        self._negation_after = [self._words(w) for w in self.lexicon.negation_after]
-        self._breaks = [self._words(w) for w in self.lexicon.clause_breaks]
-
-    def _words(self, phrase: str) -> list[str]:
-        return [t.lower_ for t in self.nlp.make_doc(phrase)]
 
     # -- public -------------------------------------------------------------
     def extract(self, text: str) -> list[dict[str, Any]]:
         if not text or not text.strip():
             return []
         doc = self.nlp.make_doc(text)
-        entities = self._lexicon_entities(doc)
+        entities = self._lexicon_entities(doc, text.lower())
         taken = [(e["start"], e["end"]) for e in entities]
         entities += self._duration_entities(text, taken)
         taken = [(e["start"], e["end"]) for e in entities]
@@ -137,12 +131,11 @@ class ClinicalPipeline:
         return sorted(entities, key=lambda e: e["start"])
 
     # -- lexicon terms ------------------------------------------------------
-    def _lexicon_entities(self, doc: Doc) -> list[dict[str, Any]]:
+    def _lexicon_entities(self, doc: Doc, lowered: str) -> list[dict[str, Any]]:
         spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
         # Longest match wins ("heart attack" over "attack"); a term listed in two sections
         # ("paracetamol": a medicine and a pain-relief treatment) keeps both readings.
         kept = {(s.start, s.end) for s in filter_spans(spans)}
-        tokens = [t.lower_ for t in doc]
         result = []
         for span in sorted(
             {(s.start, s.end, s.label): s for s in spans if (s.start, s.end) in kept}.values(), key=lambda s: s.start
@@ -155,25 +148,17 @@ class ClinicalPipeline:
                     span.start_char,
                     span.end_char,
                     span.text,
-                    negated=self._is_negated(tokens, span.start, span.end),
+                    negated=self._is_negated(lowered, span.start_char, span.end_char),
                 )
             )
         return result
 
-    def _is_negated(self, tokens: list[str], start: int, end: int) -> bool:
-        """A cue earlier in the same clause, or a post-cue right after, negates the term."""
-        clause_start = 0
-        for i in range(start):
-            if any(self._matches_at(tokens, i, b) for b in self._breaks):
-                clause_start = i + 1
-        for i in range(clause_start, start):
-            if any(self._matches_at(tokens, i, cue) for cue in self._negation_before):
-                return True
-        return any(self._matches_at(tokens, end, cue) for cue in self._negation_after)
-
     @staticmethod
-    def _matches_at(tokens: list[str], i: int, words: list[str]) -> bool:
-        return tokens[i : i + len(words)] == words
+    def _is_negated(lowered: str, start: int, end: int) -> bool:
+        """The one negation reader (clinical/reading.py): a cue earlier in the clause, a
+        "stopped" or "no longer" (medicines, conditions, treatments given up), or a cue
+        right after ("pain free")."""
+        return is_negated(lowered, start, [(start, end)], discontinued=True) or negated_after(lowered, end)
 
     # -- durations, ages, numbers -------------------------------------------
     def _duration_entities(self, text: str, taken) -> list[dict[str, Any]]:

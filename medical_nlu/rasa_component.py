@@ -17,6 +17,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinical.reading import read
 from medical_nlu.pipeline import ClinicalPipeline
 
 
@@ -51,7 +52,9 @@ class ClinicalEntityExtractor(GraphComponent, EntityExtractorMixin):
             if text.lstrip().startswith("/"):
                 # Intent-payload syntax: never read answers out of it.
                 continue
-            found = self._pipeline.extract(text)
+            # Entities of the one reading (chat spellings read, typing errors corrected);
+            # the actions read the same text (clinical/answers.interpret).
+            found = self._pipeline.extract(read(text).text)
             if found:
                 message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages

@@ -262,11 +262,22 @@ def test_warfarin_and_aspirin_are_listed_in_order(answer):
 
 
 def test_unrecognised_medicine_is_unknown(answer):
-    assert answer("medicines", "lisinopril").value == ["unknown"]
+    assert answer("medicines", "zorvatrine").value == ["unknown"]
 
 
 def test_known_and_unrecognised_medicine_are_both_kept(answer):
-    assert answer("medicines", "warfarin and lisinopril").value == ["warfarin", "unknown"]
+    assert answer("medicines", "warfarin and zorvatrine").value == ["warfarin", "unknown"]
+
+
+def test_a_medicine_outside_the_lexicon_is_stored_by_its_generic_name(answer):
+    # drug-named-entity-recognition knows it (brand -> generic); no screening category.
+    assert answer("medicines", "Norvasc for my blood pressure").value == ["amlodipine"]
+    assert answer("medicines", "warfarin and lisinopril").value == ["warfarin", "lisinopril"]
+
+
+def test_ordinary_words_around_medicines_are_not_unknown(answer):
+    assert answer("medicines", "just paracetamol when it flares up").value == ["paracetamol"]
+    assert answer("medicines", "amlodipine for my blood pressure").value == ["amlodipine"]
 
 
 def test_repeated_medicine_is_listed_once(answer):
@@ -403,8 +414,33 @@ def test_medicine_already_listed_is_no_correction(extract):
 
 
 def test_age_correction(extract):
-    changes = find_corrections(QUESTIONNAIRE.questions, {"patient_age": 30}, extract("sorry, I'm 17"))
+    text = "sorry, I'm 17"
+    changes = find_corrections(QUESTIONNAIRE.questions, {"patient_age": 30}, extract(text), text)
     assert changes == {"patient_age": 17}
+
+
+@pytest.mark.parametrize("text", ["2 years", "it's been 2 years now", "about 3 weeks", "7", "since I was 12 years old"])
+def test_a_duration_or_bare_number_never_changes_the_age(extract, text):
+    assert find_corrections(QUESTIONNAIRE.questions, {"patient_age": 44}, extract(text), text) == {}
+
+
+def test_a_red_flag_word_in_a_remote_past_is_no_correction_of_a_red_flag_answer(extract):
+    text = "my face swelled up after Botox in 2019"
+    assert find_corrections(QUESTIONNAIRE.questions, {"rf_emergency": "none"}, extract(text), text) == {}
+
+
+def test_a_statement_at_the_summary_corrects_the_pregnancy_answer(extract):
+    text = "I'm feeding my baby my own milk"
+    answers = {"pregnancy": "not_applicable"}
+    assert find_corrections(QUESTIONNAIRE.questions, answers, extract(text), text, statement=True) == {
+        "pregnancy": "breastfeeding"
+    }
+
+
+def test_a_medicine_given_up_is_taken_off_the_list(extract):
+    text = "I no longer take ibuprofen"
+    answers = {"medicines": ["ibuprofen", "warfarin"]}
+    assert find_corrections(QUESTIONNAIRE.questions, answers, extract(text), text) == {"medicines": ["warfarin"]}
 
 
 def test_bare_no_is_never_a_correction(extract):

@@ -446,7 +446,8 @@ def test_gca_question_only_asked_over_50():
         (["baclofen"], ["muscle_relaxant"]),
         (["oxybutynin"], ["anticholinergic"]),
         (["unknown"], ["medicine_unrecognised"]),
-        (["lisinopril"], ["medicine_unrecognised"]),  # not in the lexicon
+        (["zorvatrine"], ["medicine_unrecognised"]),  # neither in the lexicon nor a known medicine
+        (["lisinopril"], []),  # a known medicine (drug-named-entity-recognition) with no rule
         (["paracetamol"], []),
         (["paracetamol", "ibuprofen", "vitamins"], []),
         ([], []),

@@ -11,7 +11,6 @@ from clinical.typed_answers import (
     is_hedged,
     leading_yes_no,
     read_consent,
-    read_number,
     read_summary_reply,
 )
 from medical_nlu.pipeline import extract
@@ -70,16 +69,20 @@ def test_a_yes_with_detail_is_not_hijacked_by_its_question_words():
         ("pain_worst", "seven out of ten", 7),
         ("pain_worst", "8/10", 8),
         ("pain_worst", "about a 6", 6),
-        ("pain_worst", "6-7", None),
-        ("pain_worst", "between 6 and 8", None),
+        ("pain_worst", "6-7", 7),  # the worst pain: the higher end of a range
+        ("pain_worst", "between 6 and 8", 8),
+        ("patient_age", "it's been hurting for 2 days", None),
+        ("patient_age", "hang on 1 sec", None),
+        ("patient_age", "x1", None),
+        ("patient_age", "-5", None),
+        ("patient_age", "nearly 50", None),
     ],
 )
 def test_numbers_are_read_never_guessed(question, text, expected):
-    assert read_number(text, question)[0] == expected
     result = answer(question, text)
     assert result.value == expected
     if expected is None:
-        assert result.unclear_reason == "vague_number"
+        assert result.unclear_reason in ("vague_number", "not_understood")
 
 
 @pytest.mark.parametrize(

@@ -257,7 +257,7 @@ class Report:
         return [o for o in self.outcomes if not o.replied]
 
     def lines(self, name: str, show_text: bool) -> list[str]:
-        """A printable report. ``show_text`` False for the sealed part: ids and values only."""
+        """A printable report. ``show_text`` False for the sealed part: totals only."""
         out = [f"== {name}: {len(self.outcomes)} cases =="]
         for t, acc in sorted(self.accuracy().items()):
             out.append(f"  answer accuracy {t:<11} {acc:6.1%}  ({len(self.by_type()[t])} cases)")
@@ -270,8 +270,11 @@ class Report:
         out.append(f"  distress caught           {sum(o.distress_caught for o in distress)}/{len(distress)}")
         out.append(f"  false alarms              {len(self.false_alarms())}")
         out.append(f"  answer accuracy overall   {self.overall_accuracy():6.1%}")
+        if not show_text:
+            # A sealed part prints totals only: no text, no ids, no failure list (issue 20).
+            return out
         for o in [o for o in self.outcomes if not o.passed]:
-            text = f" {o.case['text']!r}" if show_text else ""
+            text = f" {o.case['text']!r}"
             out.append(
                 f"  FAIL {o.case['id']} at={o.case['at']} expect={o.case.get('expect')!r} got={o.got!r} "
                 f"red_flag={o.case.get('red_flag')} caught={o.red_flag_caught} "

@@ -163,9 +163,11 @@ class QuestionReport:
             f"  'are you a bot' understood      {self.bot():6.1%}  ({len(self._of('bot'))})",
             f"  mid-questionnaire: question repeated, nothing recorded {self.pending_repeated():6.1%}",
         ]
+        if not show_text:
+            return out  # a sealed part: totals only, no ids, no failure list
         for o in self.outcomes:
             if not o.right or o.wrong_entry or o.pending_repeated is False:
-                text = f" {o.case['text']!r}" if show_text else ""
+                text = f" {o.case['text']!r}"
                 out.append(
                     f"  {'WRONG' if o.wrong_entry else 'MISS '} {o.case['id']} at={o.point} "
                     f"expect={o.expect} got={o.said} offered={o.offered} repeated={o.pending_repeated}{text}"

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from actions.questionnaire import CLARIFY
+from tests.reading.blind_corpus import load as load_blind
 from tests.understanding.corpus import load_cases
 
 pytestmark = pytest.mark.understanding
@@ -51,10 +52,12 @@ CONTACT_DETAILS = ["+44 20 7946 0123", "sam@example.org", "my number is 020 7946
 
 
 def typed_pool() -> dict[str, list[str]]:
-    """Typed answers from the development corpus by point, without red flags or distress
-    (those end a conversation at once; the corpus test covers them)."""
+    """Typed answers from the development corpora (the team's and the blind authors') by
+    point, without red flags or distress (those end a conversation at once; the corpus
+    tests cover them)."""
     pool: dict[str, list[str]] = defaultdict(list)
-    for case in load_cases("development"):
+    for case in load_cases("development") + load_blind("development"):
+        case = {**case, "text": str(case["text"])}
         if case.get("red_flag") or case.get("distress"):
             pool["safety"].append(case["text"])
         if not case.get("red_flag") and not case.get("distress"):
