@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from clinical.clinic import ClinicSettings
-from clinical.reading import read
+from clinical.reading import question_starts, read
 from clinical.wording import REFERENCE_LANGUAGE, wording
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "knowledge.yml"
@@ -52,14 +52,15 @@ FILLER_WORDS = frozenset(
 )
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | FILLER_WORDS
 WORD_RE = re.compile(r"[a-z0-9]+")
+
+
 # Where a message splits into sentences or clauses: "yes - who sees my answers?" holds a
 # question after the answer; "im off on holiday soon, how long does it last" a question
 # after some context.
-CLAUSE_END = re.compile(
-    r"(?<=[?!.;])\s+|\s+[-–—]+\s+|,\s+(?=(?:what|how|when|why|who|where|which|can|could|is|are|"
-    r"do|does|will|would|should|may)\b)",
-    re.I,
-)
+@lru_cache(maxsize=1)
+def clause_end() -> re.Pattern:
+    # The question words are the one question reader's (clinical/reading.py).
+    return re.compile(rf"(?<=[?!.;])\s+|\s+[-–—]+\s+|,\s+(?=(?:{question_starts()})\b)", re.I)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def normalise(text: str) -> str:
 def question_part(text: str) -> str:
     """The clauses that ask ("yes, how long does it last?" -> "how long does it last?");
     the whole text when no clause is marked as a question."""
-    clauses = [c.strip() for c in CLAUSE_END.split(text or "") if c and c.strip()]
+    clauses = [c.strip() for c in clause_end().split(text or "") if c and c.strip()]
     asked = [c for c in clauses if c.endswith("?")]
     return " ".join(asked) if asked and len(asked) < len(clauses) else (text or "").strip()
 

@@ -169,6 +169,12 @@ def _question_words() -> tuple[re.Pattern, re.Pattern, tuple[str, ...]]:
     return clause, tag, first_words
 
 
+def question_starts() -> str:
+    """The words a question starts with, as one regular-expression alternation."""
+    raw = yaml.safe_load((HERE / "answer_words.yml").read_text(encoding="utf-8"))
+    return "|".join(f"(?:{t})" for t in raw["question_starts"])
+
+
 def asks_something(text: str) -> bool:
     """A "?", a clause that starts like a question ("..., can I keep wearing my aligners"),
     or a tag at the end ("..., is that ok")."""

@@ -43,3 +43,13 @@ def test_the_lexicon_category_wins_and_a_known_medicine_has_no_rule():
 def test_a_common_medicine_no_longer_sends_a_patient_to_review():
     assert evaluate({"medicines": ["amlodipine", "metformin"]}).outcome == ELIGIBLE_FOR_CONSULTATION
     assert evaluate({"medicines": ["unknown"]}).outcome == NEEDS_MEDICAL_REVIEW
+
+
+@pytest.mark.parametrize(
+    "medicine, reason",
+    [("acenocoumarol", "bleeding"), ("procyclidine", "anticholinergic"), ("orphenadrine", "muscle_relaxant")],
+)
+def test_a_rule_category_is_listed_whole_so_the_public_list_never_shadows_it(medicine, reason):
+    # Found by drug-named-entity-recognition too; the lexicon's category is read first.
+    assert generic_name(medicine) is not None
+    assert reason in evaluate({"medicines": [medicine]}).reasons

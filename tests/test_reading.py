@@ -95,3 +95,9 @@ def test_one_reader_of_questions(text, asks):
 def test_two_words_are_a_name_not_a_question():
     assert not starts_like_a_question("Will Price")
     assert starts_like_a_question("can I talk to someone")
+
+
+def test_a_no_in_one_sentence_never_negates_the_next():
+    # "no. I'm pregnant" at another question: the pregnancy is stated, not denied.
+    text = "no. sorry i am pregnant"
+    assert not is_negated(text, text.index("pregnant"))
