@@ -32,6 +32,7 @@ from clinical.rules import EMERGENCY, SAME_DAY, evaluate, load_rulebook
 from clinical.safety_net import RED_FLAG, scan
 from clinical.typed_answers import read_consent, read_summary_reply
 from medical_nlu.pipeline import extract
+from tests.understanding.corpus import unremarkable_answers
 
 BLIND_DIR = Path(__file__).resolve().parents[1] / "corpus" / "blind"
 QUESTIONNAIRE = load_questionnaire()
@@ -53,22 +54,7 @@ def tier_of(rule_id: str) -> str:
 
 def plain_answers(given: dict[str, Any], before: str | None) -> dict[str, Any]:
     """Unremarkable answers to the questions before ``before`` (all when None), then ``given``."""
-    answers: dict[str, Any] = {}
-    for q in QUESTIONNAIRE.questions:
-        if q.id == before:
-            break
-        if q.type == "yes_no":
-            answers[q.id] = "no"
-        elif q.type == "choice":
-            answers[q.id] = q.no_means if q.no_means and q.option(q.no_means) else q.options[0].value
-        elif q.type == "number":
-            answers[q.id] = 40 if q.id == "patient_age" else 5
-        elif q.type == "medicines":
-            answers[q.id] = []
-        else:
-            answers[q.id] = ["nothing"]
-    answers.update(given or {})
-    return answers
+    return {**unremarkable_answers(before), **(given or {})}
 
 
 def canonical_medicine(name: str) -> str:

@@ -49,6 +49,12 @@ def case_type(case: dict[str, Any]) -> str:
 
 def plain_answers(given: dict[str, Any], before: str | None = None) -> dict[str, Any]:
     """Unremarkable answers to every question (before ``before``, if given)."""
+    answers = {**unremarkable_answers(before), **given}
+    return QUESTIONNAIRE.normalise(answers) if before is None else _normalise_partial(answers, before)
+
+
+def unremarkable_answers(before: str | None = None) -> dict[str, Any]:
+    """An answer that triggers no rule for every question (those before ``before``, if given)."""
     answers: dict[str, Any] = {}
     for q in QUESTIONNAIRE.questions:
         if q.id == before:
@@ -63,8 +69,7 @@ def plain_answers(given: dict[str, Any], before: str | None = None) -> dict[str,
             answers[q.id] = []
         else:
             answers[q.id] = ["nothing"]
-    answers.update(given)
-    return QUESTIONNAIRE.normalise(answers) if before is None else _normalise_partial(answers, before)
+    return answers
 
 
 def _normalise_partial(answers: dict[str, Any], before: str) -> dict[str, Any]:
