@@ -69,8 +69,8 @@ class AskConsent(Action):
         text = tu.latest_text(tracker)
         if consent.wording_shown(tracker.events, "consent_given") is not None:
             return []
-        if tu.latest_intent(tracker) in tu.QUESTION_INTENTS + (tu.OUT_OF_SCOPE, tu.SAFETY_INTENT):
-            return []
+        if tu.latest_intent(tracker) in tu.INTERRUPTION_INTENTS + (tu.OUT_OF_SCOPE,):
+            return []  # the rules have answered it (a question, "are you a bot?", a person...)
         if tu.is_payload_syntax(text) or len(text.split()) < MIN_QUESTION_WORDS:
             return []
         if not asks_something(text) or leading_yes_no(text) is not None:
