@@ -315,14 +315,10 @@ def _number(question: Question, intent: str, entities, text: str) -> Interpretat
     # again); a pain score takes the higher end of a range or hedge ("about 6, 7" is 7).
     if question.id == "patient_age":
         reading = read_age(text)
-        value, problem = reading.value, reading.problem
-    elif question.id == "pain_worst":
-        reading = read_score(text, int(question.minimum or 0), int(question.maximum or 10))
-        value, problem = reading.value, reading.problem
     else:
         low, high = question.minimum, question.maximum
-        reading = read_score(text, int(low if low is not None else 0), int(high if high is not None else 10**6))
-        value, problem = reading.value, reading.problem
+        reading = read_score(text, int(low if low is not None else 0), int(high if high is not None else 10))
+    value, problem = reading.value, reading.problem
     if value is None and problem == "out_of_range":
         return Interpretation(None, "out_of_range")
     if value is None:
@@ -389,13 +385,13 @@ def _joined_pieces(leftover: list[str], text: str) -> list[str]:
     return joined
 
 
-def _unrecognised_words(text: str, entities, shortest: int = 4) -> list[str]:
+def _unrecognised_words(text: str, entities) -> list[str]:
     """Words of the message that may name a medicine we don't know."""
     remaining = text or ""
     for e in sorted(entities, key=lambda e: e.get("start", 0), reverse=True):
         if "start" in e and "end" in e:
             remaining = remaining[: e["start"]] + " " + remaining[e["end"] :]
-    words = [w for w in re.findall(r"[a-zA-Z][a-zA-Z'-]*", normalised(remaining)) if len(w) >= shortest]
+    words = re.findall(r"[a-zA-Z][a-zA-Z'-]{3,}", normalised(remaining))
     cues = {"none", "nothing", "dont", "don't", "know", "sure", "remember", "not", "nope", "cant", "can't", "cannot"}
     context = medicine_context_words()
     return [w for w in words if w not in _MEDICINE_FILLER and w not in cues and w not in context]

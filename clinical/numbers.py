@@ -72,7 +72,6 @@ _OUT_OF_TEN = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/|out of|outta|over|on a scale o
 _SCALE = re.compile(
     r"(?:on )?(?:a |the )?scale (?:of |from )?(?:0|1)?\s*(?:to|-)?\s*10\b|\b(?:from )?(?:0|1)\s*(?:to|-)\s*10\b"
 )
-_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-|to|or|/|,|and|between)\s*(\d+(?:\.\d+)?)")
 
 
 def digits(text: str) -> str:

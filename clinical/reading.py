@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -58,7 +58,6 @@ _QUOTES = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
-_WORD = re.compile(r"[a-z0-9][a-z0-9'/]*")
 
 # --- negation: the one reader of "no", "not", "never" ... -------------------------------
 # A cue earlier in the same clause negates a term; words inside matched terms are never
@@ -287,12 +286,3 @@ def correct_word(word: str) -> str:
 
 def correct_spelling(text: str) -> str:
     return re.sub(r"[a-z]+", lambda m: correct_word(m.group(0)), text)
-
-
-def words_of(text: str) -> list[str]:
-    return _WORD.findall(normalise(text))
-
-
-def any_word_in(text: str, words: Iterable[str]) -> bool:
-    wanted = set(words)
-    return any(w in wanted for w in words_of(text))
