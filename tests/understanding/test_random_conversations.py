@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from actions.questionnaire import CLARIFY
+from clinical.questionnaire import load_questionnaire
 from tests.reading.blind_corpus import load as load_blind
 from tests.understanding.corpus import load_cases
 
@@ -51,12 +52,19 @@ WAY_ON = ("Yes, that's okay", "None of these", "No", "Yes, I'm safe right now", 
 CONTACT_DETAILS = ["+44 20 7946 0123", "sam@example.org", "my number is 020 7946 0456", "dunno", "call me maybe"]
 
 
+RED_FLAG_QUESTIONS = {q.id for q in load_questionnaire().questions if q.section == "red_flags" and q.type != "number"}
+
+
 def typed_pool() -> dict[str, list[str]]:
     """Typed answers from the development corpora (the team's and the blind authors') by
     point, without red flags or distress (those end a conversation at once; the corpus
     tests cover them)."""
     pool: dict[str, list[str]] = defaultdict(list)
-    for case in load_cases("development") + load_blind("development"):
+    # The blind authors' answers at the red-flag questions are left out: many are red flags
+    # they did not mark as such ("yes" at the locked-jaw question), which end a conversation
+    # at once; the corpus tests cover them, and conversations here should go the whole way.
+    blind = [c for c in load_blind("development") if c["at"] not in RED_FLAG_QUESTIONS]
+    for case in load_cases("development") + blind:
         case = {**case, "text": str(case["text"])}
         if case.get("red_flag") or case.get("distress"):
             pool["safety"].append(case["text"])
