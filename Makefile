@@ -21,13 +21,17 @@ UNIT_TESTS := \
 	tests/test_doc_references.py \
 	tests/test_import_boundaries.py \
 	tests/test_knowledge.py \
+	tests/test_medicines.py \
+	tests/test_numbers.py \
+	tests/test_reading.py \
 	tests/test_rules.py \
 	tests/test_ruleset_version.py \
 	tests/security/test_committed_config.py \
 	tests/security/test_dependency_audit.py \
 	tests/security/test_log_redaction.py \
 	tests/security/test_production_settings.py \
-	tests/understanding/test_corpus_is_independent.py
+	tests/understanding/test_corpus_is_independent.py \
+	tests/reading
 
 .PHONY: help setup unit unit-all test e2e browser understanding bench lint format train run model
 
