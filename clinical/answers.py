@@ -187,8 +187,11 @@ def _yes_no(question: Question, intent: str, entities, text: str) -> Interpretat
     by_text = _option_by_text_yes_no(text)
     if by_text:
         return Interpretation(by_text)
-    if leading_yes_no(text) is None and _last_part_denies(text):
-        return Interpretation("no")  # "my dad had a heart attack but I'm fine"
+    says_yes = bool(question.yes_patterns) and _patterns_say(question.yes_patterns, text)
+    if leading_yes_no(text) is None and _last_part_denies(text) and not says_yes:
+        # "my dad had a heart attack but I'm fine"; never over words that say yes ("I bruise
+        # easily but not on blood thinners" keeps its bruising for the practitioner).
+        return Interpretation("no")
     if _values(entities, question.denied_by, negated=False):
         # "I have allergies" names something, but not the thing asked about: ask again.
         return Interpretation(None, "not_understood")
