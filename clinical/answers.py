@@ -337,7 +337,7 @@ def _medicines(question: Question, intent: str, entities, text: str) -> Interpre
     named = _unique(str(e["value"]) for e in _present(entities, "medicine") if not e.get("negated"))
     leftover = _unrecognised_words(text, entities)
     # Any real medicine by its generic name ("amlodipine", "Norvasc"), from a public list.
-    public = recognised(_unrecognised_words(text, entities)) + recognised_pieces(normalised(text))
+    public = recognised(leftover) + recognised_pieces(normalised(text))
     leftover = [w for w in leftover if w not in {word for word, _ in public}]
     misspelt = fuzzy_medicines(leftover) + fuzzy_medicines(_joined_pieces(leftover, text))  # "ibuprofin", "sir traline"
     named = _unique(named + [generic for _, generic in public] + [medicine for _, medicine in misspelt])

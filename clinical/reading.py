@@ -111,14 +111,6 @@ class Reading:
     plain: str  # normalised
     text: str  # normalised, chat spellings read, typing errors corrected
 
-    @property
-    def sentences(self) -> list[str]:
-        return sentences(self.text)
-
-    @property
-    def asks(self) -> bool:
-        return asks_something(self.text)
-
 
 @lru_cache(maxsize=1024)
 def read(text: str | None) -> Reading:
