@@ -21,7 +21,7 @@ from clinical.contact import parse_contact
 from clinical.knowledge import knowledge, question_part
 from clinical.reading import asks_something, starts_like_a_question
 from clinical.rules import evaluate
-from clinical.typed_answers import leading_yes_no
+from clinical.typed_answers import leading_yes_no, refuses
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,12 @@ class ValidateConsultationForm(Action):
         if tu.is_forged_payload(tracker):
             dispatcher.utter_message(text=tu.say("consultation.not_an_option"))
             return [SlotSet(slot, None)]
+        if slot in ("contact_name", "contact_details") and not choice and refuses(text):
+            # "no", "never mind, I don't want to give my number": never stored as a name or a
+            # number. The request ends here (action_submit_consultation saves nothing without
+            # consent and says how to reach the clinic); every other answer is kept.
+            dispatcher.utter_message(text=tu.say("consultation.refused"))
+            return [SlotSet(slot, None), SlotSet("retry_question", None), SlotSet("requested_slot", None)]
         mentioned = self._red_flags_mentioned(dispatcher, tracker)
         if mentioned:
             # The red flag is recorded for the practitioner; the detail is asked again on

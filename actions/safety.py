@@ -27,15 +27,18 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tracker_utils as tu
 from actions.outcome import give_outcome
-from actions.safety_findings import findings_for, tier, with_flags
+from actions.safety_findings import findings_for, tier, with_flags, with_records
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import EMERGENCY, SAME_DAY
-from clinical.safety_net import DISTRESS, RED_FLAG, Finding, load_safety_net, scan
+from clinical.safe_answer import SAFE, read_safe_answer
+from clinical.safety_net import DISTRESS, INDIRECT, RED_FLAG, Finding, load_safety_net, scan
 from clinical.safety_net import safety_messages as clinical_safety_messages
 from clinical.typed_answers import leading_yes_no
 
 LOOPS = ("consent_form", "screening_form", "consultation_form")
 CHECK_DISTRESS, CHECK_RED_FLAG, CHECK_HANDLED = "distress", "red_flag", "handled"
+# The portal's record that the answer to "Are you safe right now?" was not a clear yes.
+MAY_NOT_BE_SAFE = "may_not_be_safe"
 
 
 # ---------------------------------------------------------------------------------------
@@ -81,8 +84,11 @@ def yes_no_buttons(labels_key: str) -> list[dict[str, str]]:
 
 
 def respond_to_distress(dispatcher: CollectingDispatcher, tracker: Tracker, finding: Finding) -> list[EventType]:
-    """The reply, the crisis contacts, the flag; safety_check_form then asks if they're safe."""
+    """The reply, the crisis contacts, the flag; safety_check_form then asks if they're safe.
+    After an indirect sign, the gentle direct question comes first (reference s.8)."""
     dispatcher.utter_message(text=message("distress"))
+    if finding.flag == INDIRECT:
+        dispatcher.utter_message(text=message("ask_thoughts"))
     dispatcher.utter_message(text=message("crisis_contacts"), json_message=crisis_alert())
     return with_flags(tracker, [finding]) + [SlotSet("safety_check", CHECK_DISTRESS), SlotSet("safety_answer", None)]
 
@@ -230,9 +236,13 @@ class AskSafetyAnswer(Action):
 
 
 class ValidateSafetyCheckForm(Action):
-    """Reads yes / no; an unclear reply is asked once more, then recorded "unsure".
-    Never rejects the message: a person asked whether they are safe gets an answer, not
-    a detour into another topic."""
+    """Reads the reply to the safety check's one question. Never rejects the message: a
+    person asked whether they are safe gets an answer, not a detour into another topic.
+
+    "Are you safe right now?": only a clear yes is safe (clinical/safe_answer.py); a no, an
+    unclear reply or another topic is taken at once as "may not be safe" (reference s.8),
+    never asked again, and recorded for staff with the person's words and the time.
+    A red flag to confirm: yes / no; an unclear reply is asked once more, then "unsure"."""
 
     def name(self) -> str:
         return "validate_safety_check_form"
@@ -240,7 +250,13 @@ class ValidateSafetyCheckForm(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("requested_slot") != "safety_answer":
             return []
-        answer = self._read(tracker)
+        if tracker.get_slot("safety_check") != CHECK_RED_FLAG:
+            answer = self._read_safe(tracker)
+            events: list[EventType] = [SlotSet("safety_answer", answer), SlotSet("retry_question", None)]
+            if answer != "yes":
+                events += with_records(tracker, [not_safe_record(tracker)])
+            return events
+        answer = self._read_flag(tracker)
         if answer is not None:
             return [SlotSet("safety_answer", answer), SlotSet("retry_question", None)]
         if tracker.get_slot("retry_question") == "safety_answer":
@@ -249,24 +265,47 @@ class ValidateSafetyCheckForm(Action):
         return [SlotSet("safety_answer", None), SlotSet("retry_question", "safety_answer")]
 
     @staticmethod
-    def _read(tracker: Tracker) -> str | None:
+    def _read_safe(tracker: Tracker) -> str:
+        """yes (safe) / no / unsure (both "may not be safe")."""
+        choice = tu.button_value(tracker)
+        if choice in ("yes", "no"):
+            return choice
+        text = tu.latest_text(tracker)
+        if tu.is_payload_syntax(text):
+            return UNSURE  # another button (another topic): not an answer
+        if read_safe_answer(text) == SAFE:
+            return "yes"
+        return "no" if leading_yes_no(text) == "no" or any(f.kind == DISTRESS for f in scan(text)) else UNSURE
+
+    @staticmethod
+    def _read_flag(tracker: Tracker) -> str | None:
         choice = tu.button_value(tracker)
         if choice in ("yes", "no", UNSURE):
             return choice
         if tu.is_payload_syntax(tu.latest_text(tracker)):
             return None
         text = tu.latest_text(tracker)
-        checking_distress = tracker.get_slot("safety_check") != CHECK_RED_FLAG
-        found = scan(text)
-        if checking_distress and any(f.kind == DISTRESS for f in found):
-            return "no"  # more words of wanting to die: not safe
-        if not checking_distress and any(f.flag == tracker.get_slot("safety_check_flag") and f.certain for f in found):
+        if any(f.flag == tracker.get_slot("safety_check_flag") and f.certain for f in scan(text)):
             return "yes"
         words = leading_yes_no(text)
         if words:
             return words
         answer = tu.yes_or_no(None, tu.latest_intent(tracker))
         return None if answer is None else ("yes" if answer else "no")
+
+
+def not_safe_record(tracker: Tracker) -> dict[str, Any]:
+    """For the portal's safety block: the person may not be safe, in their own words (the
+    slot event's time is when)."""
+    text = tu.latest_text(tracker)
+    return {
+        "kind": DISTRESS,
+        "flag": MAY_NOT_BE_SAFE,
+        "question": None,
+        "value": None,
+        "words": "" if tu.is_payload_syntax(text) else text,
+        "certain": True,
+    }
 
 
 class AfterSafetyCheck(Action):
@@ -287,10 +326,21 @@ class AfterSafetyCheck(Action):
         key = {"yes": "safe_reply", "no": "not_safe_reply"}.get(answer, "unclear_safe_reply")
         # "not safe" and "couldn't tell" say to call the emergency number now: an alert.
         dispatcher.utter_message(text=message(key), json_message=None if answer == "yes" else crisis_alert())
+        carry_on = "/book_consultation" if interrupted == "consultation_form" else "/affirm"
+        if answer != "yes":
+            # May not be safe: the questions stay paused, with a way on (reference s.8).
+            labels = safety_messages()["paused_buttons"]
+            buttons = [
+                {"title": labels["person"], "payload": "/ask_for_person"},
+                {"title": labels["later"], "payload": "/goodbye"},
+            ]
+            if interrupted in LOOPS:
+                buttons.append({"title": labels["now"], "payload": carry_on})
+            dispatcher.utter_message(text=message("paused"), buttons=buttons)
+            return reset
         buttons = []
         if interrupted in LOOPS:
             labels = safety_messages()["carry_on_buttons"]
-            carry_on = "/book_consultation" if interrupted == "consultation_form" else "/affirm"
             buttons = [
                 {"title": labels["carry_on"], "payload": carry_on},
                 {"title": labels["stop"], "payload": "/stop"},

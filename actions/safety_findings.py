@@ -59,10 +59,15 @@ def flag_record(finding: Finding) -> dict[str, Any]:
 
 def with_flags(tracker: Tracker, findings: Sequence[Finding]) -> list[EventType]:
     """The ``safety_flags`` slot with these findings added (staff see them in the portal)."""
+    return with_records(tracker, [flag_record(f) for f in findings])
+
+
+def with_records(tracker: Tracker, records: Sequence[dict[str, Any]]) -> list[EventType]:
+    """The ``safety_flags`` slot with these records added; distress is also flagged."""
     flags = list(tracker.get_slot("safety_flags") or [])
-    flags += [flag_record(f) for f in findings if flag_record(f) not in flags]
+    flags += [r for r in records if r not in flags]
     events: list[EventType] = [SlotSet("safety_flags", flags)]
-    if any(f.kind == DISTRESS for f in findings):
+    if any(r.get("kind") == DISTRESS for r in records):
         events.append(SlotSet("distress_flagged", True))
     return events
 

@@ -42,8 +42,6 @@ COMMAND_WORDS = re.compile(r"\b(?:stop|quit|cancel|end|exit|enough|start (?:over
 BUTTON_ENTITY = "option"
 # The consultation request form's slots (actions/consultation.py); a call back starts it afresh.
 CONTACT_SLOTS = ("contact_name", "contact_details", "contact_times", "contact_consent")
-# Words that make a free-text reply a wish to reach a person rather than a name or a time.
-PERSON_WORDS = re.compile(r"\b(?:talk|speak|chat|person|human|someone|somebody|anyone|reception|staff|call|ring)\b")
 
 
 def questionnaire() -> Questionnaire:
@@ -158,8 +156,10 @@ def is_free_text_interruption(tracker: Tracker) -> bool:
     if intent in ("stop", "start_over"):
         # "Ivy Stone" can sound like "stop" to the classifier; a command says so in words.
         return bool(COMMAND_WORDS.search(text.lower()))
-    if intent == "ask_for_person" and PERSON_WORDS.search(text.lower()):
-        return True  # "I'd rather talk to a real person" is not a name
+    if intent == "ask_for_person":
+        # "I'd rather talk to a real person" is not a name; "Jane Person" and "Chris Staff"
+        # are: a wish to reach someone is a phrase (answer_words.yml), never one word.
+        return wants_a_person(text)
     return intent == SAFETY_INTENT or looks_like_a_question(text)
 
 

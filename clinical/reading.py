@@ -76,6 +76,12 @@ CLAUSE_BREAK = re.compile(
     r"[.!?\n]|,|;|\s-\s|\b(?:but|however|although|though|except|apart from|and|then|because|so|cos|coz|"
     r"i take|i'm on|i am on)\b"
 )
+# Words that link a negation cue to what it denies without changing it: skipped when only
+# the last few words before a term count (is_negated's ``words_before``).
+_LINKING_WORD = re.compile(
+    r"^(?:going|gonna|to|want|wanna|wanting|planning|plan|about|intend\w*|intention|any|of|whatsoever|whatever|"
+    r"ever|really|think\w*|trying|try|would|will|be|do|even)$"
+)
 # Cues after a term: "pain free", "swelling - not really".
 NEGATION_AFTER = re.compile(r"^\s*(?:-\s*)?(?:free\b|not really\b)")
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
@@ -131,15 +137,28 @@ def clause_start(text: str, position: int) -> int:
     return start
 
 
-def is_negated(text: str, start: int, term_spans: Sequence[tuple[int, int]] = (), discontinued: bool = False) -> bool:
+def is_negated(
+    text: str,
+    start: int,
+    term_spans: Sequence[tuple[int, int]] = (),
+    discontinued: bool = False,
+    words_before: int | None = None,
+) -> bool:
     """A negation cue (with ``discontinued``, also "stopped", "no longer") earlier in the
-    clause of the term starting at ``start``; words inside ``term_spans`` are not cues."""
+    clause of the term starting at ``start``; words inside ``term_spans`` are not cues. With
+    ``words_before``, only that many words before the term count: the distress reader's
+    "doesn't matter anyway, gonna off myself" is not a denial of what follows."""
     begin = clause_start(text, start)
     before = list(text[begin:start])
     for s, e in term_spans:
         for i in range(max(s, begin), min(e, start)):
             before[i - begin] = " "
     window = "".join(before)
+    if words_before is not None:
+        # Linking words between a cue and the term do not count ("not going to hurt myself",
+        # "no intention whatever of harming myself").
+        kept = [w for w in window.split() if not _LINKING_WORD.match(w)]
+        window = " ".join(kept[-words_before:]) if words_before else ""
     return bool(NEGATION_CUE.search(window) or (discontinued and DISCONTINUED_CUE.search(window)))
 
 

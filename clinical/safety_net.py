@@ -37,6 +37,13 @@ RED_FLAG = "red_flag"
 # Red-flag questions about right now (emergency and same-day signs), for ``resolved``.
 _NOW_QUESTIONS = ("rf_emergency", "rf_gca", "rf_locked_jaw", "rf_abscess")
 DISTRESS = "distress"
+# The flag of a distress finding from an indirect sign only (a burden, no point, goodbyes,
+# saving up tablets...): the reply first asks gently whether the person is thinking of
+# ending their life (clinical reference s.8).
+INDIRECT = "distress_indirect"
+# Distress is denied only by a cue close before it ("I would never hurt myself", "I don't
+# want to die"): a "doesn't matter anyway" earlier in the clause does not take "off myself" away.
+DISTRESS_NEGATION_WORDS = 2
 
 # Sentences end at . ! ? ; and new lines; negation and clauses are clinical/reading.py's.
 _SENTENCE_SPLIT = re.compile(r"[.!?;\n]+")
@@ -79,6 +86,7 @@ class SafetyNet:
     distress: tuple[tuple[re.Pattern, ...], ...]
     not_distress: tuple[re.Pattern, ...]
     hedges: tuple[re.Pattern, ...]
+    indirect: tuple[tuple[re.Pattern, ...], ...] = ()
     about_others: tuple[re.Pattern, ...] = ()
     about_the_treatment: tuple[re.Pattern, ...] = ()
     resolved: tuple[re.Pattern, ...] = ()
@@ -94,16 +102,14 @@ class SafetyNet:
         # The plain words and the one reading's corrected words: a correction of a typing
         # error can add a red flag ("chest tigthness") but never take one away.
         sentences_ = _sentences(text)
+        plain_count = len(sentences_)
         corrected = _sentences(read(text).text)
         sentences_ += [s for s in corrected if s not in sentences_]
         # A hedge anywhere ("maybe? there's a bad taste") makes every match uncertain.
         hedged = any(h.search(s) for s in sentences_ for h in self.hedges)
-        for sentence in sentences_:
-            if any(_matches(p, sentence) for p in self.distress) and not any(
-                p.search(sentence) for p in self.not_distress
-            ):
-                findings.append(Finding(DISTRESS, DISTRESS, sentence))
-                break
+        distress = self._distress(sentences_, plain_count)
+        if distress:
+            findings.append(distress)
         for flag in self.flags:
             if at in flag.skip_at:
                 continue
@@ -113,6 +119,24 @@ class SafetyNet:
             if found:
                 findings.append(found)
         return findings
+
+    def _distress(self, sentences_: list[str], plain_count: int) -> Finding | None:
+        """Direct words of distress in any sentence, else an indirect sign. A figure of
+        speech ("this pain is killing me") is taken out of the sentence first: alone it is
+        not distress, and it never hides another sign in the same sentence."""
+        literal = [(s, _without(self.not_distress, s)) for s in sentences_]
+        for sentence, words in literal:
+            if any(_matches(p, words, DISTRESS_NEGATION_WORDS) for p in self.distress):
+                return Finding(DISTRESS, DISTRESS, sentence)
+        for sentence, words in literal:
+            if any(_matches(p, words, DISTRESS_NEGATION_WORDS) for p in self.indirect):
+                return Finding(DISTRESS, INDIRECT, sentence)
+        # An indirect sign told over two sentences ("I gave my dog to my brother. I won't be
+        # around much longer"): the terms of a pattern may sit in different sentences.
+        whole = ". ".join(words for _, words in literal)
+        if any(len(p) > 1 and _matches(p, whole, DISTRESS_NEGATION_WORDS) for p in self.indirect):
+            return Finding(DISTRESS, INDIRECT, ". ".join(sentences_[:plain_count]))
+        return None
 
     def _scan_flag(self, flag: _Flag, sentences_: list[str], hedged: bool, at: str | None) -> Finding | None:
         best: Finding | None = None
@@ -194,24 +218,28 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_SPLIT.split(normalise(text)) if s.strip()]
 
 
-def _matches(terms: Sequence[re.Pattern], sentence: str) -> bool:
-    """All terms occur in the sentence and none is negated in its clause."""
+def _matches(terms: Sequence[re.Pattern], sentence: str, words_before: int | None = None) -> bool:
+    """All terms occur in the sentence and none is negated in its clause (with
+    ``words_before``, by a cue at most that many words before it)."""
     spans = []
     for term in terms:
         match = term.search(sentence)
         if match is None:
             return False
         spans.append(match.span())
-    return not any(_is_negated(sentence, start, spans) for start, _ in spans)
+    return not any(is_negated(sentence, start, spans, words_before=words_before) for start, _ in spans)
+
+
+def _without(patterns: Sequence[re.Pattern], sentence: str) -> str:
+    """The sentence with every match of ``patterns`` blanked out (kept the same length)."""
+    for pattern in patterns:
+        sentence = pattern.sub(lambda m: " " * len(m.group(0)), sentence)
+    return sentence
 
 
 def _says(pattern: re.Pattern, sentence: str) -> bool:
     """The pattern occurs, not negated ("without dieting" does not say "diet")."""
     return any(not is_negated(sentence, m.start(), [m.span()]) for m in pattern.finditer(sentence))
-
-
-def _is_negated(sentence: str, start: int, term_spans) -> bool:
-    return is_negated(sentence, start, term_spans)
 
 
 def _compile(term: str) -> re.Pattern:
@@ -249,6 +277,7 @@ def load_safety_net(path: Path = SAFETY_PATH) -> SafetyNet:
         flags=flags,
         distress=_patterns(distress["patterns"]),
         not_distress=tuple(_compile(p) for p in distress.get("not_distress") or ()),
+        indirect=_patterns(distress.get("indirect_patterns")),
         hedges=tuple(_compile(h) for h in raw.get("hedges") or ()),
         about_others=tuple(_compile(p) for p in raw.get("about_others") or ()),
         about_the_treatment=tuple(_compile(p) for p in raw.get("about_the_treatment") or ()),

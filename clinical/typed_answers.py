@@ -48,6 +48,7 @@ class AnswerWords:
     summary_change: re.Pattern
     leading_statement_yes: re.Pattern
     person_wish: re.Pattern
+    refusal: re.Pattern
 
 
 @lru_cache(maxsize=2)
@@ -74,6 +75,7 @@ def answer_words(path: Path = WORDS_PATH) -> AnswerWords:
         summary_change=re.compile(r"(?<![a-z])(?:" + _alternation(raw["summary_change"]) + ")"),
         leading_statement_yes=re.compile(leading.format(f=fillers, w=_alternation(raw["statement_yes_words"]))),
         person_wish=re.compile(r"(?<![a-z])(?:" + _alternation(raw["person_wishes"]) + ")"),
+        refusal=re.compile(leading.format(f=fillers, w=_alternation(raw["refusals"]))),
     )
 
 
@@ -110,6 +112,12 @@ def asks_something(text: str) -> bool:
 def wants_a_person(text: str) -> bool:
     """ "can I speak to someone", "please ring me back": a wish to reach a person."""
     return bool(answer_words().person_wish.search(normalised(text)))
+
+
+def refuses(text: str) -> bool:
+    """ "no", "I'd rather not", "never mind, I don't want to give my number": a refusal to
+    give a free-text detail (a name, a phone number), never to be stored as one."""
+    return bool(answer_words().refusal.search(normalised(text)))
 
 
 def not_now(text: str) -> bool:

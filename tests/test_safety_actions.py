@@ -131,29 +131,82 @@ def test_are_you_safe_is_read_in_words(text, intent, expected):
     assert slot_values(events)["safety_answer"] == expected
 
 
-def test_are_you_safe_is_asked_at_most_twice():
-    events, dispatcher = run(ValidateSafetyCheckForm(), check_tracker("what", "nlu_fallback"))
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("what", "nlu_fallback"),
+        ("I don't know, not really", "dont_know"),
+        ("yeah I guess", "affirm"),
+        ("how much does the botox cost?", "ask_question"),  # another topic: not an answer
+        ("5", "inform"),
+    ],
+)
+def test_are_you_safe_is_never_asked_again_anything_but_a_clear_yes_is_may_not_be_safe(text, intent):
+    """Reference s.8: an answer that is not a clear yes is treated as not safe, at once."""
+    events, dispatcher = run(ValidateSafetyCheckForm(), check_tracker(text, intent))
+    slots = slot_values(events)
+    assert slots["safety_answer"] in ("no", "unsure") and dispatcher.messages == []
+    record = slots["safety_flags"][-1]
+    assert record["flag"] == "may_not_be_safe" and record["kind"] == "distress" and record["words"] == text
+    assert slots["distress_flagged"] is True
+
+
+def test_a_clear_yes_or_a_denial_of_the_thoughts_is_safe_and_records_nothing_more():
+    for text in ("yes I'm safe", "no, I'm not having those thoughts, I just meant the pain"):
+        slots = slot_values(run(ValidateSafetyCheckForm(), check_tracker(text, "affirm"))[0])
+        assert slots == {"safety_answer": "yes", "retry_question": None}, text
+
+
+def test_a_red_flag_to_confirm_is_still_asked_at_most_twice():
+    base = {"safety_check": "red_flag", "safety_check_flag": "chest"}
+    events, dispatcher = run(ValidateSafetyCheckForm(), check_tracker("what", "nlu_fallback", **base))
     assert slot_values(events) == {"safety_answer": None, "retry_question": "safety_answer"}
-    events, _ = run(ValidateSafetyCheckForm(), check_tracker("what", "nlu_fallback", retry_question="safety_answer"))
+    events, _ = run(
+        ValidateSafetyCheckForm(), check_tracker("what", "nlu_fallback", retry_question="safety_answer", **base)
+    )
     assert slot_values(events)["safety_answer"] == "unsure"
 
 
-@pytest.mark.parametrize(
-    "answer, expected",
-    [
-        ("yes", "Thank you for letting me know"),
-        ("no", "Please call 999 now"),
-        ("unsure", "if you are in any danger"),
-    ],
-)
-def test_after_the_safety_check_a_way_on(answer, expected):
+def test_after_a_clear_yes_a_way_on():
+    tracker = make_tracker(
+        "x", slots={"safety_answer": "yes", "safety_check": "distress", "safety_interrupted": "screening_form"}
+    )
+    events, dispatcher = run(AfterSafetyCheck(), tracker)
+    assert "Thank you for letting me know" in all_text(dispatcher)
+    assert [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []] == ["/affirm", "/stop"]
+    assert slot_values(events)["safety_check"] is None
+
+
+@pytest.mark.parametrize("answer, expected", [("no", "Please call 999 now"), ("unsure", "if you are in any danger")])
+def test_after_no_or_an_unclear_answer_the_contacts_again_and_the_questions_stay_paused(answer, expected):
     tracker = make_tracker(
         "x", slots={"safety_answer": answer, "safety_check": "distress", "safety_interrupted": "screening_form"}
     )
     events, dispatcher = run(AfterSafetyCheck(), tracker)
-    assert expected in all_text(dispatcher)
-    assert [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []] == ["/affirm", "/stop"]
-    assert slot_values(events)["safety_check"] is None
+    text = all_text(dispatcher)
+    assert expected in text and "Samaritans" in text and "116 123" in text
+    assert any(m.get("custom") for m in dispatcher.messages)  # the numbers to tap
+    payloads = [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []]
+    assert payloads == ["/ask_for_person", "/goodbye", "/affirm"]  # talk to the clinic, later, now
+    assert not any(e.get("event") == "followup" for e in events)  # nothing resumes by itself
+
+
+def test_an_indirect_sign_gets_the_gentle_direct_question_before_the_contacts():
+    answers = answers_until("pain_worst")
+    events, dispatcher = screening(
+        "7. honestly everyone would be better off without me", SAFETY_INTENT, pending="pain_worst", answers=answers
+    )
+    text = all_text(dispatcher)
+    assert "thoughts of ending" in text and text.index("thoughts of ending") < text.index("Samaritans")
+    slots = slot_values(events)
+    assert slots["safety_flags"][-1]["flag"] == "distress_indirect" and slots["distress_flagged"] is True
+    assert slots["requested_slot"] is None
+
+
+def test_direct_words_of_distress_get_no_question_about_thoughts_they_already_told():
+    answers = answers_until("pain_worst")
+    _, dispatcher = screening("I want to kill myself", SAFETY_INTENT, pending="pain_worst", answers=answers)
+    assert "thoughts of ending" not in all_text(dispatcher) and "Samaritans" in all_text(dispatcher)
 
 
 def test_a_denied_red_flag_is_not_asked_again_and_the_form_resumes():

@@ -313,7 +313,7 @@ def test_conversation_page_puts_the_flags_and_words_first(portal, flagged):
         assert "Emergency warning signs right now (<code>rf_emergency</code>)" in items[0]
         assert "Chest pain or breathlessness" in items[0]
         assert f"my chest &lt;b&gt;hurts&lt;/b&gt; {tag}" in items[0]  # the person's words, as text
-        assert "<h3>Distress</h3>" in items[1] and "i want to die" in items[1]
+        assert "<h3>Distress: Said they want to die or harm themselves</h3>" in items[1] and "i want to die" in items[1]
         assert "not an answer to a screening question" in items[1]
     # The second screening's summary has no flag, yet the block above still lists them.
     assert "eligible_for_consultation" in page
