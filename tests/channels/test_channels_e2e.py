@@ -234,6 +234,19 @@ def test_sms_a_red_flag_in_words_gets_the_emergency_advice_and_distress_the_cris
     assert assistant.tracker(other.sender)["slots"]["distress_flagged"] is True
 
 
+def test_sms_an_indirect_sign_and_an_unclear_answer_to_are_you_safe(assistant, standin):
+    conversation = TwilioConversation(assistant, standin, TwilioPatient(new_number()), tap_by="number")
+    conversation.say("hi")
+    conversation.say("yes. not that it matters, i wont be around much longer anyway")
+    text = "\n".join(conversation.bodies)
+    assert "thoughts of ending their life" in text and "\nSamaritans: 116123\n" in text
+    assert "Are you safe right now?" in text
+    conversation.say("dunno")
+    text = "\n".join(conversation.bodies)
+    assert "Please answer yes or no" not in text and "Talk to the clinic" in text
+    assert assistant.tracker(conversation.sender)["slots"]["safety_flags"][-1]["flag"] == "may_not_be_safe"
+
+
 def test_telegram_urgent_advice_ends_with_the_numbers_to_call_on_lines_of_their_own(assistant, standin):
     conversation = TelegramConversation(assistant, standin, TelegramPatient(new_chat_id()))
     conversation.say("/start")

@@ -249,6 +249,65 @@ def test_distress_gets_crisis_contacts_a_safety_question_and_a_way_on(conversati
     assert conversation.slots()["distress_flagged"] is True
 
 
+# ---- Issue 21: distress in any words, and free-text fields that never trap a person ------
+
+
+def test_an_indirect_sign_at_a_number_question_gets_the_gentle_question_and_the_contacts(conversation):
+    start(conversation)
+    conversation.tap("None of these")  # the emergency question
+    conversation.say("43. tbh everyone would be better off without me")
+    text = conversation.text
+    assert "thoughts of ending their life" in text and "Samaritans" in text and "999" in text
+    assert "Are you safe right now?" in text and "didn't quite understand" not in text
+    slots = conversation.slots()
+    assert slots["distress_flagged"] is True and slots["safety_flags"][-1]["flag"] == "distress_indirect"
+
+
+def test_an_indirect_sign_at_consent_is_not_taken_as_consent_or_a_stop(conversation):
+    conversation.say("hi")
+    conversation.say("ok. doesnt matter much, ive been saving up my tablets anyway")
+    assert "thoughts of ending their life" in conversation.text and "Samaritans" in conversation.text
+    assert "I've stopped" not in conversation.text and conversation.slots()["consent_given"] is not True
+
+
+def test_an_unclear_answer_to_are_you_safe_is_not_safe_and_recorded_for_staff(conversation):
+    start(conversation)
+    conversation.say("i just want it all to end")
+    assert "Are you safe right now?" in conversation.text
+    conversation.say("I don't know, not really")
+    text = conversation.text
+    assert "didn't catch that" not in text and "999" in text and "Samaritans" in text
+    assert {"Talk to the clinic", "Carry on later", "Carry on now"} <= set(conversation.buttons())
+    record = conversation.slots()["safety_flags"][-1]
+    assert record["flag"] == "may_not_be_safe" and record["words"] == "I don't know, not really"
+    conversation.tap("Carry on now")
+    assert "Do you have any of these right now?" in conversation.text  # the way on works
+
+
+def test_a_refusal_at_the_name_or_number_is_never_stored_and_ends_the_request(conversation, assistant):
+    start(conversation)
+    answer_questions(conversation)
+    finish_summary(conversation)
+    conversation.tap("Yes, please")
+    conversation.say("no")
+    assert "I won't take your details" in conversation.text and "Thank you, no" not in conversation.text
+    assert conversation.slots()["screening_outcome"] == "eligible_for_consultation"  # kept
+    stored = [r for r in list_requests(assistant.consultation_db_url) if r["conversation_id"] == conversation.sender]
+    assert stored == []
+
+
+def test_a_name_with_person_in_it_is_a_name(conversation):
+    start(conversation)
+    answer_questions(conversation)
+    finish_summary(conversation)
+    conversation.tap("Yes, please")
+    conversation.say("Jane Person")
+    assert "What phone number or email address" in conversation.text, conversation.dump()
+    conversation.say("actually never mind, I don't want to give my number")
+    assert "I won't take your details" in conversation.text
+    assert "doesn't look like a phone number" not in conversation.text
+
+
 def test_consent_declined_in_a_sentence_ends_politely(conversation):
     conversation.say("hi")
     conversation.say("no, I'd rather not share health details")

@@ -19,6 +19,8 @@ import pytest
 from actions.questionnaire import CLARIFY
 from clinical.questionnaire import load_questionnaire
 from tests.reading.blind_corpus import load as load_blind
+from tests.reading.distress_corpus import DEVELOPMENT as DISTRESS_DEVELOPMENT
+from tests.reading.distress_corpus import load as load_distress
 from tests.understanding.corpus import load_cases
 
 pytestmark = pytest.mark.understanding
@@ -50,6 +52,8 @@ TYPED = [
 CORRECTIONS = ["actually I'm breastfeeding", "actually I'm 62", "I also take warfarin", "sorry, I'm 35"]
 WAY_ON = ("Yes, that's okay", "None of these", "No", "Yes, I'm safe right now", "Yes, please")
 CONTACT_DETAILS = ["+44 20 7946 0123", "sam@example.org", "my number is 020 7946 0456", "dunno", "call me maybe"]
+# Refusals at the free-text steps of the consultation request (issue 21): they end it politely.
+REFUSALS = ["no", "I'd rather not", "never mind, I don't want to give my number", "no thanks"]
 
 
 RED_FLAG_QUESTIONS = {q.id for q in load_questionnaire().questions if q.section == "red_flags" and q.type != "number"}
@@ -74,6 +78,8 @@ def typed_pool() -> dict[str, list[str]]:
                 case.get("expect") == "yes"
             ):
                 pool["carry_on:" + case["at"]].append(case["text"])
+    # Distress in the blind distress authors' words, direct and indirect (issue 21).
+    pool["safety"] += [str(c["text"]) for c in load_distress(DISTRESS_DEVELOPMENT) if c["kind"] == "distress"]
     return pool
 
 
@@ -119,6 +125,8 @@ def choose(rng: random.Random, replies: list[dict[str, Any]], at: str, pool) -> 
             carry_on = [t for t in pool[at] if t in pool["carry_on:" + at]] or pool[at]
             return rng.choice(carry_on if rng.random() < 0.8 else pool[at]), "typed"
         return rng.choice(pool[at]), "typed"
+    if at in ("contact_name", "contact_details") and 0.72 <= roll < 0.76:
+        return rng.choice(REFUSALS), "typed"
     if at == "contact_details" and roll < 0.8:
         return rng.choice(CONTACT_DETAILS), "typed"
     if roll < 0.84:
