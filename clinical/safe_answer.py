@@ -32,6 +32,7 @@ from clinical.safety_net import DISTRESS, SAFETY_PATH, scan
 from clinical.typed_answers import answer_words, leading_yes_no
 
 SAFE, NOT_SAFE = "safe", "not_safe"
+_PUNCTUATION = re.compile(r"[^\w%'\s]+")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class _SafeAnswerWords:
     safe: tuple[re.Pattern, ...]
     not_thinking_of_it: tuple[re.Pattern, ...]
     unclear: tuple[re.Pattern, ...]
+    after_yes: tuple[re.Pattern, ...]  # what makes a yes word a clear yes
 
 
 @lru_cache(maxsize=1)
@@ -48,13 +50,13 @@ def _words(path: Path = SAFETY_PATH) -> _SafeAnswerWords:
     def compiled(key: str) -> tuple[re.Pattern, ...]:
         return tuple(re.compile(r"(?<![a-z])(?:" + p + ")") for p in raw[key])
 
-    return _SafeAnswerWords(compiled("safe"), compiled("not_thinking_of_it"), compiled("unclear"))
+    return _SafeAnswerWords(compiled("safe"), compiled("not_thinking_of_it"), compiled("unclear"), compiled("after_yes"))
 
 
 def read_safe_answer(text: str) -> str:
     """SAFE or NOT_SAFE for a typed reply to "Are you safe right now?"."""
     reading = read(text or "")
-    if any(f.kind == DISTRESS for f in scan(text or "")):
+    if any(f.kind == DISTRESS for f in scan(text or "", learned=False)):
         return NOT_SAFE  # more words of distress
     words = _words()
     for version in dict.fromkeys((reading.plain, reading.text)):
@@ -62,11 +64,18 @@ def read_safe_answer(text: str) -> str:
             return NOT_SAFE  # a hedge anywhere, even beside a denial, leaves it unclear
         if any(p.search(version) for p in words.not_thinking_of_it):
             return SAFE  # "no, I'm not having thoughts like that": the gentle question answered
-        # A clear yes: a yes word first ("I am..." is not one: "I am alone and the pills are
-        # here"), or "I'm safe / I'm ok" said and not negated; never after a leading no.
-        yes_word = bool(answer_words().leading_yes.search(version))
-        if (yes_word or _says(words.safe, version)) and leading_yes_no(version) != "no":
+        if leading_yes_no(version) == "no":
+            continue
+        # "I'm safe / I'm ok", not negated; or a yes word ("I am..." is not one: "I am alone
+        # and the pills are here") alone or with words of being safe or of reassurance
+        # ("yes it clicks" answers another question).
+        if _says(words.safe, version):
             return SAFE
+        yes_word = answer_words().leading_yes.search(version)
+        if yes_word:
+            rest = _PUNCTUATION.sub(" ", version[yes_word.end() :]).strip()
+            if not rest or _says(words.after_yes, rest):
+                return SAFE
     return NOT_SAFE
 
 

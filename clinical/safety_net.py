@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from clinical import distress_model
 from clinical.reading import CLAUSE_BREAK as READING_CLAUSE_BREAK
 from clinical.reading import is_negated, normalise, read
 from clinical.wording import REFERENCE_LANGUAGE, wording
@@ -93,10 +94,13 @@ class SafetyNet:
     remote_past: tuple[re.Pattern, ...] = ()
     history_counts: tuple[str, ...] = ()
 
-    def scan(self, text: str, at: str | None = None, answers: Mapping[str, Any] | None = None) -> list[Finding]:
+    def scan(
+        self, text: str, at: str | None = None, answers: Mapping[str, Any] | None = None, learned: bool = True
+    ) -> list[Finding]:
         """Every red flag and distress sign in ``text``: distress first, then red flags
         in safety.yml's order (most serious first). ``at`` is the question being asked,
-        ``answers`` the answers so far (both optional: the NLU knows neither)."""
+        ``answers`` the answers so far (both optional: the NLU knows neither). With
+        ``learned``, the distress model reads what the patterns did not flag."""
         answers = answers or {}
         findings: list[Finding] = []
         # The plain words and the one reading's corrected words: a correction of a typing
@@ -107,9 +111,6 @@ class SafetyNet:
         sentences_ += [s for s in corrected if s not in sentences_]
         # A hedge anywhere ("maybe? there's a bad taste") makes every match uncertain.
         hedged = any(h.search(s) for s in sentences_ for h in self.hedges)
-        distress = self._distress(sentences_, plain_count)
-        if distress:
-            findings.append(distress)
         for flag in self.flags:
             if at in flag.skip_at:
                 continue
@@ -118,7 +119,17 @@ class SafetyNet:
                 continue
             if found:
                 findings.append(found)
-        return findings
+        distress = self._distress(sentences_, plain_count)
+        if distress is None and learned and not findings:
+            # The model reads only messages with no red flag: it was not trained on
+            # reports of physical signs, and a red flag is acted on anyway.
+            # Figures of speech are taken out first, as for the patterns ("to die for").
+            literal = [_without(self.not_distress, s) for s in sentences_[:plain_count]]
+            part = distress_model.sign_in(". ".join(literal), literal)
+            if part:
+                words = next((s for s, w in zip(sentences_, literal) if w == part), ". ".join(sentences_[:plain_count]))
+                distress = Finding(DISTRESS, INDIRECT, words, certain=False)
+        return ([distress] if distress else []) + findings
 
     def _distress(self, sentences_: list[str], plain_count: int) -> Finding | None:
         """Direct words of distress in any sentence, else an indirect sign. A figure of
@@ -287,16 +298,20 @@ def load_safety_net(path: Path = SAFETY_PATH) -> SafetyNet:
     )
 
 
-def scan(text: str, at: str | None = None, answers: Mapping[str, Any] | None = None) -> list[Finding]:
+def scan(
+    text: str, at: str | None = None, answers: Mapping[str, Any] | None = None, learned: bool = True
+) -> list[Finding]:
     """The safety net's reading of a message at a point of the conversation, read once:
-    the NLU, the form validation and the safety actions ask for the same message in turn."""
-    return list(_scan_once(text or "", at))
+    the NLU, the form validation and the safety actions ask for the same message in turn.
+    ``learned=False`` leaves the distress model out (the reply to "Are you safe right
+    now?" is read by its own reader, where only the patterns' words of distress count)."""
+    return list(_scan_once(text or "", at, learned))
 
 
 @lru_cache(maxsize=512)
-def _scan_once(text: str, at: str | None) -> tuple[Finding, ...]:
+def _scan_once(text: str, at: str | None, learned: bool = True) -> tuple[Finding, ...]:
     # Findings depend on the words and the point only (``answers`` is read by no flag).
-    return tuple(load_safety_net().scan(text, at))
+    return tuple(load_safety_net().scan(text, at, learned=learned))
 
 
 def safety_excerpt(text: str, max_chars: int) -> str:

@@ -25,6 +25,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinical import distress_model
 from clinical.rules import URGENT_CARE, evaluate
 from clinical.safety_net import DISTRESS, Finding, scan
 
@@ -50,6 +51,9 @@ class SafetyNetClassifier(GraphComponent):
 
     def __init__(self, config: dict[str, Any]) -> None:
         self._threshold = float(config.get("fallback_threshold", 0.55))
+        # The distress model trains in a few seconds: here, when the server loads, rather
+        # than in the first patient's turn.
+        distress_model.prepare()
 
     @classmethod
     def create(

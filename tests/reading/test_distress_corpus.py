@@ -11,14 +11,16 @@ build when the reading gets worse.
 from __future__ import annotations
 
 import pytest
+import yaml
 
+from clinical.distress_model import EXAMPLES_PATH
 from tests.reading.distress_corpus import DEVELOPMENT, SEALED, load, score
 from tests.understanding.test_corpus_is_independent import TRAINING, normalise
 
 # Issue 21's gates on the sealed half (docs/nlu-evaluation.md has the figures).
 GATE_CAUGHT, GATE_CHECK_INS, GATE_SAFE_ANSWERS = 0.95, 0.05, 0.95
 # Floors: the sealed figures of this reader, so a change that reads worse fails the build.
-FLOOR_CAUGHT, CEILING_CHECK_INS, FLOOR_SAFE_ANSWERS = 0.65, 0.02, 0.94
+FLOOR_CAUGHT, CEILING_CHECK_INS, FLOOR_SAFE_ANSWERS = 0.94, 0.045, 0.92
 # On the development half, which was studied, nothing less than this is accepted.
 DEVELOPMENT_CAUGHT, DEVELOPMENT_CHECK_INS = 0.98, 0.0
 
@@ -51,6 +53,15 @@ def development():
 def test_no_message_is_in_the_training_data(path):
     shared = sum(normalise(str(c["text"])) in TRAINING for c in load(path))
     assert shared == 0, f"{shared} messages also appear in data/ (no text printed)"
+
+
+@pytest.mark.parametrize("path", [DEVELOPMENT, SEALED], ids=["development", "sealed"])
+def test_no_message_is_among_the_distress_models_examples(path):
+    """The model (clinical/distress_model.py) learns from other authors' messages only."""
+    raw = yaml.safe_load(EXAMPLES_PATH.read_text(encoding="utf-8"))
+    examples = {normalise(str(t)) for t in raw["distress"] + raw["ordinary"]}
+    shared = sum(normalise(str(c["text"])) in examples for c in load(path))
+    assert shared == 0, f"{shared} messages are also the model's examples (no text printed)"
 
 
 @pytest.mark.parametrize("path", [DEVELOPMENT, SEALED], ids=["development", "sealed"])
