@@ -50,7 +50,9 @@ def _words(path: Path = SAFETY_PATH) -> _SafeAnswerWords:
     def compiled(key: str) -> tuple[re.Pattern, ...]:
         return tuple(re.compile(r"(?<![a-z])(?:" + p + ")") for p in raw[key])
 
-    return _SafeAnswerWords(compiled("safe"), compiled("not_thinking_of_it"), compiled("unclear"), compiled("after_yes"))
+    return _SafeAnswerWords(
+        compiled("safe"), compiled("not_thinking_of_it"), compiled("unclear"), compiled("after_yes")
+    )
 
 
 def read_safe_answer(text: str) -> str:

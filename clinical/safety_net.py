@@ -124,10 +124,12 @@ class SafetyNet:
             # The model reads only messages with no red flag: it was not trained on
             # reports of physical signs, and a red flag is acted on anyway.
             # Figures of speech are taken out first, as for the patterns ("to die for").
-            literal = [_without(self.not_distress, s) for s in sentences_[:plain_count]]
+            plain = sentences_[:plain_count]
+            literal = [_without(self.not_distress, s) for s in plain]
             part = distress_model.sign_in(". ".join(literal), literal)
             if part:
-                words = next((s for s, w in zip(sentences_, literal) if w == part), ". ".join(sentences_[:plain_count]))
+                # Staff see the person's sentence (or the whole message) as typed.
+                words = plain[literal.index(part)] if part in literal else ". ".join(plain)
                 distress = Finding(DISTRESS, INDIRECT, words, certain=False)
         return ([distress] if distress else []) + findings
 

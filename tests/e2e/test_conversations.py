@@ -270,6 +270,25 @@ def test_an_indirect_sign_at_consent_is_not_taken_as_consent_or_a_stop(conversat
     assert "I've stopped" not in conversation.text and conversation.slots()["consent_given"] is not True
 
 
+def test_an_indirect_sign_at_the_summary_and_in_the_booking_form(conversation):
+    start(conversation)
+    answer_questions(conversation)
+    assert "Here is a summary of your answers" in conversation.text
+    conversation.say("yes thats right. ive sorted out my will and said my goodbyes anyway")
+    assert "thoughts of ending their life" in conversation.text and "Samaritans" in conversation.text
+    conversation.tap("Yes, I'm safe right now")
+    assert "Thank you for letting me know" in conversation.text
+    assert conversation.slots()["safety_flags"][-1]["flag"] == "distress_indirect"
+    other = Conversation(conversation.assistant)
+    start(other)
+    answer_questions(other)
+    finish_summary(other)
+    other.tap("Yes, please")
+    other.say("Sam. honestly my family would be better off without me")
+    assert "thoughts of ending their life" in other.text and "Are you safe right now?" in other.text
+    assert other.slots()["contact_name"] is None  # never stored as a name
+
+
 def test_an_unclear_answer_to_are_you_safe_is_not_safe_and_recorded_for_staff(conversation):
     start(conversation)
     conversation.say("i just want it all to end")
