@@ -11,8 +11,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+from clinical import alerts
 from clinical.clinic import ClinicSettings, load_clinic_settings
-from clinical.contact import dialable
 from clinical.offered_buttons import buttons_since_last_user_message, events_before_latest_user_message
 from clinical.questionnaire import SECTIONS, Questionnaire, load_questionnaire
 from clinical.reading import starts_like_a_question
@@ -240,27 +240,18 @@ def text_blocks(text: str) -> list[dict[str, Any]] | None:
 
 
 def call(label: str, number: str) -> dict[str, str]:
-    """A tap-to-call entry. Only numbers from clinic.yml are ever made one: `number` as the
-    clinic wrote it (shown), `tel` the form a phone dials (tel: links, text channels)."""
-    return {"label": label, "number": number, "tel": dialable(number, settings().region)}
+    return alerts.call(settings(), label, number)
 
 
 def emergency_calls(with_crisis_lines: bool = False) -> list[dict[str, str]]:
-    clinic = settings()
-    calls = [call(say("calls.emergency"), clinic.emergency_number)]
-    if with_crisis_lines:
-        calls += [call(name, phone) for name, phone, _ in clinic.crisis_contacts]
-    return calls
+    return alerts.emergency_calls(settings(), with_crisis_lines)
 
 
 def clinic_calls() -> list[dict[str, str]]:
     return [call(say("calls.clinic"), settings().phone)]
 
 
-def alert(level: str, calls: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """Urgent advice: level "emergency" (call the emergency number now) or "same_day" (see a
-    doctor or emergency dentist today), the levels of clinical/outcome_rules.yml."""
-    return {"kind": "alert", "level": level, "call": calls or []}
+alert = alerts.alert
 
 
 def progress(section: str) -> dict[str, Any]:

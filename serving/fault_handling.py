@@ -44,7 +44,12 @@ from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.exceptions import RasaException
 
+from clinical import alerts
+from clinical.clinic import load_clinic_settings
 from clinical.offered_buttons import buttons_since_last_user_message
+from clinical.rules import EMERGENCY, evaluate
+from clinical.safety_net import DISTRESS, INDIRECT, scan
+from medical_nlu.safety_component import needs_care_now
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +76,37 @@ _action_failures: contextvars.ContextVar[list[str] | None] = contextvars.Context
 
 
 def apology() -> str:
-    from clinical.clinic import load_clinic_settings  # the wording catalogue, the emergency number
-
     return load_clinic_settings().say("fault.apology")
+
+
+def safety_first(text: str | None) -> list[dict[str, Any]]:
+    """The safety net's replies to a message whose turn failed: for distress, the warm reply
+    and the crisis contacts to tap; for a red flag that needs care now, its advice with the
+    emergency number. Nothing is recorded (the turn is not stored): the person is told what
+    to do, and asked, by the apology, to send the message again."""
+    if not text or text.lstrip().startswith("/"):
+        return []  # a button's payload says nothing the safety net reads
+    settings = load_clinic_settings()
+    found = [f for f in scan(text) if needs_care_now(f)]
+    distress = next((f for f in found if f.kind == DISTRESS), None)
+    if distress:
+        replies = [{"text": settings.say("safety.distress")}]
+        if distress.flag == INDIRECT:
+            replies.append({"text": settings.say("safety.ask_thoughts")})
+        contacts = settings.say("safety.crisis_contacts", contacts=settings.crisis_contacts_text())
+        calls = alerts.emergency_calls(settings, with_crisis_lines=True)
+        return replies + [{"text": contacts, "custom": alerts.alert(EMERGENCY, calls)}]
+    if not found:
+        return []
+    flag = found[0]  # the most serious first (safety.yml's order)
+    level = evaluate({flag.question: flag.value}).urgent_tier
+    text = settings.say(
+        "fault.safety_advice",
+        description=settings.say(f"safety.descriptions.{flag.flag}"),
+        advice=settings.say(f"safety.advice.{level}"),
+    )
+    calls = alerts.emergency_calls(settings) if level == EMERGENCY else []
+    return [{"text": text, "custom": alerts.alert(level, calls)}]
 
 
 def conversation_tag(sender_id: str | None) -> str:
@@ -151,6 +184,10 @@ def _wrap_handle_message(original):
             channel = message.output_channel
             if isinstance(channel, CollectingOutputChannel):
                 channel.messages.clear()  # replies of a turn that did not happen would mislead
+            # Safety before availability: what the safety net finds in the message (it needs
+            # neither the action server nor the database) is answered first.
+            for reply in safety_first(message.text):
+                await channel.send_response(message.sender_id, reply)
             buttons = (
                 [] if isinstance(fault, TrackerStoreUnavailable) else await _pending_buttons(self, message.sender_id)
             )

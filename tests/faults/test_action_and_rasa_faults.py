@@ -103,6 +103,21 @@ def test_action_server_down_mid_questionnaire_apologises_keeps_state_and_continu
     finish_and_check(assistant, conversation)  # the patient taps "Yes, that's right" again
 
 
+def test_an_emergency_while_the_action_server_is_down_gets_the_emergency_advice_first(assistant):
+    conversation = Conversation(assistant)
+    start(conversation)
+    stop_action_server(assistant)
+    try:
+        conversation.say("I have crushing chest pain")
+        text = conversation.text
+        assert "call 999 now" in text and "Sorry, something went wrong" in text, conversation.dump()
+        assert text.index("call 999 now") < text.index("Sorry, something went wrong")
+        assert any(r.get("custom", {}).get("level") == "emergency" for r in conversation.replies)
+        assert assistant.tracker(conversation.sender)["slots"]["rf_emergency"] is None  # nothing stored
+    finally:
+        restart_action_server(assistant)
+
+
 def test_slow_action_server_gets_an_apology_within_the_timeout_then_continues(assistant):
     conversation = Conversation(assistant)
     start(conversation)

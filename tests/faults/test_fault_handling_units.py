@@ -264,7 +264,7 @@ class Collector(CollectingOutputChannel):
     pass
 
 
-def aborted_turn(fault, stored_events=()):
+def aborted_turn(fault, stored_events=(), text="no"):
     """Runs our handle_message around a turn that fails with `fault` after one reply was
     already collected; returns the replies the patient gets."""
     fault_handling.install()
@@ -280,7 +280,7 @@ def aborted_turn(fault, stored_events=()):
         raise fault
 
     channel = Collector()
-    message = UserMessage("no", channel, "p1")
+    message = UserMessage(text, channel, "p1")
     return asyncio.run(fault_handling._wrap_handle_message(failing_turn)(Processor(), message))
 
 
@@ -305,3 +305,22 @@ def test_a_database_outage_gets_the_apology_without_buttons():
     replies = aborted_turn(TrackerStoreUnavailable("read"))
     assert len(replies) == 1 and "buttons" not in replies[0]
     assert replies[0]["text"].startswith("Sorry, something went wrong on our side")
+
+
+def test_an_emergency_in_a_failed_turn_gets_its_advice_before_the_apology():
+    replies = aborted_turn(fault_handling.TurnAborted("action 'x' failed"), text="I have crushing chest pain")
+    assert "call 999 now" in replies[0]["text"] and replies[-1]["text"].startswith("Sorry, something went wrong")
+    alert = next(r["custom"] for r in replies if r.get("custom"))  # the number to tap
+    assert alert["level"] == "emergency" and [c["tel"] for c in alert["call"]] == ["999"]
+
+
+def test_distress_in_a_failed_turn_gets_the_crisis_contacts_before_the_apology():
+    replies = aborted_turn(TrackerStoreUnavailable("read"), text="honestly I can't go on like this")
+    text = "\n".join(r.get("text") or "" for r in replies)
+    assert text.index("Samaritans") < text.index("Sorry, something went wrong")
+    alert = next(r["custom"] for r in replies if r.get("custom"))
+    assert "116123" in [c["tel"] for c in alert["call"]]
+
+
+def test_a_tapped_button_in_a_failed_turn_gets_the_apology_only():
+    assert len(aborted_turn(fault_handling.TurnAborted("x"), text="/affirm")) == 1
