@@ -64,17 +64,27 @@ class Report:
         return "Report(" + "; ".join(self.lines()) + ")"
 
 
+def part_of(case: dict) -> str:
+    if case["kind"] == "distress":
+        return f"distress {case.get('sign', 'direct')}"
+    if case["kind"] == "ordinary":
+        return "ordinary (no check-in)"
+    return f"safe answer {case['expect']}"
+
+
+def read_right(case: dict) -> bool:
+    text = str(case["text"])
+    if case["kind"] == "distress":
+        return finds_distress(text)
+    if case["kind"] == "ordinary":
+        return not finds_distress(text)
+    return read_safe_answer(text) == (SAFE if case["expect"] == "safe" else "not_safe")
+
+
 def score(cases: list[dict], keep_misses: bool) -> Report:
     report = Report()
     for case in cases:
-        kind, text = case["kind"], case["text"]
-        if kind == "distress":
-            part, right = f"distress {case.get('sign', 'direct')}", finds_distress(text)
-        elif kind == "ordinary":
-            part, right = "ordinary (no check-in)", not finds_distress(text)
-        else:
-            expected = SAFE if case["expect"] == "safe" else "not_safe"
-            part, right = f"safe answer {case['expect']}", read_safe_answer(text) == expected
+        part, right, text = part_of(case), read_right(case), case["text"]
         report.totals[part] += 1
         report.counts[part] += int(right)
         if not right and keep_misses:

@@ -9,6 +9,9 @@ import random
 from collections import defaultdict
 
 from tests.reading.blind_corpus import load, run_case
+from tests.reading.distress_corpus import DEVELOPMENT as DISTRESS_DEVELOPMENT
+from tests.reading.distress_corpus import load as load_distress
+from tests.reading.distress_corpus import read_right as distress_read_right
 from tests.reading.perturb import PERTURBATIONS
 
 INVARIANCE_AT_LEAST = 0.95
@@ -36,4 +39,24 @@ def test_reading_is_invariant_under_perturbation():
     everything = [ok for v in totals.values() for ok in v]
     rate = sum(everything) / len(everything)
     print("\ninvariance under perturbation (development):\n" + "\n".join(lines) + f"\n  overall {rate:.1%}")
+    assert rate >= INVARIANCE_AT_LEAST
+
+
+def test_distress_reading_is_invariant_under_perturbation():
+    """The same for the blind distress corpus (issue 21): a message read right (distress
+    caught, no check-in on an ordinary message, the reply to "are you safe" read right)
+    must stay so when typed another way."""
+    rng = random.Random(SEED)
+    totals: dict[str, list[bool]] = defaultdict(list)
+    for case in load_distress(DISTRESS_DEVELOPMENT):
+        if not distress_read_right(case):
+            continue
+        for name, perturb in PERTURBATIONS.items():
+            text = perturb(str(case["text"]), rng)
+            if text is not None:
+                totals[name].append(distress_read_right({**case, "text": text}))
+    lines = [f"  {name:<28} {sum(v) / len(v):6.1%} ({len(v)})" for name, v in totals.items()]
+    everything = [ok for v in totals.values() for ok in v]
+    rate = sum(everything) / len(everything)
+    print("\ndistress: invariance under perturbation (development):\n" + "\n".join(lines) + f"\n  overall {rate:.1%}")
     assert rate >= INVARIANCE_AT_LEAST
