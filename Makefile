@@ -11,8 +11,9 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-# Pure unit tests: they import only clinical/, security/, scripts/ and medical_nlu's Rasa-free
-# modules (no Rasa, no action server, no channels, no portal database, no trained model;
+# Pure unit tests: they import only clinical/, security/, scripts/, medical_nlu's and channels'
+# Rasa-free modules (channels/sender_ids.py, request_body.py) (no Rasa, no action server, no
+# channel servers, no portal database, no trained model;
 # test_rules.py builds the blank spaCy pipeline once for two tests), so they run in seconds. Naming the files (rather than a
 # marker) keeps pytest from importing the Rasa-heavy test modules at collection, which a
 # `-m` selection would still do. A test file belongs here only if it stays that light.
@@ -26,10 +27,12 @@ UNIT_TESTS := \
 	tests/test_reading.py \
 	tests/test_rules.py \
 	tests/test_ruleset_version.py \
+	tests/channels/test_sender_ids.py \
 	tests/security/test_committed_config.py \
 	tests/security/test_dependency_audit.py \
 	tests/security/test_log_redaction.py \
 	tests/security/test_production_settings.py \
+	tests/security/test_request_body.py \
 	tests/understanding/test_corpus_is_independent.py \
 	tests/reading
 
@@ -72,6 +75,7 @@ bench: model  ## the benchmarks that print figures (bench/; docs/benchmarks.md)
 	$(PY) bench/portal_bench.py
 	$(PY) bench/load.py
 	$(PY) bench/lock_race.py
+	$(PY) bench/request_bounds.py
 
 lint: setup  ## ruff check and ruff format --check (pyproject.toml)
 	$(RUFF) check .

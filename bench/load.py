@@ -20,7 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
@@ -28,6 +27,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from channels.sender_ids import new_web_sender  # noqa: E402
 from tests.support.conversation import Conversation  # noqa: E402
 from tests.support.screening import answer_questions, start  # noqa: E402
 from tests.support.servers import VENV_BIN, free_port, start_assistant  # noqa: E402
@@ -42,7 +42,7 @@ class TimedConversation(Conversation):
     def __init__(self, url: str, latencies: list[float], errors: list[str]) -> None:
         self.url = url
         self.latencies, self.errors = latencies, errors
-        super().__init__(self, f"bench-{uuid.uuid4().hex[:10]}")
+        super().__init__(self, new_web_sender())
 
     def say(self, text):
         t0 = time.perf_counter()
@@ -128,9 +128,10 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def first_answer_seconds(url: str, launched: float, timeout: float = 300) -> float:
+    body = {"sender": new_web_sender(), "message": "hi"}  # the widget's form: ours accepts no other
     while time.time() - launched < timeout:
         try:
-            r = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": "cold", "message": "hi"}, timeout=30)
+            r = requests.post(f"{url}/webhooks/rest/webhook", json=body, timeout=30)
             if r.status_code == 200 and r.json():
                 return time.time() - launched
         except requests.RequestException:

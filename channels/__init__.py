@@ -9,6 +9,8 @@ Both are Rasa custom input channels, enabled through credentials.channels.yml:
 - outbound.py     calls to the platforms' APIs with retries, and privacy-safe log ids
 - replay.py       a bounded memory of recently seen message ids
 - rest_guarded.py Rasa's REST channel (the widget's) with body, rate and input limits
+- request_body.py the REST body's bounds (depth, metadata) and its fields, before Rasa
+- sender_ids.py   the conversation ids each channel may name (the widget's "web-<hex>")
 - guard.py        every channel's screen for empty, huge, foreign-language and command text
 - input_limits.py / rate_limit.py  the limits' settings and per-sender / per-IP buckets
 

@@ -9,7 +9,8 @@ each optional with a safe default; docs/security-input.md lists them.
       sender_per_minute: 120     # ...and then on average
       ip_burst: 300              # REST only: platforms' webhooks share a few IPs
       ip_per_minute: 1200
-      trusted_proxies: "127.0.0.1"   # or the environment variable RASA_TRUSTED_PROXIES
+      trusted_proxies: "127.0.0.1"   # or the environment variable RASA_TRUSTED_PROXIES;
+                                     # "none": clients connect directly (security/proxies.py)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from channels import guard
 from channels.rate_limit import Decision, RateLimiter
+from security import proxies
 
 # Real message and webhook bodies are a few kilobytes (a 1,000-character answer is 4 KB of
 # JSON at worst); anything far bigger is not a patient typing or a platform's webhook.
@@ -49,18 +51,11 @@ def _number(settings: dict[str, Any], key: str, default: float, kind: type) -> A
 
 
 def parse_proxies(value: None | str | Iterable[str]) -> frozenset[str]:
-    """ "10.0.0.1, 10.0.0.2" or a list -> the set of addresses (checked at start-up)."""
-    if not value:
-        return frozenset()
-    items = value.split(",") if isinstance(value, str) else list(value)
-    proxies = set()
-    for item in (str(i).strip() for i in items):
-        if item:
-            try:
-                proxies.add(str(ipaddress.ip_address(item)))
-            except ValueError:
-                raise LimitsConfigError(f"trusted_proxies: {item!r} is not an IP address") from None
-    return frozenset(proxies)
+    """ "10.0.0.1, 10.0.0.2", a list or "none" -> the set of addresses (checked at start-up)."""
+    try:
+        return proxies.parse_proxies(value)
+    except proxies.ProxySettingError as problem:
+        raise LimitsConfigError(f"trusted_proxies: {problem}") from None
 
 
 @dataclass(frozen=True)
@@ -141,12 +136,5 @@ def is_local(ip: str) -> bool:
 
 
 def client_ip(peer: str, forwarded_for: str | None, trusted_proxies: frozenset[str]) -> str:
-    """The client's address. X-Forwarded-For is believed only when the request comes from a
-    trusted proxy (anyone can send the header); then the right-most address that is not a
-    trusted proxy is the client (entries to its left were written by the client itself)."""
-    if peer not in trusted_proxies or not forwarded_for:
-        return peer
-    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
-        if hop and hop not in trusted_proxies:
-            return hop
-    return peer
+    """The client's address: X-Forwarded-For only from a trusted proxy (security/proxies.py)."""
+    return proxies.client_address(peer, forwarded_for, trusted_proxies)

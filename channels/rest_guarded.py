@@ -5,12 +5,14 @@ deploy/nginx.conf and the tests use it), and a good request is answered exactly 
 stock channel answers it: 200 with a JSON list of {"recipient_id", "text", "buttons"...}.
 
 Unlike the stock channel (rasa/core/channels/rest.py), which reads request.json blindly:
-- the body must be a JSON object with a non-empty string "sender" (at most 128 characters
-  of A-Z a-z 0-9 _ . : @ + -, since it becomes the conversation id in URLs and the
-  portal) and a string "message", optionally an object "metadata"; anything else is a 400
-  with {"error": "..."}, never a 500 or a traceback. (Stock Rasa puts a message without a
-  sender into the shared conversation "default".)
 - bodies over max_body_bytes are refused with 413 before they are read into memory;
+- the body is checked before Rasa sees it (channels/request_body.py): nesting depth before
+  it is parsed, then a JSON object with "sender" in the widget's own form ("web-" and 24-32
+  hex digits, channels/sender_ids.py: never an SMS, WhatsApp or Telegram conversation's
+  id, since all channels share one tracker store keyed by that id), a string "message" and
+  optionally a small object "metadata", of which only the keys this project reads are
+  passed on. Anything else is a 400 with {"error": "..."}, never a 500 or a traceback.
+  (Stock Rasa puts a message without a sender into the shared conversation "default".)
 - per-IP and per-sender rate limits: 429 with a friendly message and Retry-After (and
   "retry_after" in the body: a browser script cannot read Retry-After cross-origin). A
   loopback client address is not IP-limited: it is a local proxy (set trusted_proxies so
@@ -23,9 +25,7 @@ Unlike the stock channel (rasa/core/channels/rest.py), which reads request.json 
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 
 from channels.input_limits import MAX_BODY_BYTES, RATE_LIMIT_REPLY, InputGate, client_ip, is_local
 from channels.outbound import sender_ref
+from channels.request_body import BadBody, read_message
 from channels.turns import KeepsCustomWithText
 from channels.webhook import gate_from_credentials
 from serving.extensions import require_installed
@@ -44,7 +45,6 @@ from serving.extensions import require_installed
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 _LOG_KEY = "rest-log-ids"  # sender ids in logs are hashed; this only separates them from other channels'
 
 
@@ -58,26 +58,6 @@ def too_many(decision) -> HTTPResponse:
         status=429,
         headers={"Retry-After": str(decision.retry_after)},
     )
-
-
-def parse_message(body: bytes) -> tuple[str, str, dict[str, Any] | None] | str:
-    """(sender, message, metadata), or what is wrong with the body, in words."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        return "The body must be UTF-8 encoded JSON."
-    except ValueError:
-        return 'The body must be JSON, like {"sender": "...", "message": "..."}.'
-    if not isinstance(data, dict):
-        return 'The body must be a JSON object with "sender" and "message".'
-    sender, message, metadata = data.get("sender"), data.get("message"), data.get("metadata")
-    if not isinstance(sender, str) or not SENDER.fullmatch(sender):
-        return '"sender" must be a string of 1-128 characters: letters, digits and _ . : @ + -.'
-    if not isinstance(message, str):
-        return '"message" must be a string.'
-    if metadata is not None and not isinstance(metadata, dict):
-        return '"metadata" must be a JSON object when given.'
-    return sender, message, metadata
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:
@@ -141,10 +121,11 @@ class GuardedRestInput(InputChannel):
             )
         if request.args.get("stream", "").lower() == "true":
             return error(400, "Streaming replies are not supported; leave out ?stream=true.")
-        parsed = parse_message(body)
-        if isinstance(parsed, str):
-            return error(400, parsed)
-        sender, text, metadata = parsed
+        try:
+            parsed = read_message(body)
+        except BadBody as problem:
+            return error(400, str(problem))
+        sender, text, metadata = parsed.sender, parsed.text, parsed.metadata
         by_sender = self.gate.check_sender(sender)
         if not by_sender.allowed:
             return too_many(by_sender)

@@ -68,7 +68,7 @@ def _chat_of(message: Any) -> dict[str, Any]:
 def parse_update(body: bytes) -> dict[str, Any]:
     try:
         update = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested thousands deep
         raise MalformedUpdate("not JSON") from None
     if not isinstance(update, dict) or not _is_int(update.get("update_id")):
         raise MalformedUpdate("no update_id")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from security import proxies
 
 ROOT = Path(__file__).resolve().parent.parent
 # Rasa's default tracker store for this project (endpoints.yml: SQLite at var/rasa.db).
@@ -46,6 +48,16 @@ class Settings:
     login_lockout_seconds: float = 60.0
     retention_days: float = 0.0  # 0: no default; `purge` then needs --older-than-days
     page_size: int = 50
+    # The https proxy in front of the portal, whose X-Forwarded-For names the staff member's
+    # address for sign-in throttling and the audit log (empty: believe no such header).
+    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
+
+
+def _trusted_proxies() -> frozenset[str]:
+    try:
+        return proxies.parse_proxies(os.environ.get("PORTAL_TRUSTED_PROXIES"))
+    except proxies.ProxySettingError as problem:
+        raise ConfigError(f"PORTAL_TRUSTED_PROXIES: {problem}") from None
 
 
 def load_settings() -> Settings:
@@ -63,4 +75,5 @@ def load_settings() -> Settings:
         login_max_failures=int(_number("PORTAL_LOGIN_MAX_FAILURES", 5, 1)),
         login_lockout_seconds=_number("PORTAL_LOGIN_LOCKOUT_SECONDS", 60.0, 1),
         retention_days=_number("PORTAL_RETENTION_DAYS", 0.0, 0),
+        trusted_proxies=_trusted_proxies(),
     )

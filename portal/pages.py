@@ -22,6 +22,7 @@ from portal import accounts, callbacks, storage
 from portal.clock import ClinicClock, waited
 from portal.config import Settings
 from portal.labels import load_labels
+from security import proxies
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "portal_session"
@@ -122,9 +123,11 @@ async def error_page(request, status: int, message: str):
 
 
 def client_ip(request) -> str:
-    # The portal listens on 127.0.0.1 by default; behind a reverse proxy, configure Sanic's
-    # FORWARDED_SECRET / REAL_IP_HEADER so request.ip is the real client.
-    return request.ip or ""
+    """The staff member's address, for sign-in throttling and the audit log. Behind the
+    https proxy every request comes from the proxy: PORTAL_TRUSTED_PROXIES names it, and
+    only then is its X-Forwarded-For believed (security/proxies.py)."""
+    trusted = request.app.ctx.settings.trusted_proxies
+    return proxies.client_address(request.ip or "", request.headers.get("X-Forwarded-For"), trusted)
 
 
 def actor(request) -> str:

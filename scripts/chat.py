@@ -1,18 +1,24 @@
 """Talk to a running assistant over Rasa's REST channel from a terminal.
 
-    .venv/bin/python scripts/chat.py [--url http://127.0.0.1:5005] [--sender NAME] [message ...]
+    .venv/bin/python scripts/chat.py [--url http://127.0.0.1:5005] [--sender web-<24 hex digits>] [message ...]
 
 With messages on the command line it sends each in turn and prints the replies;
-without, it reads lines from the keyboard. Type a button's number to tap it.
+without, it reads lines from the keyboard. Type a button's number to tap it. Each run is a
+new conversation with an id of the widget's form (the only form the REST channel accepts,
+channels/sender_ids.py); --sender continues an earlier one.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import uuid
+from pathlib import Path
 
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from channels.sender_ids import WEB_SENDER, new_web_sender  # noqa: E402
 
 
 def send(url: str, sender: str, text: str) -> list:
@@ -35,9 +41,11 @@ def show(replies: list) -> list:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:5005")
-    parser.add_argument("--sender", default=f"terminal-{uuid.uuid4().hex[:8]}")
+    parser.add_argument("--sender", default=new_web_sender())
     parser.add_argument("messages", nargs="*")
     args = parser.parse_args()
+    if not WEB_SENDER.fullmatch(args.sender):
+        parser.error('--sender must be "web-" and 24 to 32 lowercase hex digits, as the widget makes them')
     buttons: list = []
     lines = args.messages or iter(lambda: input("YOU: "), None)
     try:

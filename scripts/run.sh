@@ -76,12 +76,15 @@ cors=(--cors "http://127.0.0.1:$WIDGET_PORT" ${WIDGET_ORIGINS:-})
 api=()
 if [ -n "${RASA_API_TOKEN:-}" ]; then api=(--enable-api --auth-token "$RASA_API_TOKEN" --interface 127.0.0.1); fi
 say "Starting the Rasa server on port $RASA_PORT"
+demo_sender="web-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"  # 96 random bits, as the widget makes them
 cat <<MSG
     The log lists each "server extension installed: ..." first (serving/extensions.py).
     When it says "Rasa server is up and running", talk to it from another terminal:
       .venv/bin/python scripts/chat.py --url http://127.0.0.1:$RASA_PORT
     or over HTTP:
-      curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
+      curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"$demo_sender","message":"hi"}'
+    (a new conversation id of the widget's form, "web-" and 24 hex digits: the only form the
+    REST channel accepts, so that it can never name an SMS or Telegram conversation)
     Conversations are stored in var/rasa.db; consultation requests in var/consultations.db.
     Website widget demo: http://127.0.0.1:$WIDGET_PORT/  (docs/website-widget.md)
     Staff portal: http://127.0.0.1:$PORTAL_PORT/  (first account:

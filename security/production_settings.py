@@ -26,6 +26,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
+from security import proxies
+
 logger = logging.getLogger(__name__)
 
 PRODUCTION_ENV_VAR = "SCREENING_ENV"
@@ -82,6 +84,11 @@ SECRET_CREDENTIAL_KEYS = {
     "api_key",
 }
 ENV_REFERENCE = re.compile(r"^\$\{([^}]+)\}$")
+# The trusted reverse proxies of each process that limits requests per client address
+# (security/proxies.py). The Rasa server also takes it from its REST channel's entry.
+RASA_PROXIES_VAR = "RASA_TRUSTED_PROXIES"
+PORTAL_PROXIES_VAR = "PORTAL_TRUSTED_PROXIES"
+REST_CHANNEL = "channels.rest_guarded.GuardedRestInput"
 
 
 def is_production(environ: Mapping[str, str]) -> bool:
@@ -218,6 +225,26 @@ def _credential_problems(credentials: Mapping, file: str, environ: Mapping[str, 
     return problems
 
 
+def _rasa_proxy_problems(credentials: Mapping, environ: Mapping[str, str]) -> list[str]:
+    """The REST channel's per-address limit needs to know its proxy (or that there is none):
+    RASA_TRUSTED_PROXIES, or trusted_proxies in the channel's entry (the variable wins, as
+    in channels/input_limits.py). Only the REST channel limits per address."""
+    if REST_CHANNEL not in credentials:
+        return []
+    value = environ.get(RASA_PROXIES_VAR, "")
+    if not value.strip():
+        entry = credentials.get(REST_CHANNEL) or {}
+        raw = entry.get("trusted_proxies") if isinstance(entry, Mapping) else None
+        reference = ENV_REFERENCE.match(str(raw).strip()) if raw is not None else None
+        value = environ.get(reference.group(1), "") if reference else ("" if raw is None else str(raw))
+    problem = proxies.unset_or_invalid(f"{RASA_PROXIES_VAR} (or trusted_proxies under {REST_CHANNEL})", value)
+    return [problem] if problem else []
+
+
+def _credentials_file_problems(credentials: Mapping, file: str, environ: Mapping[str, str]) -> list[str]:
+    return _credential_problems(credentials, file, environ) + _rasa_proxy_problems(credentials, environ)
+
+
 def _rasa_problems(environ: Mapping[str, str], argv: Sequence[str], read_yaml: Callable[[str], Mapping]) -> list[str]:
     args = _rasa_arguments(argv)
     problems: list[str] = []
@@ -242,7 +269,7 @@ def _rasa_problems(environ: Mapping[str, str], argv: Sequence[str], read_yaml: C
                 f"--cors allows {origin}, a plain-http page: patients' answers would "
                 f"travel unencrypted. Use the https origin."
             )
-    for option, check in ((args.endpoints, _endpoint_problems), (args.credentials, _credential_problems)):
+    for option, check in ((args.endpoints, _endpoint_problems), (args.credentials, _credentials_file_problems)):
         try:
             content = read_yaml(option) or {}
         except FileNotFoundError:
@@ -281,7 +308,9 @@ def _portal_problems(environ: Mapping[str, str]) -> list[str]:
         "Keep PORTAL_HOST=127.0.0.1 behind an https reverse proxy",
         environ,
     )
-    return problems
+    # Sign-in throttling counts failures per client address (portal/accounts.py).
+    proxy_problem = proxies.unset_or_invalid(PORTAL_PROXIES_VAR, environ.get(PORTAL_PROXIES_VAR))
+    return problems + ([proxy_problem] if proxy_problem else [])
 
 
 def production_problems(

@@ -45,7 +45,6 @@ ALLOWED = {
     # The launcher's usage line, printed to the operator's terminal.
     ("serving/__main__.py", "USAGE"): "command-line help for whoever starts the server",
     # HTTP error bodies for a malformed API call (a developer's client, never the widget).
-    ("channels/rest_guarded.py", "parse_message"): "says what is wrong with a REST request body",
     ("channels/rest_guarded.py", "error"): "HTTP 4xx body for a client that broke the API contract",
     # Rejections to Twilio / Telegram themselves (a forged or oversized webhook call).
     ("channels/twilio.py", "reject"): "HTTP rejection to the platform's webhook call",

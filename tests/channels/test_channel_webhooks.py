@@ -264,6 +264,8 @@ def test_telegram_start_command_is_a_greeting_and_stickers_get_a_note(telegram, 
         (TelegramPatient(900000001, secret="wrong-secret").message("hi"), 403, b"Secret-Token"),
         ((CHAT.message("hi")[0], {"Content-Type": "application/json"}), 403, b"Secret-Token"),
         ((b"{not json", CHAT.message("hi")[1]), 400, b"not JSON"),
+        # nested past Python's recursion limit: a 400, not a RecursionError and a 500 (issue 26)
+        ((b"[" * 5000 + b"]" * 5000, CHAT.message("hi")[1]), 400, b"not JSON"),
         ((json.dumps({"message": {"text": "hi"}}).encode(), CHAT.message("hi")[1]), 400, b"update_id"),
         (CHAT.raw({"update_id": 5, "message": {"text": "hi", "chat": {"id": "x"}}}), 400, b"chat id"),
         (CHAT.raw({"update_id": 6, "callback_query": {"id": "1", "data": "x"}}), 400, b"chat id"),

@@ -9,12 +9,12 @@ with security/logging.yml like every deployment):
 
 import re
 import sqlite3
-import uuid
 from types import SimpleNamespace
 
 import pytest
 import requests
 
+from channels.sender_ids import new_web_sender
 from clinical import consultation_store
 from security.log_redaction import EMAIL_RE
 from tests.support.conversation import Conversation
@@ -136,7 +136,7 @@ def test_logs_hold_no_message_text_names_phone_numbers_or_emails(assistant):
     assert "couldn't pass your request on" in patient.text, patient.dump()  # the forced database error
 
     # 2. Forced errors on the Rasa server, each carrying the patient's details.
-    other = f"e2e-{uuid.uuid4().hex[:12]}"
+    other = new_web_sender()
     requests.post(
         f"{assistant.url}/webhooks/rest/webhook",
         timeout=60,

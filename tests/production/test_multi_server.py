@@ -2,7 +2,6 @@
 one Redis lock store, with the conversation's turns moving between them."""
 
 import threading
-import uuid
 
 import pytest
 
@@ -86,7 +85,7 @@ def test_many_patients_at_once_through_the_balancer_each_complete_and_none_mixes
     results = {}
 
     def patient(age):
-        conversation = RoundRobinConversation(cluster, sender=f"crowd-{age}-{uuid.uuid4().hex[:6]}")
+        conversation = RoundRobinConversation(cluster)
         conversation.urls = [balancer]
         start(conversation)
         answer_questions(conversation, {"patient_age": f"I'm {age}"})

@@ -17,6 +17,7 @@ import requests
 
 from channels import guard
 from channels.input_limits import RATE_LIMIT_REPLY
+from channels.sender_ids import new_web_sender
 from clinical.questionnaire import load_questionnaire
 from tests.support.platforms import (
     TELEGRAM_BOT_TOKEN,
@@ -79,7 +80,7 @@ class Visitor:
     def __init__(self, assistant):
         n = next(_visitors)
         self.assistant = assistant
-        self.sender = f"bad-input-{n}-{time.monotonic_ns() % 10**8}"
+        self.sender = new_web_sender()
         self.ip = f"198.51.100.{n}"
         self.sent = []  # what reached the assistant, in order
 
@@ -255,6 +256,9 @@ def test_forged_payloads_and_buttons_never_offered_set_no_answer_or_outcome(assi
 # ---- malformed requests at the webhook ----------------------------------------------------
 
 
+WEB_ID = "web-" + "0123456789abcdef01234567"  # a well-formed id, for bodies wrong elsewhere
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -269,10 +273,11 @@ def test_forged_payloads_and_buttons_never_offered_set_no_answer_or_outcome(assi
         {"sender": 42, "message": "hi"},
         {"sender": "x" * 500, "message": "hi"},
         {"sender": "../etc/passwd", "message": "hi"},
-        {"sender": "web-1"},
-        {"sender": "web-1", "message": 7},
-        {"sender": "web-1", "message": None},
-        {"sender": "web-1", "message": "hi", "metadata": [1]},
+        {"sender": "web-1", "message": "hi"},
+        {"sender": WEB_ID},
+        {"sender": WEB_ID, "message": 7},
+        {"sender": WEB_ID, "message": None},
+        {"sender": WEB_ID, "message": "hi", "metadata": [1]},
     ],
 )
 def test_malformed_bodies_get_a_400_with_a_clear_message(assistant, body):
@@ -283,9 +288,10 @@ def test_malformed_bodies_get_a_400_with_a_clear_message(assistant, body):
 
 
 def test_invalid_utf8_in_the_message_is_a_400(assistant):
-    response = Visitor(assistant).post(b'{"sender": "web-utf8", "message": "caf\xe9"}')
+    visitor = Visitor(assistant)
+    response = visitor.post(f'{{"sender": "{visitor.sender}", "message": "caf'.encode() + b'\xe9"}')
     assert response.status_code == 400 and "UTF-8" in response.json()["error"]
-    assert not [e for e in assistant.tracker("web-utf8")["events"] if e["event"] == "user"]
+    assert not [e for e in visitor.tracker()["events"] if e["event"] == "user"]
 
 
 def test_huge_body_is_a_413_and_the_server_keeps_working(assistant):
@@ -352,18 +358,18 @@ def test_per_sender_rate_limit_then_accepted_again(assistant):
 def test_per_ip_rate_limit_across_senders(assistant):
     ip = "203.0.113.77"
     statuses = []
-    for n in range(IP_BURST + 20):  # empty messages: answered by the guard, quickly
+    for _ in range(IP_BURST + 20):  # empty messages: answered by the guard, quickly
         statuses.append(
             requests.post(
                 f"{assistant.url}/webhooks/rest/webhook",
                 timeout=30,
-                json={"sender": f"ip-test-{n}", "message": ""},
+                json={"sender": new_web_sender(), "message": ""},
                 headers={"X-Forwarded-For": ip},
             ).status_code
         )
     assert statuses[:10] == [200] * 10 and 429 in statuses
     # another visitor is not affected
-    assert Visitor(assistant).post({"sender": "ip-test-other", "message": ""}).status_code == 200
+    assert Visitor(assistant).post({"sender": new_web_sender(), "message": ""}).status_code == 200
 
 
 # ---- CORS ------------------------------------------------------------------------------
@@ -376,7 +382,7 @@ def test_cors_only_for_the_configured_clinic_origin(assistant):
     other = requests.options(url, headers={"Origin": "https://evil.example", **preflight}, timeout=30)
     assert allowed.headers.get("Access-Control-Allow-Origin") == CLINIC_ORIGIN
     assert "Access-Control-Allow-Origin" not in other.headers
-    body = {"sender": f"cors-{time.monotonic_ns()}", "message": ""}
+    body = {"sender": new_web_sender(), "message": ""}
     ok = requests.post(
         url, json=body, headers={"Origin": CLINIC_ORIGIN, "X-Forwarded-For": "198.51.100.250"}, timeout=30
     )

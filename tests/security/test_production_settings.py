@@ -32,6 +32,8 @@ SAFE_ENV = {
     "TWILIO_AUTH_TOKEN": FAKE_TWILIO_TOKEN,
     "TELEGRAM_BOT_TOKEN": FAKE_TELEGRAM_TOKEN,
     "TELEGRAM_WEBHOOK_SECRET": STRONG_2,
+    "RASA_TRUSTED_PROXIES": "10.0.0.2",  # the balancer
+    "PORTAL_TRUSTED_PROXIES": "none",  # staff connect directly
 }
 RASA_ARGV = [
     "rasa",
@@ -217,6 +219,57 @@ def test_portal_needs_secure_cookies_and_real_databases():
     )
 
 
+# ---- trusted proxies (issue 26): the per-address limits must count visitors, not the proxy
+
+
+def without(*names):
+    return {k: v for k, v in SAFE_ENV.items() if k not in names}
+
+
+def test_rasa_refuses_to_start_without_its_trusted_proxy_or_an_explicit_none():
+    [problem] = production_problems("rasa", without("RASA_TRUSTED_PROXIES"), RASA_ARGV, read_yaml=read_repo_yaml)
+    assert problem.startswith("RASA_TRUSTED_PROXIES (or trusted_proxies under channels.rest_guarded.GuardedRestInput)")
+    assert "is not set" in problem and "'none'" in problem
+    assert rasa({"RASA_TRUSTED_PROXIES": "none"}) == []
+    assert rasa({"RASA_TRUSTED_PROXIES": "10.0.0.2, fd00::2"}) == []
+    [invalid] = rasa({"RASA_TRUSTED_PROXIES": "balancer"})
+    assert "'balancer' is not an IP address" in invalid
+
+
+def test_rasas_trusted_proxy_may_come_from_the_rest_channels_entry_instead():
+    def credentials(entry):
+        return lambda path: {"channels.rest_guarded.GuardedRestInput": entry} if "credentials" in path else {}
+
+    env = without("RASA_TRUSTED_PROXIES")
+    assert production_problems("rasa", env, RASA_ARGV, read_yaml=credentials({"trusted_proxies": "10.0.0.2"})) == []
+    assert production_problems("rasa", env, RASA_ARGV, read_yaml=credentials({"trusted_proxies": "none"})) == []
+    by_reference = credentials({"trusted_proxies": "${MY_PROXY}"})
+    assert production_problems("rasa", {**env, "MY_PROXY": "10.0.0.9"}, RASA_ARGV, read_yaml=by_reference) == []
+    assert "is not set" in production_problems("rasa", env, RASA_ARGV, read_yaml=by_reference)[0]
+    assert "is not set" in production_problems("rasa", env, RASA_ARGV, read_yaml=credentials(None))[0]
+    # a server without the REST channel has no per-address limit to configure
+    no_rest = lambda path: {"channels.telegram.TelegramVerifiedInput": {}} if "credentials" in path else {}  # noqa: E731
+    assert production_problems("rasa", env, RASA_ARGV, read_yaml=no_rest) == []
+
+
+def test_the_portal_refuses_to_start_without_its_trusted_proxy_or_an_explicit_none():
+    [problem] = production_problems("portal", without("PORTAL_TRUSTED_PROXIES"))
+    assert problem.startswith("PORTAL_TRUSTED_PROXIES is not set") and "'none'" in problem
+    assert production_problems("portal", {**SAFE_ENV, "PORTAL_TRUSTED_PROXIES": "127.0.0.1"}) == []
+    assert "not an IP address" in production_problems("portal", {**SAFE_ENV, "PORTAL_TRUSTED_PROXIES": "proxy"})[0]
+    # outside production mode it is optional: no proxy is trusted
+    assert production_problems("portal", {"PORTAL_INSECURE_COOKIES": "1"}) == []
+
+
+def test_compose_names_the_balancer_as_the_rasa_servers_trusted_proxy():
+    compose = read_repo_yaml("deploy/docker-compose.yml")
+    balancer = compose["services"]["balancer"]["networks"]["default"]["ipv4_address"]
+    rasa_servers = [name for name in compose["services"] if name.startswith("rasa-")]
+    assert rasa_servers and all(
+        compose["services"][name]["environment"]["RASA_TRUSTED_PROXIES"] == balancer for name in rasa_servers
+    )
+
+
 def run_command(command, env):
     clean = {k: v for k, v in os.environ.items() if k not in SAFE_ENV and not k.startswith("PORTAL_")}
     return subprocess.run(command, cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120)
@@ -231,6 +284,18 @@ def test_the_portal_refuses_to_start_in_production_with_insecure_settings():
     assert "portal refuses to start in production mode: PORTAL_INSECURE_COOKIES=1" in result.stderr
     assert "the database password in PORTAL_DB_URL is a default or placeholder value" in result.stderr
     assert "changeme" not in result.stderr + result.stdout  # the secret itself is never printed
+
+
+def test_the_portal_process_refuses_to_start_in_production_without_its_trusted_proxy():
+    result = run_command([sys.executable, "-m", "portal"], without("PORTAL_TRUSTED_PROXIES"))
+    assert result.returncode == 2, result.stderr
+    assert "portal refuses to start in production mode: PORTAL_TRUSTED_PROXIES is not set" in result.stderr
+
+
+def test_the_portal_refuses_a_trusted_proxy_that_is_not_an_address_in_any_mode():
+    result = run_command([sys.executable, "-m", "portal"], {"PORTAL_TRUSTED_PROXIES": "proxy.clinic.example"})
+    assert result.returncode == 2
+    assert "PORTAL_TRUSTED_PROXIES: 'proxy.clinic.example' is not an IP address" in result.stderr
 
 
 def test_the_action_server_refuses_to_start_in_production_without_redaction_or_database():

@@ -74,26 +74,35 @@ def rest(**settings):
     return GuardedRestInput(InputGate(LimitSettings(**settings)))
 
 
+def web(n: int) -> str:
+    """A conversation id of the widget's form (channels/sender_ids.py), one per n."""
+    return f"web-{n:024x}"
+
+
+WEB_1 = web(1)
+
+
 # ---- REST: good requests are answered exactly like the stock channel ------------------
 
 
 def test_a_good_message_reaches_the_bot_and_the_reply_has_the_stock_shape():
-    bot = StandInBot()
+    bot, sender = StandInBot(), web(0xABC123)
     status, body, _ = post(
         rest(),
         bot,
-        {"sender": "web-abc123", "message": "  hi  ", "metadata": {"page": "/treatment"}, "input_channel": "twilio"},
+        {"sender": sender, "message": "  hi  ", "metadata": {"page": "/treatment"}, "input_channel": "twilio"},
     )
     assert status == 200
     assert body == [
-        {"recipient_id": "web-abc123", "text": "Are you okay?", "buttons": [{"title": "Yes", "payload": "/affirm"}]}
+        {"recipient_id": sender, "text": "Are you okay?", "buttons": [{"title": "Yes", "payload": "/affirm"}]}
     ]
-    # cleaned text; the channel is always "rest" whatever the body claims
-    assert bot.received == [("web-abc123", "hi", "rest", {"page": "/treatment"})]
+    # cleaned text; the channel is always "rest" whatever the body claims; metadata keys
+    # the project does not read are dropped before the assistant sees the message
+    assert bot.received == [(sender, "hi", "rest", None)]
 
 
 def test_a_bot_failure_answers_with_what_was_collected_like_the_stock_channel():
-    status, body, _ = post(rest(), StandInBot(fail=True), {"sender": "web-1", "message": "hi"})
+    status, body, _ = post(rest(), StandInBot(fail=True), {"sender": WEB_1, "message": "hi"})
     assert (status, body) == (200, [])
 
 
@@ -115,11 +124,19 @@ def test_a_bot_failure_answers_with_what_was_collected_like_the_stock_channel():
         ({"sender": "a" * 129, "message": "hi"}, '"sender"'),
         ({"sender": "../../conversations/x", "message": "hi"}, '"sender"'),
         ({"sender": "web 1", "message": "hi"}, '"sender"'),
-        ({"sender": "web-1"}, '"message"'),
-        ({"sender": "web-1", "message": None}, '"message"'),
-        ({"sender": "web-1", "message": ["hi"]}, '"message"'),
-        ({"sender": "web-1", "message": {"text": "hi"}}, '"message"'),
-        ({"sender": "web-1", "message": "hi", "metadata": "x"}, '"metadata"'),
+        ({"sender": WEB_1}, '"message"'),
+        ({"sender": WEB_1, "message": None}, '"message"'),
+        ({"sender": WEB_1, "message": ["hi"]}, '"message"'),
+        ({"sender": WEB_1, "message": {"text": "hi"}}, '"message"'),
+        ({"sender": WEB_1, "message": "hi", "metadata": "x"}, '"metadata"'),
+        # issue 26: another channel's conversation, the bounds on depth and metadata
+        ({"sender": "+447700900123", "message": "I want to change an answer"}, "web-"),
+        ({"sender": "whatsapp:+447700900123", "message": "hi"}, "web-"),
+        ({"sender": "900000001", "message": "hi"}, "web-"),
+        ({"sender": WEB_1.upper(), "message": "hi"}, "lowercase hex"),
+        (b"[" * 1000 + b"]" * 1000, "nested too deeply"),
+        ({"sender": WEB_1, "message": "hi", "metadata": {"a": [[[[[[[[[]]]]]]]]]}}, "nested too deeply"),
+        ({"sender": WEB_1, "message": "hi", "metadata": {"k": "x" * 60_000}}, '"metadata" is too large'),
     ],
 )
 def test_malformed_bodies_get_a_400_naming_the_problem(body, words):
@@ -131,13 +148,13 @@ def test_malformed_bodies_get_a_400_naming_the_problem(body, words):
 
 
 def test_stream_mode_is_refused_not_silently_changed():
-    status, answer, _ = post(rest(), StandInBot(), {"sender": "web-1", "message": "hi"}, args={"stream": "true"})
+    status, answer, _ = post(rest(), StandInBot(), {"sender": WEB_1, "message": "hi"}, args={"stream": "true"})
     assert status == 400 and "stream" in answer["error"]
 
 
 def test_huge_body_is_refused_with_413_before_it_is_read():
     channel, bot = rest(), StandInBot()
-    body = json.dumps({"sender": "web-1", "message": "x" * 1_000_000}).encode()
+    body = json.dumps({"sender": WEB_1, "message": "x" * 1_000_000}).encode()
     declared = FakeRequest(body, headers={"Content-Length": str(len(body))})
     answer = asyncio.run(channel.receive(declared, bot))
     assert answer.status == 413 and "too large" in json.loads(answer.body)["error"]
@@ -164,15 +181,15 @@ def test_huge_body_is_refused_with_413_before_it_is_read():
 )
 def test_guarded_messages_get_a_polite_reply_and_never_reach_the_bot(message, reply):
     bot = StandInBot()
-    status, body, _ = post(rest(), bot, {"sender": "web-1", "message": message})
-    assert status == 200 and len(body) == 1 and body[0]["recipient_id"] == "web-1"
+    status, body, _ = post(rest(), bot, {"sender": WEB_1, "message": message})
+    assert status == 200 and len(body) == 1 and body[0]["recipient_id"] == WEB_1
     assert body[0]["text"] == reply if reply else "keep it short" in body[0]["text"]
     assert bot.received == []
 
 
 def test_button_payloads_with_our_intents_reach_the_bot():
     bot = StandInBot()
-    post(rest(), bot, {"sender": "web-1", "message": '/inform{"option": "none"}'})
+    post(rest(), bot, {"sender": WEB_1, "message": '/inform{"option": "none"}'})
     assert bot.received[0][1] == '/inform{"option": "none"}'
 
 
@@ -181,26 +198,26 @@ def test_button_payloads_with_our_intents_reach_the_bot():
 
 def test_per_sender_limit_gives_429_with_a_friendly_message_and_retry_after():
     channel, bot = rest(sender_burst=3, sender_per_minute=6), StandInBot()
-    statuses = [post(channel, bot, {"sender": "web-1", "message": "hi"})[0] for _ in range(3)]
-    status, body, headers = post(channel, bot, {"sender": "web-1", "message": "hi"})
+    statuses = [post(channel, bot, {"sender": WEB_1, "message": "hi"})[0] for _ in range(3)]
+    status, body, headers = post(channel, bot, {"sender": WEB_1, "message": "hi"})
     assert statuses == [200, 200, 200] and status == 429
     assert body == {"error": RATE_LIMIT_REPLY, "retry_after": 10} and headers["Retry-After"] == "10"
-    assert post(channel, bot, {"sender": "web-2", "message": "hi"})[0] == 200  # others unaffected
+    assert post(channel, bot, {"sender": web(2), "message": "hi"})[0] == 200  # others unaffected
     assert len(bot.received) == 4
 
 
 def test_per_ip_limit_counts_every_request_even_malformed_ones():
     channel, bot = rest(ip_burst=3, ip_per_minute=1), StandInBot()
     assert post(channel, bot, b"{broken")[0] == 400
-    assert [post(channel, bot, {"sender": f"web-{n}", "message": "hi"})[0] for n in range(3)] == [200, 200, 429]
-    assert post(channel, bot, {"sender": "web-9", "message": "hi"}, ip="198.51.100.2")[0] == 200
+    assert [post(channel, bot, {"sender": web(n), "message": "hi"})[0] for n in range(3)] == [200, 200, 429]
+    assert post(channel, bot, {"sender": web(9), "message": "hi"}, ip="198.51.100.2")[0] == 200
 
 
 def test_loopback_is_not_ip_limited_but_senders_still_are():
     channel, bot = rest(ip_burst=1, ip_per_minute=1, sender_burst=2, sender_per_minute=1), StandInBot()
-    local = [post(channel, bot, {"sender": f"web-{n}", "message": "hi"}, ip="127.0.0.1")[0] for n in range(5)]
+    local = [post(channel, bot, {"sender": web(n), "message": "hi"}, ip="127.0.0.1")[0] for n in range(5)]
     assert local == [200] * 5
-    same = [post(channel, bot, {"sender": "web-x", "message": "hi"}, ip="::1")[0] for _ in range(3)]
+    same = [post(channel, bot, {"sender": web(0x78), "message": "hi"}, ip="::1")[0] for _ in range(3)]
     assert same == [200, 200, 429]
 
 
@@ -209,7 +226,7 @@ def test_per_ip_limit_uses_forwarded_for_only_behind_a_trusted_proxy():
 
     def via_proxy(client):
         return post(
-            channel, bot, {"sender": "web-1", "message": "hi"}, ip="127.0.0.1", headers={"X-Forwarded-For": client}
+            channel, bot, {"sender": WEB_1, "message": "hi"}, ip="127.0.0.1", headers={"X-Forwarded-For": client}
         )[0]
 
     assert via_proxy("203.0.113.1") == 200 and via_proxy("203.0.113.2") == 200
@@ -218,7 +235,7 @@ def test_per_ip_limit_uses_forwarded_for_only_behind_a_trusted_proxy():
     # a client cannot escape its limit by sending its own X-Forwarded-For
     def direct(fake):
         return post(
-            channel, bot, {"sender": "web-2", "message": "hi"}, ip="198.51.100.5", headers={"X-Forwarded-For": fake}
+            channel, bot, {"sender": web(2), "message": "hi"}, ip="198.51.100.5", headers={"X-Forwarded-For": fake}
         )[0]
 
     assert direct("203.0.113.50") == 200 and direct("203.0.113.51") == 429

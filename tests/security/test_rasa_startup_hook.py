@@ -55,6 +55,18 @@ def test_rasa_refuses_to_start_without_log_redaction_or_with_a_weak_token(tmp_pa
     assert "e2e-test-token" not in output.split("refuses to start", 1)[1]  # never echoed
 
 
+def test_rasa_refuses_to_start_without_its_trusted_proxy_or_an_explicit_none(tmp_path):
+    # Issue 26: behind the balancer, without it every visitor shares one per-address bucket.
+    safe = {"RASA_TELEMETRY_ENABLED": "false", "RASA_TRUSTED_PROXIES": ""}
+    result = start_rasa(tmp_path, ["--logging-config-file", "security/logging.yml"], safe)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-3000:]
+    assert (
+        "rasa refuses to start in production mode: RASA_TRUSTED_PROXIES "
+        "(or trusted_proxies under channels.rest_guarded.GuardedRestInput) is not set" in output
+    )
+
+
 def test_rasa_starts_in_production_mode_with_safe_settings(tmp_path):
     import requests
 
@@ -84,7 +96,13 @@ def test_rasa_starts_in_production_mode_with_safe_settings(tmp_path):
             "security/logging.yml",
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "SCREENING_ENV": "production", "RASA_TELEMETRY_ENABLED": "false"},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "SCREENING_ENV": "production",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "RASA_TRUSTED_PROXIES": "none",  # clients connect directly: nothing in front of it here
+        },
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )

@@ -95,6 +95,15 @@ def test_bad_settings_fail_at_start_up(settings, monkeypatch):
         LimitSettings.from_credentials(settings)
 
 
+def test_trusted_proxies_none_says_clients_connect_directly(monkeypatch):
+    # "none" is the explicit answer production mode asks for (security/proxies.py)
+    monkeypatch.setenv("RASA_TRUSTED_PROXIES", "none")
+    assert LimitSettings.from_credentials({"trusted_proxies": "127.0.0.1"}).trusted_proxies == frozenset()
+    assert parse_proxies(" None ") == frozenset()
+    with pytest.raises(LimitsConfigError, match="not an IP address"):
+        parse_proxies("none, 10.0.0.1")  # either addresses or none, not both
+
+
 def test_client_ip_trusts_forwarded_for_only_from_a_trusted_proxy():
     proxies = parse_proxies("127.0.0.1")
     assert client_ip("198.51.100.7", "203.0.113.9", proxies) == "198.51.100.7"  # spoofed header ignored

@@ -7,4 +7,5 @@ cluster.py       the production topology: two Rasa servers, PostgreSQL, Redis, n
 platforms.py     Twilio (SMS, WhatsApp) and Telegram patients: signed webhook requests
 standin.py       a local stand-in for the platforms' outbound APIs, recording each call
 text_conversations.py  the same say / tap / replies over SMS, WhatsApp and Telegram
+malformed_bodies.py    malformed REST bodies for the fuzz runs, reproducible from a seed
 """

@@ -18,6 +18,7 @@ import psycopg2
 import redis
 import requests
 
+from channels.sender_ids import new_web_sender
 from tests.support.servers import (
     ACTION_SERVER,
     API_TOKEN,
@@ -153,6 +154,9 @@ def start_cluster(workdir: Path, rasa_servers: int = 2, endpoints: Path = None) 
         "REDIS_PASSWORD": "",
         "REDIS_DB": REDIS_DB,
         "CONSULTATION_DB_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{db_name}",
+        # The balancer (tests/support/cluster.py's nginx, on this machine) is the trusted
+        # proxy, as the balancer's address is in deploy/docker-compose.yml.
+        "RASA_TRUSTED_PROXIES": "127.0.0.1",
     }
     cluster = Cluster(
         workdir,
@@ -191,7 +195,7 @@ def simultaneous_round(cluster: Cluster) -> str:
     Returns "ok", or what went wrong in the stored transcript: a message lost or stored
     twice, or the turns interleaved (the servers processed the conversation at once).
     """
-    sender = f"race-{uuid.uuid4().hex[:10]}"
+    sender = new_web_sender()
 
     def post(url, text):
         return requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 import requests
+
+from channels.sender_ids import new_web_sender
 
 
 class Conversation:
     def __init__(self, assistant, sender: str | None = None) -> None:
         self.assistant = assistant
-        self.sender = sender or f"e2e-{uuid.uuid4().hex[:12]}"
+        self.sender = sender or new_web_sender()  # the only form the REST channel accepts
         self.replies: list[dict] = []
         self.transcript: list[str] = []
 

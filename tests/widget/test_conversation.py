@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from channels.sender_ids import is_web_sender
 from tests.support.screening import answer_questions, current_question
 
 pytestmark = pytest.mark.browser
@@ -84,6 +85,28 @@ def test_conversation_survives_reload_and_navigation_on_the_site(widget):
     assert widget.sender() == sender
     slots = widget.slots()
     assert (slots["patient_age"], slots["rf_locked_jaw"], slots["rf_abscess"]) == (40, "no", "no")
+
+
+def test_the_conversation_id_is_the_only_form_the_rest_channel_accepts(widget):
+    # Issue 26: the channel refuses any other id, so no one can name an SMS or Telegram
+    # conversation through it. 96 random bits: "web-" and 24 hex digits.
+    widget.open()
+    assert "Is it okay if I ask about your health" in widget.text
+    assert is_web_sender(widget.sender()) and len(widget.sender()) == len("web-") + 24
+
+
+def test_a_stored_conversation_under_another_id_is_not_resumed(widget):
+    # An id of another form (an older widget's, or one typed into the storage) would only
+    # get 400s from the server: the widget starts a new conversation instead.
+    widget.page.evaluate(
+        """() => localStorage.setItem('jawScreeningWidget.v1', JSON.stringify(
+             {sender: '+447700900123', messages: [], queue: [], open: false, savedAt: Date.now()}))"""
+    )
+    widget.page.reload()
+    widget.launcher.wait_for()
+    widget.open()
+    assert "Is it okay if I ask about your health" in widget.text
+    assert is_web_sender(widget.sender())
 
 
 def test_start_over_clears_the_history_here_and_the_answers_in_the_assistant(widget):

@@ -119,6 +119,11 @@
   // { sender, messages: [{id, from: "bot"|"user", text, buttons?, custom?, chosen?, pressed?}],
   //   queue: [{id, text}] (unsent, oldest first), open, savedAt }
 
+  // The conversation id: "web-" and 96 random bits in hex. The REST channel accepts only
+  // this form (channels/sender_ids.py), so no visitor can name an SMS, WhatsApp or
+  // Telegram conversation, or guess another visitor's.
+  var SENDER_FORM = /^web-[0-9a-f]{24,32}$/;
+
   function newId() {
     var bytes = new Uint8Array(12);
     window.crypto.getRandomValues(bytes);
@@ -133,7 +138,9 @@
     try {
       var s = JSON.parse(window.localStorage.getItem(STORE_KEY));
       var fresh = s && Date.now() - s.savedAt < keepHours * 3600 * 1000;
-      if (fresh && typeof s.sender === "string" && Array.isArray(s.messages) && Array.isArray(s.queue)) return s;
+      // A stored id of another form (written by hand, or by an older widget) would only
+      // get 400s from the server: start a new conversation instead.
+      if (fresh && SENDER_FORM.test(s.sender) && Array.isArray(s.messages) && Array.isArray(s.queue)) return s;
     } catch (e) { /* unreadable or blocked storage: start a new conversation */ }
     return freshState();
   }
