@@ -23,13 +23,15 @@ from typing import Any
 
 from channels import guard
 from channels.rate_limit import Decision, RateLimiter
+from clinical.clinic import load_clinic_settings
 from security import proxies
 
 # Real message and webhook bodies are a few kilobytes (a 1,000-character answer is 4 KB of
 # JSON at worst); anything far bigger is not a patient typing or a platform's webhook.
 MAX_BODY_BYTES = 64 * 1024
 
-RATE_LIMIT_REPLY = guard.text("guard.rate_limited")
+# With the clinic's emergency number filled in: a refused message may have been urgent.
+RATE_LIMIT_REPLY = load_clinic_settings().say("guard.rate_limited")
 TRUSTED_PROXIES_ENV = "RASA_TRUSTED_PROXIES"
 
 

@@ -120,6 +120,7 @@ def test_gate_tells_a_flooding_sender_once_then_drops_quietly():
     assert gate.admit("+447700900001", None).text is None  # a tap counts too
     first, second = gate.admit("+447700900001", "yes"), gate.admit("+447700900001", "yes")
     assert (first.reply, first.reason) == (RATE_LIMIT_REPLY, "rate_limited")
+    assert "call 999" in first.reply  # a refused message may have been urgent
     assert (second.reply, second.text, second.reason) == (None, None, "rate_limited")
     assert gate.admit("+447700900002", "yes").text == "yes"
 
