@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from clinical.distress_model import EXAMPLES_PATH as DISTRESS_EXAMPLES_PATH
 from clinical.knowledge import DEFAULT_PATH as KNOWLEDGE_PATH
 from clinical.lexicon import LEXICON_PATH
 from clinical.questionnaire import QUESTIONNAIRE_PATH
@@ -53,6 +54,8 @@ PARTS: tuple[tuple[str, Path], ...] = (
     # What the assistant says around them (outcome advice, the safety net's replies...):
     # the wording catalogue, one part per language file (docs/wording.md).
     *((f"wording_{language}", WORDING_DIR / f"{language}.yml") for language in available_languages()),
+    # What the distress model learns from (clinical/distress_model.py): it decides check-ins.
+    ("distress_examples", DISTRESS_EXAMPLES_PATH),
 )
 
 

@@ -23,7 +23,15 @@ def test_committed_version_matches_the_rule_set_data():
 
 def test_the_version_covers_every_file_that_judges_a_screening():
     roles = {role for role, _ in ruleset.PARTS}
-    assert roles == {"outcome_rules", "questionnaire", "lexicon", "safety_net", "knowledge_base", "wording_en"}
+    assert roles == {
+        "outcome_rules",
+        "questionnaire",
+        "lexicon",
+        "safety_net",
+        "knowledge_base",
+        "wording_en",
+        "distress_examples",
+    }
     assert all(path.is_file() for _, path in ruleset.PARTS)
 
 
