@@ -2,7 +2,8 @@
 
 Its name() is "rest", so the URL stays POST /webhooks/rest/webhook (the widget,
 deploy/nginx.conf and the tests use it), and a good request is answered exactly as the
-stock channel answers it: 200 with a JSON list of {"recipient_id", "text", "buttons"...}.
+stock channel answers it: 200 with a JSON list of {"recipient_id", "text", "buttons"...},
+with one addition: "message_id" on each message with buttons (see the taps item below).
 
 Unlike the stock channel (rasa/core/channels/rest.py), which reads request.json blindly:
 - bodies over max_body_bytes are refused with 413 before they are read into memory;
