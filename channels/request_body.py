@@ -28,10 +28,11 @@ from channels.sender_ids import is_web_sender
 MAX_JSON_DEPTH = 8  # the body's object is 1, metadata 2; nothing legitimate comes near 8
 MAX_METADATA_BYTES = 1024  # as compact JSON; an id or two, never a document
 # The user-message metadata keys something in this project reads; all others are dropped
-# before Rasa sees the message. None today: actions/, clinical/ and portal/ read metadata
-# only from bot messages (the consent wording version, clinical/consent.py). A key added
-# here must be read somewhere, and its value checked where it is read.
-METADATA_KEYS: frozenset[str] = frozenset()
+# before Rasa sees the message. A key added here must be read somewhere, and its value
+# checked where it is read:
+# - "reply_to": the id of the message whose button was tapped (the widget sends it; read
+#   and checked by channels/taps.py, which refuses a tap on a question that has moved on).
+METADATA_KEYS: frozenset[str] = frozenset({"reply_to"})
 
 # One JSON string (to its closing quote, or to the end of an unterminated one: always a
 # match, so the scan never backtracks and stays linear) or one bracket.

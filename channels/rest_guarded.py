@@ -2,7 +2,8 @@
 
 Its name() is "rest", so the URL stays POST /webhooks/rest/webhook (the widget,
 deploy/nginx.conf and the tests use it), and a good request is answered exactly as the
-stock channel answers it: 200 with a JSON list of {"recipient_id", "text", "buttons"...}.
+stock channel answers it: 200 with a JSON list of {"recipient_id", "text", "buttons"...},
+with one addition: "message_id" on each message with buttons (see the taps item below).
 
 Unlike the stock channel (rasa/core/channels/rest.py), which reads request.json blindly:
 - bodies over max_body_bytes are refused with 413 before they are read into memory;
@@ -19,6 +20,10 @@ Unlike the stock channel (rasa/core/channels/rest.py), which reads request.json 
   the visitor's address is used) or a local tool;
 - channels/guard.py: empty, too long, foreign commands, other languages get a polite
   reply (200, the usual list shape) and are not passed to the assistant;
+- a button tap that names its message (metadata "reply_to", sent by the widget) answers
+  only that question: if the conversation has moved on it gets the stale-button reply and
+  the question still waiting, and nothing reaches the assistant; each reply message with buttons carries "message_id"
+  for that (channels/taps.py);
 - "input_channel" in the body is ignored (stock Rasa lets a client claim any channel);
 - ?stream=true is refused (400): the widget does not use it.
 """
@@ -38,6 +43,7 @@ from sanic.response import HTTPResponse
 from channels.input_limits import MAX_BODY_BYTES, RATE_LIMIT_REPLY, InputGate, client_ip, is_local
 from channels.outbound import sender_ref
 from channels.request_body import BadBody, read_message
+from channels.taps import agent_of, answer_tap, reply_to, stale_reply, tag_questions
 from channels.turns import KeepsCustomWithText
 from channels.webhook import gate_from_credentials
 from serving.extensions import require_installed
@@ -140,14 +146,18 @@ class GuardedRestInput(InputChannel):
             return response.json([{"recipient_id": sender, "text": screened.reply}])
 
         collector = KeepsCustomWithText()
+        message = UserMessage(screened.text, collector, sender, input_channel=self.name(), metadata=metadata)
+        tapped, agent = reply_to(metadata), agent_of(request)
         try:
-            await on_new_message(
-                UserMessage(screened.text, collector, sender, input_channel=self.name(), metadata=metadata)
-            )
+            if tapped is None or agent is None:  # not a tap that names its question: as before
+                await on_new_message(message)
+            elif (stale := await answer_tap(agent, message, tapped)) is not None:
+                logger.info("rest: answered a stale button tap from sender %s", sender_ref(sender, _LOG_KEY))
+                return response.json(await stale_reply(sender, stale))
         except (CancelledError, Exception) as problem:  # as the stock channel: answer with what was collected
             logger.error(
                 "rest: could not process a message from sender %s: %s",
                 sender_ref(sender, _LOG_KEY),
                 type(problem).__name__,
             )
-        return response.json(collector.messages)
+        return response.json(tag_questions(collector.messages))

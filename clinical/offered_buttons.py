@@ -5,12 +5,25 @@ as dicts) checks that a tapped payload was really offered, and the Rasa server's
 handling offers the same buttons again with its apology (it converts Rasa's event objects
 with ``as_dict()``). The SMS and Telegram channels keep their own short-lived copy to map a
 typed number to a button (channels/text_buttons.py) until the channels become stateless.
+
+It also names a bot message with buttons (message_id) and the questions a tap may answer
+now (latest_question_ids): the REST channel sends the name with each message, the widget
+sends it back with a tap, and the channel checks it against the stored conversation
+(channels/taps.py). Both sides compute it from the message itself, because Rasa sends a
+channel exactly the text and buttons it stores in the bot event.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+MESSAGE_ID_DIGITS = 16  # 64 bits of SHA-256, in hex: ample to tell one conversation's questions apart
+# In a message's `custom`: the id of the stored message whose buttons it offers again (the
+# apology for a failed turn, serving/fault_handling.py), so a tap on it answers that question.
+BUTTONS_OF = "buttons_of"
 
 
 def buttons_since_last_user_message(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -30,3 +43,28 @@ def events_before_latest_user_message(events: Sequence[Mapping[str, Any]]) -> Se
         if events[index].get("event") == "user":
             return events[:index]
     return events
+
+
+def message_id(text: str | None, buttons: Sequence[Any]) -> str:
+    """A short id of one bot message with buttons, the same on every Rasa server (no memory
+    of its own: servers behind a balancer share only the tracker store). Made from the words
+    and each button's title and payload, so two questions with the same Yes/No buttons get
+    different ids. The same question asked again word for word gets the same id: a tap
+    on the earlier copy answers the same question, which is what the patient meant."""
+    shown = [[b.get("title"), b.get("payload")] for b in buttons if isinstance(b, Mapping)]
+    canonical = json.dumps([text or "", shown], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:MESSAGE_ID_DIGITS]
+
+
+def latest_question_ids(events: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ids of the bot messages with buttons after the person's latest message, in the
+    order shown: the only questions a tap may answer now (the same "just offered" that
+    buttons_since_last_user_message reads for the actions)."""
+    ids: list[str] = []
+    for event in reversed(events):
+        if event.get("event") == "user":
+            break
+        buttons = (event.get("data") or {}).get("buttons") if event.get("event") == "bot" else None
+        if buttons:
+            ids.insert(0, message_id(event.get("text"), buttons))
+    return ids

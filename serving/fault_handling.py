@@ -44,9 +44,10 @@ from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.exceptions import RasaException
 
+from channels.turns import KeepsCustomWithText
 from clinical import alerts
 from clinical.clinic import load_clinic_settings
-from clinical.offered_buttons import buttons_since_last_user_message
+from clinical.offered_buttons import BUTTONS_OF, buttons_since_last_user_message, latest_question_ids
 from clinical.rules import EMERGENCY, evaluate
 from clinical.safety_net import DISTRESS, INDIRECT, scan
 from medical_nlu.safety_component import needs_care_now
@@ -188,26 +189,37 @@ def _wrap_handle_message(original):
             # neither the action server nor the database) is answered first.
             for reply in safety_first(message.text):
                 await channel.send_response(message.sender_id, reply)
-            buttons = (
-                [] if isinstance(fault, TrackerStoreUnavailable) else await _pending_buttons(self, message.sender_id)
+            buttons, question = (
+                ([], None)
+                if isinstance(fault, TrackerStoreUnavailable)
+                else await _pending_buttons(self, message.sender_id)
             )
-            await channel.send_response(
-                message.sender_id, {"text": apology(), **({"buttons": buttons} if buttons else {})}
-            )
+            reply: dict[str, Any] = {"text": apology()}
+            if buttons:
+                reply["buttons"] = buttons
+            if buttons and isinstance(channel, KeepsCustomWithText):
+                # The question they belong to rides along, so the REST channel tells a tap on
+                # them from a stale one (channels/taps.py): it answers the question still
+                # waiting. Only where `custom` stays in the same message: Rasa's own collector
+                # would send it as a message of its own.
+                reply["custom"] = {BUTTONS_OF: question}
+            await channel.send_response(message.sender_id, reply)
             return channel.messages if isinstance(channel, CollectingOutputChannel) else None
 
     return handle_message
 
 
-async def _pending_buttons(processor: MessageProcessor, sender_id: str) -> list[dict]:
+async def _pending_buttons(processor: MessageProcessor, sender_id: str) -> tuple[list[dict], str | None]:
     """The buttons of the question still waiting for an answer, offered again with the
     apology, so the patient can tap the same answer again (and SMS/Telegram keep their
-    numbered options)."""
+    numbered options); and the id of that question (clinical/offered_buttons.py)."""
     try:
         tracker = await processor.tracker_store.retrieve(sender_id)
     except Exception:  # noqa: BLE001 - only a convenience; the apology goes out anyway
-        return []
-    return buttons_since_last_user_message([event.as_dict() for event in (tracker.events if tracker else [])])
+        return [], None
+    events = [event.as_dict() for event in (tracker.events if tracker else [])]
+    questions = latest_question_ids(events)
+    return buttons_since_last_user_message(events), (questions[-1] if questions else None)
 
 
 def _wrap_failsafe_callback(original):

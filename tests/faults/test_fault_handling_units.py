@@ -16,7 +16,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from channels.taps import tag_questions
+from channels.turns import KeepsCustomWithText
 from clinical import consultation_store
+from clinical.offered_buttons import BUTTONS_OF, message_id
 from serving import fault_handling
 from serving.tracker_store import ResilientSQLTrackerStore, TrackerStoreUnavailable, backoff_delays, describe
 
@@ -264,7 +267,7 @@ class Collector(CollectingOutputChannel):
     pass
 
 
-def aborted_turn(fault, stored_events=(), text="no"):
+def aborted_turn(fault, stored_events=(), text="no", channel=None):
     """Runs our handle_message around a turn that fails with `fault` after one reply was
     already collected; returns the replies the patient gets."""
     fault_handling.install()
@@ -279,7 +282,7 @@ def aborted_turn(fault, stored_events=(), text="no"):
         await message.output_channel.send_response("p1", {"text": "Half a reply"})
         raise fault
 
-    channel = Collector()
+    channel = channel or Collector()
     message = UserMessage(text, channel, "p1")
     return asyncio.run(fault_handling._wrap_handle_message(failing_turn)(Processor(), message))
 
@@ -299,6 +302,16 @@ def test_an_aborted_turn_replaces_its_replies_with_the_apology_and_the_pending_b
     assert replies[0]["text"].startswith("Sorry, something went wrong on our side")
     assert "call 999" in replies[0]["text"]
     assert [b["title"] for b in replies[0]["buttons"]] == ["Yes", "No"]
+
+
+def test_the_reoffered_buttons_name_the_question_they_belong_to():
+    """So the REST channel takes a tap on them as an answer to that question, not as a stale
+    tap (channels/taps.py): the apology itself is never stored."""
+    buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+    stored = [UserUttered("I'm 34"), BotUttered("Is your jaw locked right now?", {"buttons": buttons})]
+    [reply] = aborted_turn(fault_handling.TurnAborted("action 'x' failed"), stored, channel=KeepsCustomWithText())
+    assert reply["custom"] == {BUTTONS_OF: message_id("Is your jaw locked right now?", buttons)}
+    assert tag_questions([reply])[0]["message_id"] == message_id("Is your jaw locked right now?", buttons)
 
 
 def test_a_database_outage_gets_the_apology_without_buttons():

@@ -13,6 +13,7 @@ from channels.outbound import ApiClient
 from channels.rest_guarded import GuardedRestInput
 from channels.telegram import TelegramVerifiedInput
 from channels.twilio import EMPTY_TWIML, TwilioVerifiedInput
+from clinical.offered_buttons import message_id
 from tests.support.platforms import (
     TELEGRAM_BOT_TOKEN,
     TELEGRAM_SECRET,
@@ -93,8 +94,15 @@ def test_a_good_message_reaches_the_bot_and_the_reply_has_the_stock_shape():
         {"sender": sender, "message": "  hi  ", "metadata": {"page": "/treatment"}, "input_channel": "twilio"},
     )
     assert status == 200
+    buttons = [{"title": "Yes", "payload": "/affirm"}]
+    # the stock shape, plus the id a tap on its buttons sends back (channels/taps.py)
     assert body == [
-        {"recipient_id": sender, "text": "Are you okay?", "buttons": [{"title": "Yes", "payload": "/affirm"}]}
+        {
+            "recipient_id": sender,
+            "text": "Are you okay?",
+            "buttons": buttons,
+            "message_id": message_id("Are you okay?", buttons),
+        }
     ]
     # cleaned text; the channel is always "rest" whatever the body claims; metadata keys
     # the project does not read are dropped before the assistant sees the message

@@ -101,7 +101,8 @@ def test_metadata_over_the_limit_is_refused_with_the_limit_named():
 
 
 def test_metadata_keys_the_project_does_not_read_are_dropped():
-    assert METADATA_KEYS == frozenset()  # nothing reads user-message metadata yet (grep: consent reads bot metadata)
+    # only the tapped message's id (channels/taps.py reads and checks it)
+    assert METADATA_KEYS == frozenset({"reply_to"})
     assert read_message(body(metadata={"page": "/treatment", "input_channel": "twilio"})).metadata is None
 
 

@@ -116,8 +116,8 @@
 
   // ---- Stored state: the conversation survives reloads and navigation on this site ------
   //
-  // { sender, messages: [{id, from: "bot"|"user", text, buttons?, custom?, chosen?, pressed?}],
-  //   queue: [{id, text}] (unsent, oldest first), open, savedAt }
+  // { sender, messages: [{id, from: "bot"|"user", text, buttons?, custom?, messageId?, chosen?, pressed?}],
+  //   queue: [{id, text, replyTo?}] (unsent, oldest first), open, savedAt }
 
   // The conversation id: "web-" and 96 random bits in hex. The REST channel accepts only
   // this form (channels/sender_ids.py), so no visitor can name an SMS, WhatsApp or
@@ -507,10 +507,11 @@
 
   var inFlight = false, offline = false, attempt = 0, retryTimer = null, epoch = 0;
 
-  function enqueue(text, shownAs) {
+  // replyTo: for a tapped button, the server's id of the message it belongs to.
+  function enqueue(text, shownAs, replyTo) {
     var id = newId();
     if (shownAs !== null) state.messages.push({ id: id, from: "user", text: shownAs });
-    state.queue.push({ id: id, text: text });
+    state.queue.push(replyTo ? { id: id, text: text, replyTo: replyTo } : { id: id, text: text });
     saveState();
     render();
     pump();
@@ -524,7 +525,7 @@
     inFlight = true;
     var item = state.queue[0], myEpoch = epoch;
     render();
-    post(item.text).then(function (replies) {
+    post(item).then(function (replies) {
       if (myEpoch !== epoch) return; // the person started over meanwhile
       state.queue.shift();
       addReplies(replies);
@@ -577,19 +578,28 @@
       if (typeof r.text === "string" || buttons.length) {
         var message = { id: newId(), from: "bot", text: r.text || "", buttons: buttons };
         if (r.custom && typeof r.custom === "object" && !Array.isArray(r.custom)) message.custom = r.custom;
+        if (buttons.length && typeof r.message_id === "string" && MESSAGE_ID.test(r.message_id)) message.messageId = r.message_id;
         added.push(message);
       }
     });
     state.messages.splice.apply(state.messages, [at, 0].concat(added));
   }
 
-  function post(text) {
+  // A tap says which message it answers (metadata, so the payload stays the payload): the
+  // server refuses it, as "that question has moved on", when that message is no longer
+  // the latest question, e.g. a second click, or another tab on the same conversation
+  // (channels/taps.py). Without the id (a message from an older widget) it goes as before.
+  var MESSAGE_ID = /^[0-9a-f]{16}$/;
+
+  function post(item) {
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+    var body = { sender: state.sender, message: item.text };
+    if (item.replyTo) body.metadata = { reply_to: item.replyTo };
     return fetch(config.serverUrl + "/webhooks/rest/webhook", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.sender, message: text }),
+      body: JSON.stringify(body),
       credentials: "omit",
       signal: controller.signal,
     }).then(function (response) {
@@ -624,7 +634,7 @@
     if (msg.chosen !== undefined) return;
     msg.chosen = index;
     var button = msg.buttons[index];
-    enqueue(String(button.payload), String(button.title)); // the choice, shown as their message
+    enqueue(String(button.payload), String(button.title), msg.messageId); // the choice, shown as their message
     ui.input.focus(); // the chosen button is now disabled and cannot keep the focus
   }
 
@@ -645,7 +655,7 @@
     if (msg.chosen !== undefined || !(msg.pressed || []).length) return;
     msg.chosen = "several";
     var text = msg.pressed.map(function (i) { return String(msg.buttons[i].title); }).join(", ");
-    enqueue(text, text);
+    enqueue(text, text, msg.messageId); // typed words, but still the answer to this message only
     ui.input.focus();
   }
 
