@@ -1,6 +1,6 @@
 """A tap answers only its own question (issue 26): the message id both sides compute, and the
 stale check inside the conversation's lock, with Rasa's in-memory stores and a stand-in
-processor. End to end over HTTP: tests/e2e/test_taps.py; the widget: tests/widget/test_taps.py."""
+processor. End to end over HTTP: tests/e2e/test_double_taps.py; the widget: tests/widget/test_widget_taps.py."""
 
 from __future__ import annotations
 
