@@ -39,7 +39,13 @@ from rasa.core.channels.channel import UserMessage
 
 from channels import guard
 from channels.turns import KeepsCustomWithText
-from clinical.offered_buttons import BUTTONS_OF, MESSAGE_ID_DIGITS, latest_question_ids, message_id
+from clinical.offered_buttons import (
+    BUTTONS_OF,
+    MESSAGE_ID_DIGITS,
+    bot_messages_since_last_user_message,
+    latest_question_ids,
+    message_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +91,10 @@ def agent_of(request: Any) -> Agent | None:
 def latest_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The bot's messages after the person's latest message, as a channel is sent them."""
     turn: list[dict[str, Any]] = []
-    for event in reversed(events):
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "bot":
-            data = event.get("data") or {}
-            shown = {key: data[key] for key in ("buttons", "custom", "image", "attachment") if data.get(key)}
-            turn.insert(0, {"text": event.get("text") or "", **shown})
+    for event in bot_messages_since_last_user_message(events):
+        data = event.get("data") or {}
+        shown = {key: data[key] for key in ("buttons", "custom", "image", "attachment") if data.get(key)}
+        turn.append({"text": event.get("text") or "", **shown})
     return turn
 
 

@@ -26,15 +26,21 @@ MESSAGE_ID_DIGITS = 16  # 64 bits of SHA-256, in hex: ample to tell one conversa
 BUTTONS_OF = "buttons_of"
 
 
-def buttons_since_last_user_message(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The buttons of the bot messages after the person's latest message, in the order shown."""
-    buttons: list[dict[str, Any]] = []
+def bot_messages_since_last_user_message(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The bot events after the person's latest message, in the order shown: what the
+    person sees now (its buttons are the only ones a reply may answer)."""
+    shown: list[Mapping[str, Any]] = []
     for event in reversed(events):
         if event.get("event") == "user":
             break
         if event.get("event") == "bot":
-            buttons[:0] = list((event.get("data") or {}).get("buttons") or [])
-    return buttons
+            shown.insert(0, event)
+    return shown
+
+
+def buttons_since_last_user_message(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The buttons of the bot messages after the person's latest message, in the order shown."""
+    return [b for e in bot_messages_since_last_user_message(events) for b in (e.get("data") or {}).get("buttons") or []]
 
 
 def events_before_latest_user_message(events: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
@@ -60,11 +66,8 @@ def latest_question_ids(events: Sequence[Mapping[str, Any]]) -> list[str]:
     """The ids of the bot messages with buttons after the person's latest message, in the
     order shown: the only questions a tap may answer now (the same "just offered" that
     buttons_since_last_user_message reads for the actions)."""
-    ids: list[str] = []
-    for event in reversed(events):
-        if event.get("event") == "user":
-            break
-        buttons = (event.get("data") or {}).get("buttons") if event.get("event") == "bot" else None
-        if buttons:
-            ids.insert(0, message_id(event.get("text"), buttons))
-    return ids
+    return [
+        message_id(event.get("text"), buttons)
+        for event in bot_messages_since_last_user_message(events)
+        if (buttons := (event.get("data") or {}).get("buttons"))
+    ]
