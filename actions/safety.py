@@ -28,6 +28,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import tracker_utils as tu
 from actions.outcome import give_outcome
 from actions.safety_findings import findings_for, tier, with_flags, with_records
+from clinical import alerts
 from clinical.questionnaire import NOT_ASKED, UNSURE, Question
 from clinical.rules import EMERGENCY, SAME_DAY
 from clinical.safe_answer import SAFE, read_safe_answer
@@ -61,16 +62,11 @@ def advice(level: str | None) -> str:
 
 
 def advice_alert(level: str | None) -> dict[str, Any]:
-    """The alert that goes with advice(level): the emergency number to tap when it says to
-    call it; same-day advice names no number of ours to call (the clinic's own advice text
-    may name a local service, which stays text)."""
-    level = EMERGENCY if level == EMERGENCY else SAME_DAY
-    return tu.alert(level, tu.emergency_calls() if level == EMERGENCY else [])
+    return alerts.advice_alert(tu.settings(), level)
 
 
 def crisis_alert() -> dict[str, Any]:
-    """The emergency number and the clinic's crisis lines, each to tap (clinic.yml)."""
-    return tu.alert(EMERGENCY, tu.emergency_calls(with_crisis_lines=True))
+    return alerts.crisis_alert(tu.settings())
 
 
 def yes_no_buttons(labels_key: str) -> list[dict[str, str]]:
@@ -86,10 +82,8 @@ def yes_no_buttons(labels_key: str) -> list[dict[str, str]]:
 def respond_to_distress(dispatcher: CollectingDispatcher, tracker: Tracker, finding: Finding) -> list[EventType]:
     """The reply, the crisis contacts, the flag; safety_check_form then asks if they're safe.
     After an indirect sign, the gentle direct question comes first (reference s.8)."""
-    dispatcher.utter_message(text=message("distress"))
-    if finding.flag == INDIRECT:
-        dispatcher.utter_message(text=message("ask_thoughts"))
-    dispatcher.utter_message(text=message("crisis_contacts"), json_message=crisis_alert())
+    for reply in alerts.distress_messages(tu.settings(), indirect=finding.flag == INDIRECT):
+        dispatcher.utter_message(text=reply["text"], json_message=reply.get("custom"))
     return with_flags(tracker, [finding]) + [SlotSet("safety_check", CHECK_DISTRESS), SlotSet("safety_answer", None)]
 
 

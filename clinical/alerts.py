@@ -10,6 +10,7 @@ from typing import Any
 
 from clinical.clinic import ClinicSettings
 from clinical.contact import dialable
+from clinical.rules import EMERGENCY, SAME_DAY
 
 
 def call(settings: ClinicSettings, label: str, number: str) -> dict[str, str]:
@@ -29,3 +30,30 @@ def alert(level: str, calls: list[dict[str, str]] | None = None) -> dict[str, An
     """Urgent advice: level "emergency" (call the emergency number now) or "same_day" (see a
     doctor or emergency dentist today), the levels of clinical/outcome_rules.yml."""
     return {"kind": "alert", "level": level, "call": calls or []}
+
+
+def advice_alert(settings: ClinicSettings, level: str | None) -> dict[str, Any]:
+    """The alert that goes with a tier's advice: the emergency number to tap when it says to
+    call it; same-day advice names no number of ours to call (the clinic's own advice text
+    may name a local service, which stays text)."""
+    level = EMERGENCY if level == EMERGENCY else SAME_DAY
+    return alert(level, emergency_calls(settings) if level == EMERGENCY else [])
+
+
+def crisis_alert(settings: ClinicSettings) -> dict[str, Any]:
+    """The emergency number and the clinic's crisis lines, each to tap (clinic.yml)."""
+    return alert(EMERGENCY, emergency_calls(settings, with_crisis_lines=True))
+
+
+def distress_messages(settings: ClinicSettings, indirect: bool) -> list[dict[str, Any]]:
+    """The reply to distress (clinical reference s.8), in order: the warm words; after an
+    indirect sign the gentle direct question; the crisis contacts with the numbers to tap
+    ("custom"). The action server and the fault handling both give exactly this."""
+    contacts = settings.crisis_contacts_text()
+    messages = [{"text": settings.say("safety.distress", contacts=contacts)}]
+    if indirect:
+        messages.append({"text": settings.say("safety.ask_thoughts", contacts=contacts)})
+    messages.append(
+        {"text": settings.say("safety.crisis_contacts", contacts=contacts), "custom": crisis_alert(settings)}
+    )
+    return messages

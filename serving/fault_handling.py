@@ -48,7 +48,7 @@ from channels.turns import KeepsCustomWithText
 from clinical import alerts
 from clinical.clinic import load_clinic_settings
 from clinical.offered_buttons import BUTTONS_OF, buttons_since_last_user_message, latest_question_ids
-from clinical.rules import EMERGENCY, evaluate
+from clinical.rules import evaluate
 from clinical.safety_net import DISTRESS, INDIRECT, scan
 from medical_nlu.safety_component import needs_care_now
 
@@ -91,12 +91,7 @@ def safety_first(text: str | None) -> list[dict[str, Any]]:
     found = [f for f in scan(text) if needs_care_now(f)]
     distress = next((f for f in found if f.kind == DISTRESS), None)
     if distress:
-        replies = [{"text": settings.say("safety.distress")}]
-        if distress.flag == INDIRECT:
-            replies.append({"text": settings.say("safety.ask_thoughts")})
-        contacts = settings.say("safety.crisis_contacts", contacts=settings.crisis_contacts_text())
-        calls = alerts.emergency_calls(settings, with_crisis_lines=True)
-        return replies + [{"text": contacts, "custom": alerts.alert(EMERGENCY, calls)}]
+        return alerts.distress_messages(settings, indirect=distress.flag == INDIRECT)
     if not found:
         return []
     flag = found[0]  # the most serious first (safety.yml's order)
@@ -106,8 +101,7 @@ def safety_first(text: str | None) -> list[dict[str, Any]]:
         description=settings.say(f"safety.descriptions.{flag.flag}"),
         advice=settings.say(f"safety.advice.{level}"),
     )
-    calls = alerts.emergency_calls(settings) if level == EMERGENCY else []
-    return [{"text": text, "custom": alerts.alert(level, calls)}]
+    return [{"text": text, "custom": alerts.advice_alert(settings, level)}]
 
 
 def conversation_tag(sender_id: str | None) -> str:
