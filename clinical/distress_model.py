@@ -86,11 +86,6 @@ def prepare() -> None:
     _model()
 
 
-def distress_probability(text: str) -> float:
-    """The model's probability that ``text`` carries a sign of distress."""
-    return float(_model().predict_proba([_words(text)])[0][1])
-
-
 def sign_in(message: str, sentences: list[str]) -> str | None:
     """The part of the message the model reads as a sign (the whole message, or the sentence
     that scores highest), or None."""

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from clinical.reading import is_negated, read
-from clinical.safety_net import DISTRESS, SAFETY_PATH, scan
+from clinical.reading import read
+from clinical.safety_net import DISTRESS, SAFETY_PATH, says, scan
 from clinical.typed_answers import answer_words, leading_yes_no
 
 SAFE, NOT_SAFE = "safe", "not_safe"
@@ -83,4 +83,4 @@ def read_safe_answer(text: str) -> str:
 
 def _says(patterns: tuple[re.Pattern, ...], text: str) -> bool:
     """Some pattern occurs and is not negated in its clause ("I'm not ok" does not say "ok")."""
-    return any(not is_negated(text, m.start(), [m.span()]) for p in patterns for m in p.finditer(text))
+    return any(says(p, text) for p in patterns)

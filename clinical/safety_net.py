@@ -167,7 +167,7 @@ class SafetyNet:
             if flag.id not in self.history_counts and any(p.search(sentence) for p in self.remote_past):
                 continue  # "after Botox in 2016 my face swelled": history, not a sign now
             if (
-                any(_says(p, sentence) for p in flag.unless)
+                any(says(p, sentence) for p in flag.unless)
                 or any(p.search(sentence) for p in self.about_others)
                 or (at != flag.question and self._asks_what_the_treatment_does(flag, sentence))
             ):
@@ -250,7 +250,7 @@ def _without(patterns: Sequence[re.Pattern], sentence: str) -> str:
     return sentence
 
 
-def _says(pattern: re.Pattern, sentence: str) -> bool:
+def says(pattern: re.Pattern, sentence: str) -> bool:
     """The pattern occurs, not negated ("without dieting" does not say "diet")."""
     return any(not is_negated(sentence, m.start(), [m.span()]) for m in pattern.finditer(sentence))
 
