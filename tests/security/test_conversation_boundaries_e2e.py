@@ -19,16 +19,8 @@ import requests
 
 from channels.sender_ids import new_web_sender
 from tests.support.malformed_bodies import malformed, oversized_metadata
-from tests.support.platforms import (
-    TELEGRAM_BOT_TOKEN,
-    TELEGRAM_SECRET,
-    TWILIO_ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN,
-    TWILIO_WEBHOOK_URL,
-    TelegramPatient,
-    TwilioPatient,
-)
-from tests.support.servers import SCRIPTED_CLIENT_LIMITS, start_assistant
+from tests.support.platforms import TelegramPatient, TwilioPatient, channels_env
+from tests.support.servers import ROOT, start_assistant
 from tests.support.standin import StandIn
 from tests.support.text_conversations import TelegramConversation, TwilioConversation
 
@@ -48,19 +40,9 @@ def standin():
 
 @pytest.fixture(scope="module")
 def assistant(standin, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("boundaries")
-    limits = "".join(f"  {key}: {value}\n" for key, value in SCRIPTED_CLIENT_LIMITS.items())
-    credentials = workdir / "credentials.yml"
-    credentials.write_text(  # throw-away test secrets (tests/support/platforms.py)
-        f"channels.rest_guarded.GuardedRestInput:\n{limits}"
-        "channels.twilio.TwilioVerifiedInput:\n"
-        f"  account_sid: {TWILIO_ACCOUNT_SID}\n  auth_token: {TWILIO_AUTH_TOKEN}\n"
-        f"  webhook_url: {TWILIO_WEBHOOK_URL}\n{limits}"
-        "channels.telegram.TelegramVerifiedInput:\n"
-        f'  bot_token: "{TELEGRAM_BOT_TOKEN}"\n  secret_token: {TELEGRAM_SECRET}\n{limits}'
-    )
-    env = {"TWILIO_API_BASE_URL": standin.url, "TELEGRAM_API_BASE_URL": standin.url}
-    running = start_assistant(workdir, env, credentials=credentials)
+    # Every channel, as a clinic with SMS and Telegram runs them, with throw-away secrets.
+    env = channels_env(standin.url)
+    running = start_assistant(tmp_path_factory.mktemp("boundaries"), env, credentials=ROOT / "credentials.channels.yml")
     yield running
     running.stop()
 
