@@ -24,21 +24,27 @@ def _read_right(case) -> bool:
     return ok and result.red_flag_caught is not False and not result.false_alarm and not result.outcome_unsafe
 
 
-def test_reading_is_invariant_under_perturbation():
+def _invariance(cases, read_right, label: str, skip=lambda case: False) -> float:
+    """Each case read right, typed every other way a perturbation applies to: the share of
+    perturbed cases still read right, printed per perturbation."""
     rng = random.Random(SEED)
     totals: dict[str, list[bool]] = defaultdict(list)
-    for case in load("development"):
-        if case["at"] == "contact_name" or not _read_right(case):
+    for case in cases:
+        if skip(case) or not read_right(case):
             continue
         for name, perturb in PERTURBATIONS.items():
             text = perturb(str(case["text"]), rng)
-            if text is None:
-                continue
-            totals[name].append(_read_right({**case, "text": text}))
+            if text is not None:
+                totals[name].append(read_right({**case, "text": text}))
     lines = [f"  {name:<28} {sum(v) / len(v):6.1%} ({len(v)})" for name, v in totals.items()]
     everything = [ok for v in totals.values() for ok in v]
     rate = sum(everything) / len(everything)
-    print("\ninvariance under perturbation (development):\n" + "\n".join(lines) + f"\n  overall {rate:.1%}")
+    print(f"\n{label}invariance under perturbation (development):\n" + "\n".join(lines) + f"\n  overall {rate:.1%}")
+    return rate
+
+
+def test_reading_is_invariant_under_perturbation():
+    rate = _invariance(load("development"), _read_right, "", skip=lambda case: case["at"] == "contact_name")
     assert rate >= INVARIANCE_AT_LEAST
 
 
@@ -46,17 +52,5 @@ def test_distress_reading_is_invariant_under_perturbation():
     """The same for the blind distress corpus (issue 21): a message read right (distress
     caught, no check-in on an ordinary message, the reply to "are you safe" read right)
     must stay so when typed another way."""
-    rng = random.Random(SEED)
-    totals: dict[str, list[bool]] = defaultdict(list)
-    for case in load_distress(DISTRESS_DEVELOPMENT):
-        if not distress_read_right(case):
-            continue
-        for name, perturb in PERTURBATIONS.items():
-            text = perturb(str(case["text"]), rng)
-            if text is not None:
-                totals[name].append(distress_read_right({**case, "text": text}))
-    lines = [f"  {name:<28} {sum(v) / len(v):6.1%} ({len(v)})" for name, v in totals.items()]
-    everything = [ok for v in totals.values() for ok in v]
-    rate = sum(everything) / len(everything)
-    print("\ndistress: invariance under perturbation (development):\n" + "\n".join(lines) + f"\n  overall {rate:.1%}")
+    rate = _invariance(load_distress(DISTRESS_DEVELOPMENT), distress_read_right, "distress: ")
     assert rate >= INVARIANCE_AT_LEAST
